@@ -1,0 +1,187 @@
+//! AdmissionReview in, AdmissionReview out: decode with kube-core's admission types, call the
+//! engine, render its [`Decision`] as an `AdmissionResponse`.
+//!
+//! Three kinds of failure are kept apart:
+//! - *policy violations* are data: `allowed: false` with a user-facing message, HTTP 200;
+//! - *bad reviews* (unreadable JSON, no `request`) are [`BadReview`]: the server answers HTTP 400
+//!   with the message, since there is no uid to answer with;
+//! - *an unsynced fleet* is answered fail-safe inside a 200 review: allowed, no takeover, a warning.
+
+use kube::core::{
+    DynamicObject,
+    admission::{AdmissionRequest, AdmissionResponse, AdmissionReview},
+};
+use serde::Serialize;
+
+use crate::{
+    config::Config,
+    fleet::Fleet,
+    rules::{self, Action, Decision, Review, Verdict, Webhook},
+};
+
+/// A request body that is not a usable AdmissionReview.
+#[derive(Debug, thiserror::Error)]
+pub enum BadReview {
+    /// Not JSON, or JSON that does not have the AdmissionReview shape.
+    #[error("request body is not a valid admission.k8s.io/v1 AdmissionReview: {0}")]
+    Json(#[from] serde_json::Error),
+    /// An AdmissionReview without `request`.
+    #[error("AdmissionReview has no request: send an admission.k8s.io/v1 AdmissionReview with a request field")]
+    NoRequest,
+    /// The response could not be serialised (a bug; reported rather than panicking).
+    #[error("could not encode the admission response: {0}")]
+    Encode(String),
+}
+
+/// How a review ended, for metrics and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Admitted unchanged.
+    Allowed,
+    /// Admitted with a JSON patch.
+    Patched,
+    /// Rejected.
+    Denied,
+}
+
+impl Outcome {
+    /// Metric label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Allowed => "allowed",
+            Outcome::Patched => "patched",
+            Outcome::Denied => "denied",
+        }
+    }
+}
+
+/// What happened in one review, for the caller to log, count and act on.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// The request uid (copied into the response).
+    pub uid: String,
+    /// The object's kind (`Deployment`, `PropagationPolicy`...).
+    pub kind: String,
+    /// Empty for cluster-scoped objects.
+    pub namespace: String,
+    /// The object name.
+    pub name: String,
+    /// CREATE, UPDATE, DELETE, CONNECT.
+    pub operation: &'static str,
+    /// Dry-run requests never cause a write.
+    pub dry_run: bool,
+    /// Allowed, patched or denied.
+    pub outcome: Outcome,
+    /// Set when denied.
+    pub deny_reason: Option<rules::DenyReason>,
+    /// How many warnings went back to the client.
+    pub warnings: usize,
+    /// Writes to carry out; empty on dryRun.
+    pub actions: Vec<Action>,
+}
+
+/// A rendered response plus its summary.
+#[derive(Debug, Clone)]
+pub struct Reviewed {
+    /// The serialised `AdmissionReview` with `response` set.
+    pub body: Vec<u8>,
+    /// What happened.
+    pub summary: Summary,
+    /// The engine's decision, for callers that show it (demo, tests).
+    pub decision: Decision,
+}
+
+/// Decodes `body`, decides it for `webhook`, and renders the response.
+pub fn review(webhook: Webhook, body: &[u8], fleet: &Fleet, config: &Config) -> Result<Reviewed, BadReview> {
+    let review: AdmissionReview<DynamicObject> = serde_json::from_slice(body)?;
+    let request: AdmissionRequest<DynamicObject> = review.try_into().map_err(|_| BadReview::NoRequest)?;
+    let decision = decide_request(webhook, &request, fleet, config);
+    render(&request, decision)
+}
+
+/// Runs the engine on a decoded request (the fail-safe path for an unsynced fleet included).
+pub fn decide_request(
+    webhook: Webhook,
+    request: &AdmissionRequest<DynamicObject>,
+    fleet: &Fleet,
+    config: &Config,
+) -> Decision {
+    if !fleet.is_synced() {
+        return Decision::allow().warn(
+            "karmada-takeover has not synced the fleet state yet: admitted unchanged, no takeover was \
+             decided; re-apply the object once the webhook is ready",
+        );
+    }
+    let api_version = if request.kind.group.is_empty() {
+        request.kind.version.clone()
+    } else {
+        format!("{}/{}", request.kind.group, request.kind.version)
+    };
+    let input = Review {
+        operation: request.operation.clone(),
+        api_version,
+        kind: &request.kind.kind,
+        namespace: request.namespace.as_deref().unwrap_or_default(),
+        name: &request.name,
+        object: request.object.as_ref(),
+        old_object: request.old_object.as_ref(),
+        dry_run: request.dry_run,
+    };
+    rules::decide(webhook, &input, fleet, config)
+}
+
+/// Renders a decision as the `AdmissionReview` response for `request`.
+pub fn render(request: &AdmissionRequest<DynamicObject>, decision: Decision) -> Result<Reviewed, BadReview> {
+    let mut response = AdmissionResponse::from(request);
+    let mut deny_reason = None;
+    let outcome = match &decision.verdict {
+        Verdict::Deny { reason, message } => {
+            deny_reason = Some(*reason);
+            response = response.deny(message);
+            response.result.code = 403;
+            response.result.reason = "Forbidden".into();
+            Outcome::Denied
+        }
+        Verdict::Allow if !decision.patch.is_empty() => {
+            response = response
+                .with_patch(json_patch::Patch(decision.patch.clone()))
+                .map_err(|e| BadReview::Encode(e.to_string()))?;
+            Outcome::Patched
+        }
+        Verdict::Allow => Outcome::Allowed,
+    };
+    if !decision.warnings.is_empty() {
+        response.warnings = Some(decision.warnings.clone());
+    }
+    let body = serde_json::to_vec(&response.into_review()).map_err(|e| BadReview::Encode(e.to_string()))?;
+    let name = match &request.object {
+        Some(o) if request.name.is_empty() => o.metadata.name.clone().unwrap_or_default(),
+        _ => request.name.clone(),
+    };
+    let actions =
+        if request.dry_run || outcome == Outcome::Denied { Vec::new() } else { decision.actions.clone() };
+    let summary = Summary {
+        uid: request.uid.clone(),
+        kind: request.kind.kind.clone(),
+        namespace: request.namespace.clone().unwrap_or_default(),
+        name,
+        operation: operation_label(&request.operation),
+        dry_run: request.dry_run,
+        outcome,
+        deny_reason,
+        warnings: decision.warnings.len(),
+        actions,
+    };
+    Ok(Reviewed { body, summary, decision })
+}
+
+/// `CREATE`, `UPDATE`, `DELETE`, `CONNECT`.
+pub fn operation_label(op: &rules::Operation) -> &'static str {
+    match op {
+        rules::Operation::Create => "CREATE",
+        rules::Operation::Update => "UPDATE",
+        rules::Operation::Delete => "DELETE",
+        rules::Operation::Connect => "CONNECT",
+    }
+}

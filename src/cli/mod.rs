@@ -1,0 +1,33 @@
+//! The command line: `serve`, `demo`, `explain`, `check`.
+
+use clap::{Parser, Subcommand};
+
+pub mod serve;
+
+/// Global options and the subcommand.
+#[derive(Debug, Parser)]
+#[command(name = "karmada-takeover", version, about = "Takeover-on-apply admission webhook and policy engine for Karmada")]
+pub struct Cli {
+    /// Log format: `plain` for humans, `json` for log pipelines.
+    #[arg(long, env = "KARMADA_TAKEOVER_LOG_FORMAT", default_value = "plain", global = true)]
+    pub log_format: String,
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the admission webhooks over TLS.
+    Serve(serve::ServeArgs),
+}
+
+impl Cli {
+    /// Runs the selected subcommand; returns the process exit code.
+    pub fn run(self) -> anyhow::Result<std::process::ExitCode> {
+        match self.command {
+            Command::Serve(args) => serve::run(args),
+        }
+    }
+}

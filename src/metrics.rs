@@ -1,0 +1,1 @@
+//! Prometheus metrics with an explicit registry.

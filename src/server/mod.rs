@@ -1,0 +1,1 @@
+//! HTTPS serving of the admission webhooks, and the plain-HTTP admin listener.

@@ -1,0 +1,1 @@
+//! rustls server configuration and certificate reloading.
