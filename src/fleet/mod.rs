@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
+pub mod files;
+
 /// Everything the engine knows about the Karmada control plane and its member clusters.
 #[derive(Debug, Default)]
 pub struct Fleet {
@@ -14,6 +16,11 @@ impl Fleet {
     /// Whether the initial state has been loaded (file) or listed (Karmada).
     pub fn is_synced(&self) -> bool {
         self.synced
+    }
+
+    /// An empty view that counts as synced (placeholder until the adapters fill it).
+    pub fn synced_empty() -> Self {
+        Self { synced: true }
     }
 }
 
