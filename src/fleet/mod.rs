@@ -26,6 +26,7 @@ use crate::{
     rules::{
         claim::{PolicySource, Template},
         selector::Labels,
+        tier::{Tier, tier_of},
     },
 };
 
@@ -118,6 +119,9 @@ pub struct Fleet {
     /// PP buckets always carry the (effective) namespace; CPP buckets may have empty namespace/name.
     pp_buckets: HashMap<String, Vec<Arc<Policy>>>,
     cpp_buckets: HashMap<String, Vec<Arc<Policy>>>,
+    /// Batch-tier policies by `join(apiVersion, kind, namespace)` of each selector (namespace empty
+    /// for a CPP selector without one): the guardrails' competitor search.
+    batch_buckets: HashMap<String, Vec<Arc<Policy>>>,
     templates: HashMap<String, TemplateMeta>,
     /// Policy key → keys of the templates whose claim names it.
     claims: HashMap<String, HashSet<String>>,
@@ -184,6 +188,14 @@ impl Fleet {
         let Some(kind) = policy.policy_kind() else { return };
         self.remove_policy(kind, policy.namespace(), policy.name());
         let policy = Arc::new(policy);
+        if tier_of(&policy) == Tier::Batch {
+            for bucket in Self::buckets_of(kind, &policy) {
+                let entry = self.batch_buckets.entry(Self::batch_bucket(&bucket)).or_default();
+                if !entry.iter().any(|p| Arc::ptr_eq(p, &policy)) {
+                    entry.push(Arc::clone(&policy));
+                }
+            }
+        }
         for bucket in Self::buckets_of(kind, &policy) {
             let buckets = match kind {
                 PolicyKind::PropagationPolicy => &mut self.pp_buckets,
@@ -205,10 +217,12 @@ impl Fleet {
             PolicyKind::ClusterPropagationPolicy => &mut self.cpp_buckets,
         };
         for bucket in Self::buckets_of(kind, &old) {
-            if let Some(entry) = buckets.get_mut(&bucket) {
-                entry.retain(|p| !Arc::ptr_eq(p, &old));
-                if entry.is_empty() {
-                    buckets.remove(&bucket);
+            for (map, key) in [(&mut *buckets, bucket.clone()), (&mut self.batch_buckets, Self::batch_bucket(&bucket))] {
+                if let Some(entry) = map.get_mut(&key) {
+                    entry.retain(|p| !Arc::ptr_eq(p, &old));
+                    if entry.is_empty() {
+                        map.remove(&key);
+                    }
                 }
             }
         }
@@ -230,6 +244,30 @@ impl Fleet {
                 PolicyKind::ClusterPropagationPolicy => rs.namespace(),
             };
             out.push(join(&[&rs.api_version, &rs.kind, ns, rs.name()]));
+        }
+        out
+    }
+
+    /// A selector bucket without its name part.
+    fn batch_bucket(bucket: &str) -> String {
+        bucket.rsplit_once('\0').map_or(bucket, |(head, _)| head).to_owned()
+    }
+
+    /// Batch-tier policies with a selector for `api_version`/`obj_kind` that can reach `namespace`
+    /// (a namespace-less CPP selector reaches every namespace). An empty `namespace` asks for
+    /// every namespace. A superset: callers check the selectors.
+    pub fn batch_competitors(&self, api_version: &str, obj_kind: &str, namespace: &str) -> Vec<&Policy> {
+        let lists: Vec<&Vec<Arc<Policy>>> = if namespace.is_empty() {
+            let prefix = join(&[api_version, obj_kind, ""]);
+            self.batch_buckets.iter().filter(|(bucket, _)| bucket.starts_with(&prefix)).map(|(_, l)| l).collect()
+        } else {
+            [namespace, ""].iter().filter_map(|ns| self.batch_buckets.get(&join(&[api_version, obj_kind, ns]))).collect()
+        };
+        let mut out: Vec<&Policy> = Vec::new();
+        for p in lists.into_iter().flatten() {
+            if !out.iter().any(|q| std::ptr::eq(*q, p.as_ref())) {
+                out.push(p.as_ref());
+            }
         }
         out
     }

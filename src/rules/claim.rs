@@ -303,7 +303,7 @@ pub fn resolve<'p>(t: &Template<'p>, source: &impl PolicySource<'p>, preemption_
         ));
         return r;
     }
-    if let Some(owner) = t.labels.get(keys::CLAIMED_BY) {
+    if let Some(owner) = t.labels.get(keys::CLAIMED_BY).filter(|v| !v.is_empty()) {
         r.notes.push(format!(
             "the template carries {}={owner}: Karmada's detector skips it, no policy claims it",
             keys::CLAIMED_BY

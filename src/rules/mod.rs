@@ -164,12 +164,15 @@ pub struct Decision {
     /// Writes to carry out after admission (skipped on dryRun).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<Action>,
+    /// The takeover the engine decided, for transcripts and `check` output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub takeover: Option<workload::TakeoverPlan>,
 }
 
 impl Decision {
     /// Admit unchanged.
     pub fn allow() -> Self {
-        Self { verdict: Verdict::Allow, patch: Vec::new(), warnings: Vec::new(), actions: Vec::new() }
+        Self { verdict: Verdict::Allow, patch: Vec::new(), warnings: Vec::new(), actions: Vec::new(), takeover: None }
     }
 
     /// Reject.
@@ -192,11 +195,18 @@ impl Decision {
 
 /// Decides one review for one webhook.
 pub fn decide(webhook: Webhook, review: &Review<'_>, fleet: &Fleet, config: &Config) -> Decision {
-    let _ = (webhook, review, fleet, config);
-    Decision::allow()
+    match webhook {
+        Webhook::MutateWorkload | Webhook::ValidateWorkload => workload::decide(webhook, review, fleet, config),
+        Webhook::MutatePolicy | Webhook::ValidatePolicy => guardrails::decide(webhook, review, fleet, config),
+    }
 }
 
 pub mod claim;
+pub mod dependencies;
+pub mod guardrails;
+pub mod patch;
 pub mod selector;
+pub mod tier;
+pub mod workload;
 #[cfg(test)]
 pub(crate) mod testing;

@@ -99,3 +99,40 @@ impl PolicyExt for Policy {
         self
     }
 }
+
+/// Runs one webhook on objects given as JSON (CREATE when `old` is `None`, UPDATE otherwise).
+pub fn run(
+    webhook: crate::rules::Webhook,
+    obj: &serde_json::Value,
+    old: Option<&serde_json::Value>,
+    fleet: &crate::fleet::Fleet,
+    config: &crate::config::Config,
+) -> crate::rules::Decision {
+    use crate::rules::{DynamicObject, Operation, Review, decide};
+    let object: DynamicObject = serde_json::from_value(obj.clone()).expect("object");
+    let old_object: Option<DynamicObject> = old.map(|o| serde_json::from_value(o.clone()).expect("old object"));
+    let review = Review {
+        operation: if old.is_some() { Operation::Update } else { Operation::Create },
+        api_version: obj["apiVersion"].as_str().unwrap_or_default().to_owned(),
+        kind: obj["kind"].as_str().unwrap_or_default(),
+        namespace: obj["metadata"]["namespace"].as_str().unwrap_or_default(),
+        name: obj["metadata"]["name"].as_str().unwrap_or_default(),
+        object: Some(&object),
+        old_object: old_object.as_ref(),
+        dry_run: false,
+    };
+    decide(webhook, &review, fleet, config)
+}
+
+/// The example fleet (`examples/fleet`).
+pub fn example_fleet() -> crate::fleet::Fleet {
+    crate::fleet::files::embedded()
+}
+
+/// The message of a denied decision (panics when allowed).
+pub fn denial(d: &crate::rules::Decision) -> (crate::rules::DenyReason, &str) {
+    match &d.verdict {
+        crate::rules::Verdict::Deny { reason, message } => (*reason, message.as_str()),
+        crate::rules::Verdict::Allow => panic!("expected a denial, got {d:?}"),
+    }
+}
