@@ -1,7 +1,9 @@
 //! The command line: `serve`, `demo`, `explain`, `check`.
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
+pub mod check;
+pub mod explain;
 pub mod serve;
 
 /// Global options and the subcommand.
@@ -21,6 +23,28 @@ pub struct Cli {
 pub enum Command {
     /// Serve the admission webhooks over TLS.
     Serve(serve::ServeArgs),
+    /// Explain which policy Karmada lets claim a resource template, and why.
+    Explain(explain::ExplainArgs),
+    /// Show what admission would do to manifests, offline (exit code 1 on any denial).
+    Check(check::CheckArgs),
+}
+
+/// `on` / `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// For people.
+    Text,
+    /// For programs.
+    Json,
 }
 
 impl Cli {
@@ -28,6 +52,8 @@ impl Cli {
     pub fn run(self) -> anyhow::Result<std::process::ExitCode> {
         match self.command {
             Command::Serve(args) => serve::run(args),
+            Command::Explain(args) => explain::run(args),
+            Command::Check(args) => check::run(args),
         }
     }
 }
