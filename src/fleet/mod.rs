@@ -31,6 +31,7 @@ use crate::{
 };
 
 pub mod files;
+pub mod karmada;
 
 /// Metadata of a resource template stored in Karmada: what claims and markers live in.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -591,6 +592,11 @@ impl Fleet {
         self.namespaces.remove(name);
     }
 
+    /// Names of the namespaces whose labels are known.
+    pub fn namespace_names(&self) -> impl Iterator<Item = &str> {
+        self.namespaces.keys().map(String::as_str)
+    }
+
     /// Whether the namespace carries `karmada-takeover.io/admission: disabled`.
     pub fn namespace_disabled(&self, name: &str) -> bool {
         self.namespaces
@@ -653,6 +659,32 @@ impl Fleet {
             return;
         };
         self.members.retain(|_, copies| {
+            copies.retain(|c| usize::from(c.cluster) != idx);
+            !copies.is_empty()
+        });
+    }
+
+    /// Keeps, of the objects of one `(group, kind)` that `cluster` holds, only those for which
+    /// `keep(namespace, name)` holds (a re-list replacing one member watch's state).
+    pub fn retain_member_objects(
+        &mut self,
+        cluster: &str,
+        group: &str,
+        kind: &str,
+        mut keep: impl FnMut(&str, &str) -> bool,
+    ) {
+        let Some(idx) = self.cluster_names.iter().position(|n| n == cluster) else {
+            return;
+        };
+        let prefix = join(&[group, kind, ""]);
+        self.members.retain(|key, copies| {
+            let Some(rest) = key.strip_prefix(&prefix) else {
+                return true;
+            };
+            let (namespace, name) = rest.split_once('\0').unwrap_or(("", rest));
+            if keep(namespace, name) {
+                return true;
+            }
             copies.retain(|c| usize::from(c.cluster) != idx);
             !copies.is_empty()
         });
