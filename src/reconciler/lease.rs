@@ -72,11 +72,9 @@ impl LeaderElector {
         let holder = spec.holder_identity.as_deref().unwrap_or_default();
         let ours = holder == self.identity;
         let expired = match (&spec.renew_time, spec.lease_duration_seconds) {
-            (Some(MicroTime(renewed)), Some(secs)) => {
-                renewed
-                    .checked_add(SignedDuration::from_secs(i64::from(secs)))
-                    .is_ok_and(|deadline| now > deadline)
-            }
+            (Some(MicroTime(renewed)), Some(secs)) => renewed
+                .checked_add(SignedDuration::from_secs(i64::from(secs)))
+                .is_ok_and(|deadline| now > deadline),
             _ => true,
         };
         if !ours && !holder.is_empty() && !expired {

@@ -196,7 +196,14 @@ impl Reconciler {
         &self.connection.client
     }
 
-    fn record(&self, report: &mut PassReport, action: &'static str, result: &str, object: &str, error: Option<&str>) {
+    fn record(
+        &self,
+        report: &mut PassReport,
+        action: &'static str,
+        result: &str,
+        object: &str,
+        error: Option<&str>,
+    ) {
         self.metrics.action(action, result);
         report.add(action, result);
         match error {
@@ -254,12 +261,20 @@ impl Reconciler {
                 let left_alone = if opted_out(t) {
                     Some("opted out".to_owned())
                 } else if policy.name() != policy_name {
-                    Some(format!("annotation names policy {policy_name}, expected {}", policy.name()))
+                    Some(format!(
+                        "annotation names policy {policy_name}, expected {}",
+                        policy.name()
+                    ))
                 } else if let Some(c) = template.claim()
-                    && !(c.kind == policy_kind && c.namespace == policy.namespace() && c.name == policy.name())
+                    && !(c.kind == policy_kind
+                        && c.namespace == policy.namespace()
+                        && c.name == policy.name())
                     && fleet.policy(c.kind, c.namespace, c.name).is_some()
                 {
-                    Some(format!("claimed by {}", claim::display_policy(c.kind, c.namespace, c.name)))
+                    Some(format!(
+                        "claimed by {}",
+                        claim::display_policy(c.kind, c.namespace, c.name)
+                    ))
                 } else {
                     claim::resolve_with(&template, &&*fleet, config.preemption_gate, false)
                         .winner()
@@ -403,7 +418,13 @@ impl Reconciler {
                 }
                 Err(_) => {
                     let object = format!("{} {}/{}", t.kind, t.namespace, t.name);
-                    self.record(report, "promote", "timeout", &object, Some("reading the template"));
+                    self.record(
+                        report,
+                        "promote",
+                        "timeout",
+                        &object,
+                        Some("reading the template"),
+                    );
                     continue;
                 }
             };
@@ -412,7 +433,10 @@ impl Reconciler {
                 if !matches!(dep.kind, DependencyKind::ConfigMap | DependencyKind::Secret) {
                     continue;
                 }
-                match self.promote_one(config, t, &a.clusters, dep.kind.as_str(), &dep.name).await {
+                match self
+                    .promote_one(config, t, &a.clusters, dep.kind.as_str(), &dep.name)
+                    .await
+                {
                     Ok(None) => {}
                     Ok(Some(result)) => {
                         let object = format!("{} {}/{}", dep.kind.as_str(), t.namespace, dep.name);
@@ -448,7 +472,10 @@ impl Reconciler {
         let timeout = self.options.request_timeout;
         let karmada: Api<DynamicObject> = Api::namespaced_with(self.client().clone(), &t.namespace, &ar);
         let in_karmada = if config.selects("v1", kind) {
-            self.fleet.read().template("v1", kind, &t.namespace, name).is_some()
+            self.fleet
+                .read()
+                .template("v1", kind, &t.namespace, name)
+                .is_some()
         } else {
             tokio::time::timeout(timeout, karmada.get_metadata_opt(name))
                 .await
@@ -522,7 +549,12 @@ impl Reconciler {
                         && !opted_out(t)
                         && (t.namespace.is_empty() || config.namespace_allowed(&t.namespace))
                         && fleet
-                            .member_copies(crate::fleet::group_of(&t.api_version), &t.kind, &t.namespace, &t.name)
+                            .member_copies(
+                                crate::fleet::group_of(&t.api_version),
+                                &t.kind,
+                                &t.namespace,
+                                &t.name,
+                            )
                             .iter()
                             .any(|(_, managed)| !managed)
                 })
@@ -620,7 +652,11 @@ pub async fn run(mut reconciler: Reconciler, mut synced: watch::Receiver<bool>, 
             }
         };
         if now_leader != leader {
-            tracing::info!(identity = elector.identity(), leader = now_leader, "reconciler leadership changed");
+            tracing::info!(
+                identity = elector.identity(),
+                leader = now_leader,
+                "reconciler leadership changed"
+            );
             leader = now_leader;
         }
         reconciler.metrics.reconciler_leader.set(i64::from(leader));
@@ -653,7 +689,12 @@ mod tests {
         );
         assert_eq!(
             template_ref_parts("rbac.authorization.k8s.io/v1/ClusterRole/admin"),
-            Some(("rbac.authorization.k8s.io/v1".into(), "ClusterRole".into(), String::new(), "admin".into()))
+            Some((
+                "rbac.authorization.k8s.io/v1".into(),
+                "ClusterRole".into(),
+                String::new(),
+                "admin".into()
+            ))
         );
         assert_eq!(template_ref_parts("nonsense"), None);
     }

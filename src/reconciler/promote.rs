@@ -115,6 +115,9 @@ mod tests {
     fn an_explicit_conflict_resolution_is_kept() {
         let member = json!({"kind": "Secret", "metadata": {"annotations": {"work.karmada.io/conflict-resolution": "abort"}}});
         let out = prune_for_karmada(member).unwrap();
-        assert_eq!(out["metadata"]["annotations"]["work.karmada.io/conflict-resolution"], "abort");
+        assert_eq!(
+            out["metadata"]["annotations"]["work.karmada.io/conflict-resolution"],
+            "abort"
+        );
     }
 }

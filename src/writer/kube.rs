@@ -158,11 +158,18 @@ fn satisfies(existing: &DynamicObject, desired: &Value) -> bool {
     };
     existing.data.get("spec") == desired.get("spec")
         && has_all(existing.metadata.labels.as_ref(), &desired["metadata"]["labels"])
-        && has_all(existing.metadata.annotations.as_ref(), &desired["metadata"]["annotations"])
+        && has_all(
+            existing.metadata.annotations.as_ref(),
+            &desired["metadata"]["annotations"],
+        )
 }
 
 /// Creates or updates a takeover policy by server-side apply (see the module docs).
-pub async fn ensure_policy(client: &Client, policy: &Value, timeout: Duration) -> Result<Written, WriteError> {
+pub async fn ensure_policy(
+    client: &Client,
+    policy: &Value,
+    timeout: Duration,
+) -> Result<Written, WriteError> {
     let kind = policy["kind"]
         .as_str()
         .and_then(PolicyKind::from_kind)
@@ -303,17 +310,29 @@ fn action_label(action: &Action) -> &'static str {
     }
 }
 
-async fn run(client: Client, mut rx: mpsc::Receiver<Action>, options: WriterOptions, metrics: KarmadaMetrics) {
+async fn run(
+    client: Client,
+    mut rx: mpsc::Receiver<Action>,
+    options: WriterOptions,
+    metrics: KarmadaMetrics,
+) {
     while let Some(action) = rx.recv().await {
         let label = action_label(&action);
         let (kind, namespace, name, result) = match &action {
             Action::EnsurePolicy { policy } => (
                 policy["kind"].as_str().unwrap_or_default().to_owned(),
-                policy["metadata"]["namespace"].as_str().unwrap_or_default().to_owned(),
+                policy["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
                 policy["metadata"]["name"].as_str().unwrap_or_default().to_owned(),
                 ensure_policy(&client, policy, options.request_timeout).await,
             ),
-            Action::ReleasePolicy { kind, namespace, name } => {
+            Action::ReleasePolicy {
+                kind,
+                namespace,
+                name,
+            } => {
                 let result = match PolicyKind::from_kind(kind) {
                     Some(k) => release_policy(&client, k, namespace, name, options.request_timeout).await,
                     None => Err(WriteError::Invalid(format!("unknown policy kind {kind}"))),

@@ -40,6 +40,9 @@ type Body = UnsyncBoxBody<Bytes, Infallible>;
 /// One stored object set: `(namespace, name)` → object.
 type Store = BTreeMap<(String, String), Value>;
 
+/// (cluster, resource, namespace, name, field manager).
+type OwnedKey = (String, String, String, String, String);
+
 /// A stored change, for watch replay.
 #[derive(Clone)]
 struct Change {
@@ -90,7 +93,7 @@ struct State {
     history: Vec<Change>,
     watches: Vec<WatchStream>,
     /// (cluster, resource, ns, name, manager) → label keys / finalizers the manager applied.
-    owned: HashMap<(String, String, String, String, String), (HashSet<String>, HashSet<String>)>,
+    owned: HashMap<OwnedKey, (HashSet<String>, HashSet<String>)>,
     log: Vec<Logged>,
     fail_status: Option<u16>,
     next_uid: u64,
@@ -113,13 +116,17 @@ fn kind_list_name(kind: &str) -> String {
 /// `/apis/<g>/<v>/...` or `/api/v1/...` → (resource `g/v/plural`, namespace, name, apiVersion).
 fn parse_path(path: &str) -> Option<(String, Option<String>, Option<String>, String)> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let (group, version, rest) = match segs.first()? {
-        &"api" => ("", *segs.get(1)?, &segs[2..]),
-        &"apis" => (*segs.get(1)?, *segs.get(2)?, &segs[3..]),
+    let (group, version, rest) = match *segs.first()? {
+        "api" => ("", *segs.get(1)?, &segs[2..]),
+        "apis" => (*segs.get(1)?, *segs.get(2)?, &segs[3..]),
         _ => return None,
     };
     let (ns, plural, name) = if rest.first() == Some(&"namespaces") && rest.len() >= 3 {
-        (Some(rest[1].to_owned()), rest[2], rest.get(3).map(|s| (*s).to_owned()))
+        (
+            Some(rest[1].to_owned()),
+            rest[2],
+            rest.get(3).map(|s| (*s).to_owned()),
+        )
     } else {
         (None, *rest.first()?, rest.get(1).map(|s| (*s).to_owned()))
     };
@@ -228,7 +235,10 @@ impl State {
             kind,
             object: object.clone(),
         });
-        let ns = object["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
+        let ns = object["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         self.watches.retain(|w| {
             if w.cluster != cluster || w.resource != resource {
                 return !w.tx.is_closed();
@@ -236,9 +246,12 @@ impl State {
             if w.namespace.as_ref().is_some_and(|n| *n != ns) {
                 return !w.tx.is_closed();
             }
-            let obj = if w.metadata_only { meta_only(object) } else { object.clone() };
-            w.tx
-                .send(Bytes::from(format!("{}\n", json!({"type": kind, "object": obj}))))
+            let obj = if w.metadata_only {
+                meta_only(object)
+            } else {
+                object.clone()
+            };
+            w.tx.send(Bytes::from(format!("{}\n", json!({"type": kind, "object": obj}))))
                 .is_ok()
         });
     }
@@ -269,6 +282,24 @@ impl State {
         }
     }
 
+    /// Karmada's PP/CPP validating webhook on UPDATE: the permanent-id label is immutable.
+    fn karmada_validate_update(resource: &str, old: &Value, new: &Value) -> Result<(), (u16, Value)> {
+        let label = match resource {
+            "policy.karmada.io/v1alpha1/propagationpolicies" => "propagationpolicy.karmada.io/permanent-id",
+            "policy.karmada.io/v1alpha1/clusterpropagationpolicies" => {
+                "clusterpropagationpolicy.karmada.io/permanent-id"
+            }
+            _ => return Ok(()),
+        };
+        if old["metadata"]["labels"][label] != new["metadata"]["labels"][label] {
+            let msg = format!(
+                "admission webhook \"validate-propagationpolicy.karmada.io\" denied the request: label {label} is immutable, it can only be set by the system during creation"
+            );
+            return Err((403, status(403, "Forbidden", &msg)));
+        }
+        Ok(())
+    }
+
     fn create(
         &mut self,
         cluster: &str,
@@ -281,10 +312,17 @@ impl State {
             return Err((422, status(422, "Invalid", "metadata.name: Required value")));
         }
         let ns = ns.unwrap_or_default().to_owned();
-        if self.store(cluster, resource).contains_key(&(ns.clone(), name.clone())) {
+        if self
+            .store(cluster, resource)
+            .contains_key(&(ns.clone(), name.clone()))
+        {
             return Err((
                 409,
-                status(409, "AlreadyExists", &format!("{resource} \"{name}\" already exists")),
+                status(
+                    409,
+                    "AlreadyExists",
+                    &format!("{resource} \"{name}\" already exists"),
+                ),
             ));
         }
         self.next_uid += 1;
@@ -303,19 +341,34 @@ impl State {
         Ok(obj)
     }
 
-    fn put(&mut self, cluster: &str, resource: &str, ns: &str, name: &str, mut obj: Value) -> Result<Value, (u16, Value)> {
+    fn put(
+        &mut self,
+        cluster: &str,
+        resource: &str,
+        ns: &str,
+        name: &str,
+        mut obj: Value,
+    ) -> Result<Value, (u16, Value)> {
         let key = (ns.to_owned(), name.to_owned());
         let Some(old) = self.store(cluster, resource).get(&key).cloned() else {
-            return Err((404, status(404, "NotFound", &format!("{resource} \"{name}\" not found"))));
+            return Err((
+                404,
+                status(404, "NotFound", &format!("{resource} \"{name}\" not found")),
+            ));
         };
         if let Some(rv) = obj["metadata"]["resourceVersion"].as_str()
             && Some(rv) != old["metadata"]["resourceVersion"].as_str()
         {
             return Err((
                 409,
-                status(409, "Conflict", "the object has been modified; please apply your changes to the latest version and try again"),
+                status(
+                    409,
+                    "Conflict",
+                    "the object has been modified; please apply your changes to the latest version and try again",
+                ),
             ));
         }
+        Self::karmada_validate_update(resource, &old, &obj)?;
         let rv = self.bump();
         obj["metadata"]["uid"] = old["metadata"]["uid"].clone();
         obj["metadata"]["creationTimestamp"] = old["metadata"]["creationTimestamp"].clone();
@@ -357,7 +410,8 @@ impl State {
                 .map(|a| a.iter().filter_map(|f| f.as_str().map(str::to_owned)).collect())
                 .unwrap_or_default()
         };
-        let managed_fields = json!([{"manager": manager, "operation": "Apply", "apiVersion": applied["apiVersion"].clone()}]);
+        let managed_fields =
+            json!([{"manager": manager, "operation": "Apply", "apiVersion": applied["apiVersion"].clone()}]);
         let existing = self.store(cluster, resource).get(&key).cloned();
         let Some(mut obj) = existing else {
             let mut fresh = applied.clone();
@@ -377,7 +431,10 @@ impl State {
             }
         }
         if let Some(list) = obj["metadata"]["finalizers"].as_array_mut() {
-            list.retain(|f| f.as_str().is_none_or(|f| !old_finalizers.contains(f) || new_finalizers.contains(f)));
+            list.retain(|f| {
+                f.as_str()
+                    .is_none_or(|f| !old_finalizers.contains(f) || new_finalizers.contains(f))
+            });
         }
         let mut meta_patch = applied["metadata"].clone();
         if let Some(m) = meta_patch.as_object_mut() {
@@ -401,11 +458,16 @@ impl State {
             }
         }
         obj["metadata"]["managedFields"] = managed_fields;
-        self.owned.insert(owned_key, (new_labels, new_finalizers));
-        let unchanged = self.store(cluster, resource).get(&key) == Some(&obj);
-        if unchanged {
+        let old = self
+            .store(cluster, resource)
+            .get(&key)
+            .cloned()
+            .unwrap_or(Value::Null);
+        if old == obj {
             return Ok(obj);
         }
+        Self::karmada_validate_update(resource, &old, &obj)?;
+        self.owned.insert(owned_key, (new_labels, new_finalizers));
         let rv = self.bump();
         obj["metadata"]["resourceVersion"] = json!(rv.to_string());
         obj["metadata"]["generation"] = json!(obj["metadata"]["generation"].as_i64().unwrap_or(1) + 1);
@@ -414,14 +476,25 @@ impl State {
         Ok(obj)
     }
 
-    fn delete(&mut self, cluster: &str, resource: &str, ns: &str, name: &str, body: &Value) -> Result<Value, (u16, Value)> {
+    fn delete(
+        &mut self,
+        cluster: &str,
+        resource: &str,
+        ns: &str,
+        name: &str,
+        body: &Value,
+    ) -> Result<Value, (u16, Value)> {
         let key = (ns.to_owned(), name.to_owned());
         let Some(old) = self.store(cluster, resource).get(&key).cloned() else {
-            return Err((404, status(404, "NotFound", &format!("{resource} \"{name}\" not found"))));
+            return Err((
+                404,
+                status(404, "NotFound", &format!("{resource} \"{name}\" not found")),
+            ));
         };
         let pre = &body["preconditions"];
         if (pre["uid"].is_string() && pre["uid"] != old["metadata"]["uid"])
-            || (pre["resourceVersion"].is_string() && pre["resourceVersion"] != old["metadata"]["resourceVersion"])
+            || (pre["resourceVersion"].is_string()
+                && pre["resourceVersion"] != old["metadata"]["resourceVersion"])
         {
             return Err((409, status(409, "Conflict", "Precondition failed")));
         }
@@ -445,7 +518,9 @@ impl FakeApi {
         let (st, sl) = (state.clone(), stall.clone());
         let task = tokio::spawn(async move {
             loop {
-                let Ok((stream, _)) = listener.accept().await else { continue };
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
                 let (st, sl) = (st.clone(), sl.clone());
                 tokio::spawn(async move {
                     let svc = service_fn(move |req| {
@@ -498,9 +573,14 @@ impl FakeApi {
     pub fn put(&self, cluster: Option<&str>, resource: &str, obj: Value) {
         let mut s = self.state.lock();
         let cluster = cluster.unwrap_or_default();
-        let ns = obj["metadata"]["namespace"].as_str().unwrap_or_default().to_owned();
+        let ns = obj["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
         let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_owned();
-        let exists = s.store(cluster, resource).contains_key(&(ns.clone(), name.clone()));
+        let exists = s
+            .store(cluster, resource)
+            .contains_key(&(ns.clone(), name.clone()));
         if exists {
             let mut obj = obj;
             if let Some(m) = obj["metadata"].as_object_mut() {
@@ -508,7 +588,12 @@ impl FakeApi {
             }
             let _ = s.put(cluster, resource, &ns, &name, obj);
         } else {
-            let _ = s.create(cluster, resource, Some(ns.as_str()).filter(|n| !n.is_empty()), obj);
+            let _ = s.create(
+                cluster,
+                resource,
+                Some(ns.as_str()).filter(|n| !n.is_empty()),
+                obj,
+            );
         }
     }
 
@@ -602,7 +687,11 @@ fn bookmark_line(rv: u64) -> Bytes {
     ))
 }
 
-async fn handle(state: Arc<Mutex<State>>, stall: Arc<watch::Sender<bool>>, req: Request<hyper::body::Incoming>) -> Response<Body> {
+async fn handle(
+    state: Arc<Mutex<State>>,
+    stall: Arc<watch::Sender<bool>>,
+    req: Request<hyper::body::Incoming>,
+) -> Response<Body> {
     let mut stalled = stall.subscribe();
     let _ = stalled.wait_for(|s| !*s).await;
     let method = req.method().clone();
@@ -620,7 +709,12 @@ async fn handle(state: Arc<Mutex<State>>, stall: Arc<watch::Sender<bool>>, req: 
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let is_watch = query.get("watch").is_some_and(|w| w == "true" || w == "1");
     {
         let mut s = state.lock();
@@ -644,14 +738,28 @@ async fn handle(state: Arc<Mutex<State>>, stall: Arc<watch::Sender<bool>>, req: 
         Some(rest) if rest.contains("/proxy") => {
             let (name, tail) = rest.split_once("/proxy").unwrap_or((rest, ""));
             if !state.lock().members.contains(name) {
-                return respond(503, &status(503, "ServiceUnavailable", &format!("cluster {name} is not reachable")));
+                return respond(
+                    503,
+                    &status(
+                        503,
+                        "ServiceUnavailable",
+                        &format!("cluster {name} is not reachable"),
+                    ),
+                );
             }
             (name.to_owned(), tail.to_owned())
         }
         _ => (String::new(), full_path.clone()),
     };
     let Some((resource, ns, name, api_version)) = parse_path(&path) else {
-        return respond(404, &status(404, "NotFound", "the server could not find the requested resource"));
+        return respond(
+            404,
+            &status(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            ),
+        );
     };
     let metadata_only = accept.contains("as=PartialObjectMetadata");
     let ns_str = ns.clone().unwrap_or_default();
@@ -674,7 +782,12 @@ async fn handle(state: Arc<Mutex<State>>, stall: Arc<watch::Sender<bool>>, req: 
             .get(&(ns_str.clone(), name.clone()))
             .cloned()
             .map(|o| if metadata_only { meta_only(&o) } else { o })
-            .ok_or_else(|| (404, status(404, "NotFound", &format!("{resource} \"{name}\" not found")))),
+            .ok_or_else(|| {
+                (
+                    404,
+                    status(404, "NotFound", &format!("{resource} \"{name}\" not found")),
+                )
+            }),
         (Method::GET, None) => {
             let rv = s.rv.to_string();
             let selector = query.get("labelSelector");
@@ -691,19 +804,25 @@ async fn handle(state: Arc<Mutex<State>>, stall: Arc<watch::Sender<bool>>, req: 
                 .and_then(|o| o["kind"].as_str())
                 .map_or_else(|| "List".to_owned(), kind_list_name);
             let (av, kind) = if metadata_only {
-                ("meta.k8s.io/v1".to_owned(), "PartialObjectMetadataList".to_owned())
+                (
+                    "meta.k8s.io/v1".to_owned(),
+                    "PartialObjectMetadataList".to_owned(),
+                )
             } else {
                 (api_version.clone(), kind)
             };
             Ok(json!({"apiVersion": av, "kind": kind, "metadata": {"resourceVersion": rv}, "items": items}))
         }
-        (Method::POST, None) => s.create(&cluster, &resource, ns.as_deref(), parsed).map(|o| o),
+        (Method::POST, None) => s.create(&cluster, &resource, ns.as_deref(), parsed),
         (Method::PUT, Some(name)) => s.put(&cluster, &resource, &ns_str, &name, parsed),
         (Method::DELETE, Some(name)) => s.delete(&cluster, &resource, &ns_str, &name, &parsed),
         (Method::PATCH, Some(name)) if content_type.starts_with("application/apply-patch") => {
             let manager = query.get("fieldManager").cloned().unwrap_or_default();
             if manager.is_empty() {
-                Err((400, status(400, "BadRequest", "PATCH with apply-patch requires fieldManager")))
+                Err((
+                    400,
+                    status(400, "BadRequest", "PATCH with apply-patch requires fieldManager"),
+                ))
             } else {
                 let mut applied = parsed;
                 applied["metadata"]["name"] = json!(name);
@@ -711,8 +830,15 @@ async fn handle(state: Arc<Mutex<State>>, stall: Arc<watch::Sender<bool>>, req: 
             }
         }
         (Method::PATCH, Some(name)) if content_type.starts_with("application/merge-patch") => {
-            match s.store(&cluster, &resource).get(&(ns_str.clone(), name.clone())).cloned() {
-                None => Err((404, status(404, "NotFound", &format!("{resource} \"{name}\" not found")))),
+            match s
+                .store(&cluster, &resource)
+                .get(&(ns_str.clone(), name.clone()))
+                .cloned()
+            {
+                None => Err((
+                    404,
+                    status(404, "NotFound", &format!("{resource} \"{name}\" not found")),
+                )),
                 Some(mut obj) => {
                     merge(&mut obj, &parsed);
                     if let Some(m) = obj["metadata"].as_object_mut() {
@@ -722,7 +848,10 @@ async fn handle(state: Arc<Mutex<State>>, stall: Arc<watch::Sender<bool>>, req: 
                 }
             }
         }
-        _ => Err((405, status(405, "MethodNotAllowed", "not supported by the fake API server"))),
+        _ => Err((
+            405,
+            status(405, "MethodNotAllowed", "not supported by the fake API server"),
+        )),
     };
     match result {
         Ok(v) => respond(if method == Method::POST { 201 } else { 200 }, &v),
@@ -762,8 +891,15 @@ fn start_watch(
                 .cloned()
                 .collect();
             for c in replay {
-                let obj = if metadata_only { meta_only(&c.object) } else { c.object };
-                let _ = tx.send(Bytes::from(format!("{}\n", json!({"type": c.kind, "object": obj}))));
+                let obj = if metadata_only {
+                    meta_only(&c.object)
+                } else {
+                    c.object
+                };
+                let _ = tx.send(Bytes::from(format!(
+                    "{}\n",
+                    json!({"type": c.kind, "object": obj})
+                )));
             }
             if bookmarks {
                 let _ = tx.send(bookmark_line(s.rv));

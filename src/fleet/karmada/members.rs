@@ -120,9 +120,7 @@ fn update_gauges(ctx: &Context) {
 
 fn start_cluster(ctx: &Context, cluster: &str) -> JoinSet<()> {
     let mut set = JoinSet::new();
-    ctx.phases
-        .lock()
-        .insert(cluster.to_owned(), MemberPhase::Listing);
+    ctx.phases.lock().insert(cluster.to_owned(), MemberPhase::Listing);
     let source = sync_source(cluster);
     // Readiness never waits on a member longer than the timeout.
     {

@@ -59,7 +59,11 @@ impl KarmadaMetrics {
         Self::rest(registry, created, released)
     }
 
-    fn rest(registry: &Registry, created: IntCounter, released: IntCounter) -> Result<Self, prometheus::Error> {
+    fn rest(
+        registry: &Registry,
+        created: IntCounter,
+        released: IntCounter,
+    ) -> Result<Self, prometheus::Error> {
         let writer_total = IntCounterVec::new(
             Opts::new("writer_total", "Policy writer operations, by action and result."),
             &["action", "result"],

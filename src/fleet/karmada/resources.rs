@@ -24,7 +24,11 @@ const PLURALS: &[(&str, &str, &str)] = &[
     ("v1", "PersistentVolumeClaim", "persistentvolumeclaims"),
     ("v1", "Namespace", "namespaces"),
     ("networking.k8s.io/v1", "Ingress", "ingresses"),
-    ("policy.karmada.io/v1alpha1", "PropagationPolicy", "propagationpolicies"),
+    (
+        "policy.karmada.io/v1alpha1",
+        "PropagationPolicy",
+        "propagationpolicies",
+    ),
     (
         "policy.karmada.io/v1alpha1",
         "ClusterPropagationPolicy",
@@ -89,6 +93,9 @@ mod tests {
             assert!(known(&k.api_version, &k.kind).is_some(), "{k:?}");
         }
         let cm = known("v1", "ConfigMap").unwrap();
-        assert_eq!((cm.group.as_str(), cm.version.as_str(), cm.plural.as_str()), ("", "v1", "configmaps"));
+        assert_eq!(
+            (cm.group.as_str(), cm.version.as_str(), cm.plural.as_str()),
+            ("", "v1", "configmaps")
+        );
     }
 }
