@@ -13,8 +13,8 @@ use serde::Serialize;
 use tokio::{sync::mpsc, task::JoinSet};
 
 use super::{
-    Backoff, Change, Connection, KarmadaMetrics, MemberChange, Options, Phases, SyncTracker, apply_members,
-    decode_member, resources,
+    Backoff, Change, Connection, KarmadaMetrics, Options, Phases, SyncTracker, apply_members, decode_member,
+    resources,
 };
 use crate::{config::KindRef, fleet::SharedFleet};
 
@@ -221,7 +221,7 @@ async fn watch_kind(
         metrics,
         backoff,
         |o| Some(decode_member(o)),
-        move |change: Change<_>| apply_members(&fleet, &cluster, &ar2, MemberChange::from(change), chunk),
+        move |change: Change<_>| apply_members(&fleet, &cluster, &ar2, change, chunk),
         member_synced,
     )
     .await;

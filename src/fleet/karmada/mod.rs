@@ -270,7 +270,8 @@ impl Running {
 }
 
 /// One change from a watch, after decoding.
-pub(crate) enum Change<T> {
+#[derive(Debug)]
+pub enum Change<T> {
     /// Created or updated.
     Apply(T),
     /// Deleted.
@@ -382,8 +383,8 @@ pub fn decode_policy(obj: DynamicObject) -> Option<Policy> {
     }
 }
 
-/// Applies one policy change for `kind`.
-pub(crate) fn apply_policies(fleet: &SharedFleet, kind: PolicyKind, change: Change<Policy>, chunk: usize) {
+/// Applies one policy change for `kind` (a re-list replaces every policy of that kind).
+pub fn apply_policies(fleet: &SharedFleet, kind: PolicyKind, change: Change<Policy>, chunk: usize) {
     match change {
         Change::Apply(p) => fleet.write().upsert_policy(p),
         Change::Delete(p) => {
@@ -432,12 +433,7 @@ pub fn decode_template(ar: &ApiResource, obj: PartialObjectMeta<DynamicObject>) 
 }
 
 /// Applies one template change for the kind of `ar`.
-pub(crate) fn apply_templates(
-    fleet: &SharedFleet,
-    ar: &ApiResource,
-    change: Change<TemplateMeta>,
-    chunk: usize,
-) {
+pub fn apply_templates(fleet: &SharedFleet, ar: &ApiResource, change: Change<TemplateMeta>, chunk: usize) {
     match change {
         Change::Apply(t) => fleet.write().upsert_template(t),
         Change::Delete(t) => fleet
@@ -517,22 +513,22 @@ pub fn apply_members(
     fleet: &SharedFleet,
     cluster: &str,
     ar: &ApiResource,
-    change: MemberChange,
+    change: Change<MemberObject>,
     chunk: usize,
 ) {
     let group = group_of(&ar.api_version);
     match change {
-        MemberChange::Apply(o) => {
+        Change::Apply(o) => {
             fleet
                 .write()
                 .set_member(cluster, group, &ar.kind, &o.namespace, &o.name, o.managed);
         }
-        MemberChange::Delete(o) => {
+        Change::Delete(o) => {
             fleet
                 .write()
                 .remove_member(cluster, group, &ar.kind, &o.namespace, &o.name);
         }
-        MemberChange::Relist(list) => {
+        Change::Relist(list) => {
             {
                 let keep: HashSet<(&str, &str)> = list
                     .iter()
@@ -548,27 +544,6 @@ pub fn apply_members(
                     f.set_member(cluster, group, &ar.kind, &o.namespace, &o.name, o.managed);
                 }
             }
-        }
-    }
-}
-
-/// A member-object change (public form of the internal change type, for benchmarks).
-#[derive(Debug)]
-pub enum MemberChange {
-    /// Created or updated.
-    Apply(MemberObject),
-    /// Deleted.
-    Delete(MemberObject),
-    /// The complete current set.
-    Relist(Vec<MemberObject>),
-}
-
-impl From<Change<MemberObject>> for MemberChange {
-    fn from(c: Change<MemberObject>) -> Self {
-        match c {
-            Change::Apply(o) => MemberChange::Apply(o),
-            Change::Delete(o) => MemberChange::Delete(o),
-            Change::Relist(l) => MemberChange::Relist(l),
         }
     }
 }
