@@ -194,3 +194,38 @@ pub fn operation_label(op: &rules::Operation) -> &'static str {
         rules::Operation::Connect => "CONNECT",
     }
 }
+
+/// The plural resource name of a kind, for the `resource` field of a review (the kinds the
+/// webhooks are registered for; anything else gets the conventional lowercase plural).
+pub fn resource_plural(kind: &str) -> String {
+    match kind {
+        "PropagationPolicy" => "propagationpolicies".into(),
+        "ClusterPropagationPolicy" => "clusterpropagationpolicies".into(),
+        _ => format!("{}s", kind.to_lowercase()),
+    }
+}
+
+/// Builds an `admission.k8s.io/v1` AdmissionReview request for `object` the way karmada-apiserver
+/// sends it: CREATE without `old`, UPDATE with it. Used by the demo, tests and benchmarks.
+pub fn review_request(uid: &str, object: &serde_json::Value, old: Option<&serde_json::Value>, dry_run: bool) -> serde_json::Value {
+    let api_version = object["apiVersion"].as_str().unwrap_or_default();
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    let kind = object["kind"].as_str().unwrap_or_default();
+    let gvk = serde_json::json!({"group": group, "version": version, "kind": kind});
+    let gvr = serde_json::json!({"group": group, "version": version, "resource": resource_plural(kind)});
+    let mut request = serde_json::json!({
+        "uid": uid,
+        "kind": gvk, "resource": gvr, "requestKind": gvk, "requestResource": gvr,
+        "name": object["metadata"]["name"],
+        "operation": if old.is_some() { "UPDATE" } else { "CREATE" },
+        "userInfo": {"username": "kubernetes-admin", "groups": ["system:masters", "system:authenticated"]},
+        "object": object,
+        "oldObject": old.cloned().unwrap_or(serde_json::Value::Null),
+        "dryRun": dry_run,
+        "options": {"kind": if old.is_some() { "UpdateOptions" } else { "CreateOptions" }, "apiVersion": "meta.k8s.io/v1"},
+    });
+    if let Some(ns) = object["metadata"]["namespace"].as_str() {
+        request["namespace"] = serde_json::Value::String(ns.to_owned());
+    }
+    serde_json::json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request})
+}
