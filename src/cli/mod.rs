@@ -27,7 +27,10 @@ impl Cli {
     /// Runs the selected subcommand; returns the process exit code.
     pub fn run(self) -> anyhow::Result<std::process::ExitCode> {
         match self.command {
-            Command::Serve(args) => serve::run(args),
+            Command::Serve(args) => {
+                crate::telemetry::init(self.log_format.parse()?)?;
+                serve::run(args)
+            }
         }
     }
 }
