@@ -65,19 +65,31 @@ impl Metrics {
         let reg = Registrar(&registry);
         Ok(Self {
             admission_requests_total: reg.add(IntCounterVec::new(
-                Opts::new("admission_requests_total", "Admission reviews answered, by webhook, kind, operation and outcome."),
+                Opts::new(
+                    "admission_requests_total",
+                    "Admission reviews answered, by webhook, kind, operation and outcome.",
+                ),
                 &["webhook", "kind", "operation", "outcome"],
             )?)?,
             admission_request_duration_seconds: reg.add(HistogramVec::new(
-                HistogramOpts::new("admission_request_duration_seconds", "Time to answer one admission review.")
-                    .buckets(LATENCY_BUCKETS.to_vec()),
+                HistogramOpts::new(
+                    "admission_request_duration_seconds",
+                    "Time to answer one admission review.",
+                )
+                .buckets(LATENCY_BUCKETS.to_vec()),
                 &["webhook"],
             )?)?,
             admission_bad_requests_total: reg.add(IntCounterVec::new(
-                Opts::new("admission_bad_requests_total", "Webhook requests answered without an admission response, by reason."),
+                Opts::new(
+                    "admission_bad_requests_total",
+                    "Webhook requests answered without an admission response, by reason.",
+                ),
                 &["reason"],
             )?)?,
-            takeovers_total: reg.add(IntCounter::new("takeovers_total", "Takeover policies decided on admission.")?)?,
+            takeovers_total: reg.add(IntCounter::new(
+                "takeovers_total",
+                "Takeover policies decided on admission.",
+            )?)?,
             releases_total: reg.add(IntCounter::new(
                 "releases_total",
                 "Takeover policy releases decided on admission (preemption gate off).",
@@ -86,14 +98,22 @@ impl Metrics {
                 Opts::new("denials_total", "Denied admission reviews, by reason."),
                 &["reason"],
             )?)?,
-            policies_created_total: reg
-                .add(IntCounter::new("policies_created_total", "Takeover policies created or updated by the writer.")?)?,
-            policies_released_total: reg
-                .add(IntCounter::new("policies_released_total", "Takeover policies deleted by the writer.")?)?,
-            fleet_synced: reg.add(IntGauge::new("fleet_synced", "1 once the fleet state has been loaded or listed.")?)?,
-            fleet_objects: reg.add(IntGaugeVec::new(Opts::new("fleet_objects", "Objects in the fleet view, by type."), &[
-                "type",
-            ])?)?,
+            policies_created_total: reg.add(IntCounter::new(
+                "policies_created_total",
+                "Takeover policies created or updated by the writer.",
+            )?)?,
+            policies_released_total: reg.add(IntCounter::new(
+                "policies_released_total",
+                "Takeover policies deleted by the writer.",
+            )?)?,
+            fleet_synced: reg.add(IntGauge::new(
+                "fleet_synced",
+                "1 once the fleet state has been loaded or listed.",
+            )?)?,
+            fleet_objects: reg.add(IntGaugeVec::new(
+                Opts::new("fleet_objects", "Objects in the fleet view, by type."),
+                &["type"],
+            )?)?,
             fleet_reloads_total: reg.add(IntCounterVec::new(
                 Opts::new("fleet_reloads_total", "Fleet state reloads, by result."),
                 &["result"],
@@ -110,7 +130,10 @@ impl Metrics {
                 Opts::new("tls_reloads_total", "Serving certificate reloads, by result."),
                 &["result"],
             )?)?,
-            inflight_requests: reg.add(IntGauge::new("inflight_requests", "Webhook requests being processed.")?)?,
+            inflight_requests: reg.add(IntGauge::new(
+                "inflight_requests",
+                "Webhook requests being processed.",
+            )?)?,
             registry,
         })
     }
@@ -129,7 +152,8 @@ impl Metrics {
 
     /// Latency histogram of one webhook (look the child up once, observe many times).
     pub fn latency(&self, webhook: &str) -> Histogram {
-        self.admission_request_duration_seconds.with_label_values(&[webhook])
+        self.admission_request_duration_seconds
+            .with_label_values(&[webhook])
     }
 
     /// Sets `fleet_synced` and `fleet_objects` from a fleet view.
@@ -156,9 +180,15 @@ mod tests {
     #[test]
     fn every_family_is_exported_with_the_prefix() {
         let metrics = Metrics::new().unwrap();
-        metrics.admission_requests_total.with_label_values(&["validate-policy", "Deployment", "CREATE", "allowed"]).inc();
+        metrics
+            .admission_requests_total
+            .with_label_values(&["validate-policy", "Deployment", "CREATE", "allowed"])
+            .inc();
         metrics.latency("validate-policy").observe(0.000_07);
-        metrics.admission_bad_requests_total.with_label_values(&["not-found"]).inc();
+        metrics
+            .admission_bad_requests_total
+            .with_label_values(&["not-found"])
+            .inc();
         metrics.denials_total.with_label_values(&["guardrail"]).inc();
         metrics.fleet_objects.with_label_values(&["policies"]).set(3);
         metrics.fleet_reloads_total.with_label_values(&["ok"]).inc();
@@ -182,7 +212,10 @@ mod tests {
             "tls_reloads_total",
             "inflight_requests",
         ] {
-            assert!(text.contains(&format!("karmada_takeover_{family}")), "{family} missing from\n{text}");
+            assert!(
+                text.contains(&format!("karmada_takeover_{family}")),
+                "{family} missing from\n{text}"
+            );
         }
         assert!(text.contains("le=\"0.00005\""), "50 µs bucket missing");
         assert!(text.contains("le=\"10\""), "10 s bucket missing");

@@ -46,9 +46,9 @@ pub fn init(format: LogFormat) -> Result<(), TelemetryError> {
     let registry = tracing_subscriber::registry().with(filter);
     match format {
         LogFormat::Plain => registry.with(fmt::layer().with_target(false)).try_init()?,
-        LogFormat::Json => {
-            registry.with(fmt::layer().json().flatten_event(true).with_current_span(false)).try_init()?
-        }
+        LogFormat::Json => registry
+            .with(fmt::layer().json().flatten_event(true).with_current_span(false))
+            .try_init()?,
     }
     Ok(())
 }

@@ -137,7 +137,11 @@ struct FileBytes {
 }
 
 fn read(flag: &'static str, path: &Path) -> Result<Vec<u8>, Error> {
-    std::fs::read(path).map_err(|source| Error::Read { flag, path: path.to_owned(), source })
+    std::fs::read(path).map_err(|source| Error::Read {
+        flag,
+        path: path.to_owned(),
+        source,
+    })
 }
 
 impl FileBytes {
@@ -145,7 +149,11 @@ impl FileBytes {
         Ok(Self {
             cert: read("--tls-cert", &files.cert)?,
             key: read("--tls-key", &files.key)?,
-            client_ca: files.client_ca.as_deref().map(|p| read("--client-ca", p)).transpose()?,
+            client_ca: files
+                .client_ca
+                .as_deref()
+                .map(|p| read("--client-ca", p))
+                .transpose()?,
         })
     }
 }
@@ -157,12 +165,20 @@ fn certificates(flag: &'static str, path: &Path, pem: &[u8]) -> Result<Vec<Certi
         match item {
             Ok(cert) => certs.push(cert),
             Err(e) => {
-                return Err(Error::NoCertificate { flag, path: path.to_owned(), detail: Some(e.to_string()) });
+                return Err(Error::NoCertificate {
+                    flag,
+                    path: path.to_owned(),
+                    detail: Some(e.to_string()),
+                });
             }
         }
     }
     if certs.is_empty() {
-        return Err(Error::NoCertificate { flag, path: path.to_owned(), detail: None });
+        return Err(Error::NoCertificate {
+            flag,
+            path: path.to_owned(),
+            detail: None,
+        });
     }
     Ok(certs)
 }
@@ -187,27 +203,58 @@ pub fn load_certified_key(
     provider: &CryptoProvider,
 ) -> Result<LoadedCert, Error> {
     let chain = certificates("--tls-cert", cert_path, cert_pem)?;
-    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| Error::NoKey { path: key_path.to_owned() })?;
-    let (not_after, serial) = match chain.first().map(|c| x509_parser::parse_x509_certificate(c.as_ref())) {
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| Error::NoKey {
+        path: key_path.to_owned(),
+    })?;
+    let (not_after, serial) = match chain
+        .first()
+        .map(|c| x509_parser::parse_x509_certificate(c.as_ref()))
+    {
         Some(Ok((_, leaf))) => (leaf.validity().not_after.timestamp(), leaf.raw_serial_as_string()),
-        Some(Err(e)) => return Err(Error::BadCertificate { path: cert_path.to_owned(), message: e.to_string() }),
-        None => return Err(Error::NoCertificate { flag: "--tls-cert", path: cert_path.to_owned(), detail: None }),
+        Some(Err(e)) => {
+            return Err(Error::BadCertificate {
+                path: cert_path.to_owned(),
+                message: e.to_string(),
+            });
+        }
+        None => {
+            return Err(Error::NoCertificate {
+                flag: "--tls-cert",
+                path: cert_path.to_owned(),
+                detail: None,
+            });
+        }
     };
-    let signing_key = provider
-        .key_provider
-        .load_private_key(key)
-        .map_err(|source| Error::UnsupportedKey { path: key_path.to_owned(), source })?;
+    let signing_key =
+        provider
+            .key_provider
+            .load_private_key(key)
+            .map_err(|source| Error::UnsupportedKey {
+                path: key_path.to_owned(),
+                source,
+            })?;
     let certified_key = CertifiedKey::new(chain, signing_key);
     match certified_key.keys_match() {
         Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {}
         Err(rustls::Error::InvalidCertificate(e)) => {
-            return Err(Error::BadCertificate { path: cert_path.to_owned(), message: format!("{e:?}") });
+            return Err(Error::BadCertificate {
+                path: cert_path.to_owned(),
+                message: format!("{e:?}"),
+            });
         }
         Err(source) => {
-            return Err(Error::KeyMismatch { cert: cert_path.to_owned(), key: key_path.to_owned(), source });
+            return Err(Error::KeyMismatch {
+                cert: cert_path.to_owned(),
+                key: key_path.to_owned(),
+                source,
+            });
         }
     }
-    Ok(LoadedCert { certified_key: Arc::new(certified_key), not_after, serial })
+    Ok(LoadedCert {
+        certified_key: Arc::new(certified_key),
+        not_after,
+        serial,
+    })
 }
 
 /// Builds the client verifier for `--client-ca`.
@@ -218,13 +265,17 @@ fn client_verifier(
 ) -> Result<Arc<dyn rustls::server::danger::ClientCertVerifier>, Error> {
     let mut roots = RootCertStore::empty();
     for cert in certificates("--client-ca", path, pem)? {
-        roots
-            .add(cert)
-            .map_err(|e| Error::ClientCa { path: path.to_owned(), message: format!("not a usable CA certificate: {e}") })?;
+        roots.add(cert).map_err(|e| Error::ClientCa {
+            path: path.to_owned(),
+            message: format!("not a usable CA certificate: {e}"),
+        })?;
     }
     WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
-        .map_err(|e| Error::ClientCa { path: path.to_owned(), message: e.to_string() })
+        .map_err(|e| Error::ClientCa {
+            path: path.to_owned(),
+            message: e.to_string(),
+        })
 }
 
 /// Serves whatever certificate is current.
@@ -257,7 +308,9 @@ impl ServingTls {
         let loaded = load_certified_key(&files.cert, &bytes.cert, &files.key, &bytes.key, &provider)?;
         let resolver = Arc::new(Resolver(ArcSwap::new(loaded.certified_key.clone())));
         let config = build_config(&files, bytes.client_ca.as_deref(), &provider, &resolver)?;
-        metrics.tls_certificate_expiry_timestamp_seconds.set(loaded.not_after);
+        metrics
+            .tls_certificate_expiry_timestamp_seconds
+            .set(loaded.not_after);
         Ok(Arc::new(Self {
             files,
             provider,
@@ -306,18 +359,31 @@ impl ServingTls {
     fn apply(&self, previous: &FileBytes, bytes: &FileBytes) -> Result<(), Error> {
         let cert_changed = previous.cert != bytes.cert || previous.key != bytes.key;
         let loaded = if cert_changed {
-            Some(load_certified_key(&self.files.cert, &bytes.cert, &self.files.key, &bytes.key, &self.provider)?)
+            Some(load_certified_key(
+                &self.files.cert,
+                &bytes.cert,
+                &self.files.key,
+                &bytes.key,
+                &self.provider,
+            )?)
         } else {
             None
         };
         if previous.client_ca != bytes.client_ca {
-            let config = build_config(&self.files, bytes.client_ca.as_deref(), &self.provider, &self.resolver)?;
+            let config = build_config(
+                &self.files,
+                bytes.client_ca.as_deref(),
+                &self.provider,
+                &self.resolver,
+            )?;
             self.config.store(Arc::new(config));
             tracing::info!(client_ca = ?self.files.client_ca, "client CA reloaded");
         }
         if let Some(loaded) = loaded {
             self.resolver.0.store(loaded.certified_key.clone());
-            self.metrics.tls_certificate_expiry_timestamp_seconds.set(loaded.not_after);
+            self.metrics
+                .tls_certificate_expiry_timestamp_seconds
+                .set(loaded.not_after);
             tracing::info!(
                 cert = %self.files.cert.display(),
                 serial = %loaded.serial,
@@ -348,7 +414,11 @@ fn build_config(
 }
 
 /// Polls the files every `interval` until `shutdown` resolves, swapping in valid changes.
-pub async fn watch(tls: Arc<ServingTls>, interval: Duration, shutdown: impl std::future::Future<Output = ()>) {
+pub async fn watch(
+    tls: Arc<ServingTls>,
+    interval: Duration,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
     tokio::pin!(shutdown);
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -367,8 +437,8 @@ pub async fn watch(tls: Arc<ServingTls>, interval: Duration, shutdown: impl std:
 /// Throwaway certificates for the demo, tests and benchmarks. Never for production.
 pub mod dev {
     use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-        SerialNumber,
+        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+        KeyUsagePurpose, SerialNumber,
     };
 
     /// rcgen failed (should not happen with these fixed parameters).
@@ -391,7 +461,9 @@ pub mod dev {
 
     impl std::fmt::Debug for DevCerts {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.debug_struct("DevCerts").field("serial", &self.serial).finish_non_exhaustive()
+            f.debug_struct("DevCerts")
+                .field("serial", &self.serial)
+                .finish_non_exhaustive()
         }
     }
 
@@ -410,9 +482,14 @@ pub mod dev {
     pub fn throwaway_ca_and_cert(sans: &[&str]) -> Result<DevCerts, DevCertError> {
         let ca_key = KeyPair::generate()?;
         let mut ca = CertificateParams::new(Vec::<String>::new())?;
-        ca.distinguished_name.push(DnType::CommonName, "karmada-takeover throwaway CA");
+        ca.distinguished_name
+            .push(DnType::CommonName, "karmada-takeover throwaway CA");
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        ca.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
         ca.serial_number = Some(serial_from(&ca_key));
         let ca_cert = ca.self_signed(&ca_key)?;
         let issuer = Issuer::new(ca, ca_key);
@@ -433,8 +510,12 @@ pub mod dev {
     impl DevCerts {
         /// Another serving certificate from the same CA (for rotation tests).
         pub fn serving_cert(&self, sans: &[&str]) -> Result<Pair, DevCertError> {
-            let mut params = CertificateParams::new(sans.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())?;
-            params.distinguished_name.push(DnType::CommonName, sans.first().copied().unwrap_or("karmada-takeover"));
+            let mut params =
+                CertificateParams::new(sans.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())?;
+            params.distinguished_name.push(
+                DnType::CommonName,
+                sans.first().copied().unwrap_or("karmada-takeover"),
+            );
             params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
             self.sign(params)
         }
@@ -450,11 +531,20 @@ pub mod dev {
         fn sign(&self, mut params: CertificateParams) -> Result<Pair, DevCertError> {
             let key = KeyPair::generate()?;
             let serial = serial_from(&key);
-            let serial_hex = serial.to_bytes().iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":");
+            let serial_hex = serial
+                .to_bytes()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":");
             params.serial_number = Some(serial);
             params.use_authority_key_identifier_extension = true;
             let cert = params.signed_by(&key, &self.issuer)?;
-            Ok(Pair { cert_pem: cert.pem(), key_pem: key.serialize_pem(), serial: serial_hex })
+            Ok(Pair {
+                cert_pem: cert.pem(),
+                key_pem: key.serialize_pem(),
+                serial: serial_hex,
+            })
         }
     }
 
@@ -506,18 +596,32 @@ mod tests {
         let metrics = Arc::new(Metrics::new().unwrap());
         let load = |cert: &Path, key: &Path, ca: Option<&Path>| {
             ServingTls::load(
-                TlsFiles { cert: cert.into(), key: key.into(), client_ca: ca.map(Into::into) },
+                TlsFiles {
+                    cert: cert.into(),
+                    key: key.into(),
+                    client_ca: ca.map(Into::into),
+                },
                 metrics.clone(),
             )
             .unwrap_err()
             .to_string()
         };
         let missing = dir.path().join("missing.crt");
-        assert!(load(&missing, &key, None).starts_with("--tls-cert "), "{}", load(&missing, &key, None));
+        assert!(
+            load(&missing, &key, None).starts_with("--tls-cert "),
+            "{}",
+            load(&missing, &key, None)
+        );
         assert!(load(&garbage, &key, None).starts_with("--tls-cert "));
-        assert!(load(&cert, &garbage, None).contains("--tls-key") && load(&cert, &garbage, None).contains("no private key"));
+        assert!(
+            load(&cert, &garbage, None).contains("--tls-key")
+                && load(&cert, &garbage, None).contains("no private key")
+        );
         let mismatch = load(&cert, &other_key, None);
-        assert!(mismatch.contains("does not match") && mismatch.contains("--tls-key"), "{mismatch}");
+        assert!(
+            mismatch.contains("does not match") && mismatch.contains("--tls-key"),
+            "{mismatch}"
+        );
         assert!(load(&cert, &key, Some(&garbage)).starts_with("--client-ca "));
     }
 }

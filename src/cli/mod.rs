@@ -6,10 +6,19 @@ pub mod serve;
 
 /// Global options and the subcommand.
 #[derive(Debug, Parser)]
-#[command(name = "karmada-takeover", version, about = "Takeover-on-apply admission webhook and policy engine for Karmada")]
+#[command(
+    name = "karmada-takeover",
+    version,
+    about = "Takeover-on-apply admission webhook and policy engine for Karmada"
+)]
 pub struct Cli {
     /// Log format: `plain` for humans, `json` for log pipelines.
-    #[arg(long, env = "KARMADA_TAKEOVER_LOG_FORMAT", default_value = "plain", global = true)]
+    #[arg(
+        long,
+        env = "KARMADA_TAKEOVER_LOG_FORMAT",
+        default_value = "plain",
+        global = true
+    )]
     pub log_format: String,
     /// The subcommand.
     #[command(subcommand)]

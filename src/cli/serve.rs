@@ -51,7 +51,11 @@ pub struct ServeArgs {
     #[arg(long, env = "KARMADA_TAKEOVER_REQUEST_TIMEOUT", default_value = "2500ms", value_parser = humantime::parse_duration)]
     pub request_timeout: Duration,
     /// Reviews processed at once; more wait for a slot until their deadline, then get 503.
-    #[arg(long, env = "KARMADA_TAKEOVER_MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
+    #[arg(
+        long,
+        env = "KARMADA_TAKEOVER_MAX_CONCURRENT_REQUESTS",
+        default_value_t = 1024
+    )]
     pub max_concurrent_requests: usize,
     /// Time to drain in-flight requests after SIGTERM.
     #[arg(long, env = "KARMADA_TAKEOVER_SHUTDOWN_GRACE_PERIOD", default_value = "25s", value_parser = humantime::parse_duration)]
@@ -76,7 +80,10 @@ enum FleetSource {
 /// Runs the webhook until SIGTERM/SIGINT.
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     tls::install_crypto_provider();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the tokio runtime")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
     runtime.block_on(serve(args))
 }
 
@@ -115,7 +122,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let initial = match &source {
         FleetSource::Embedded => fleet::files::embedded(),
-        FleetSource::Dir(dir) => fleet::files::load_dir(dir).with_context(|| format!("--fleet {}", dir.display()))?,
+        FleetSource::Dir(dir) => {
+            fleet::files::load_dir(dir).with_context(|| format!("--fleet {}", dir.display()))?
+        }
     };
 
     let metrics = Arc::new(Metrics::new()?);
@@ -128,7 +137,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let settings = Settings {
         listen,
         admin_listen,
-        tls: TlsFiles { cert: tls_cert, key: tls_key, client_ca },
+        tls: TlsFiles {
+            cert: tls_cert,
+            key: tls_key,
+            client_ca,
+        },
         tls_reload_interval,
         limits: Limits {
             max_body_bytes,
@@ -167,7 +180,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
 
     let signal = shutdown_signal().await?;
-    tracing::info!(signal, "shutdown requested: no new connections, draining in-flight requests");
+    tracing::info!(
+        signal,
+        "shutdown requested: no new connections, draining in-flight requests"
+    );
     let _ = stop_watchers.send(true);
     server.shutdown().await;
     while watchers.join_next().await.is_some() {}

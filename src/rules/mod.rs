@@ -48,8 +48,12 @@ pub enum Webhook {
 
 impl Webhook {
     /// Every webhook, in the order they are documented.
-    pub const ALL: [Webhook; 4] =
-        [Webhook::MutateWorkload, Webhook::ValidateWorkload, Webhook::MutatePolicy, Webhook::ValidatePolicy];
+    pub const ALL: [Webhook; 4] = [
+        Webhook::MutateWorkload,
+        Webhook::ValidateWorkload,
+        Webhook::MutatePolicy,
+        Webhook::ValidatePolicy,
+    ];
 
     /// The HTTPS path the webhook is served on.
     pub fn path(self) -> &'static str {
@@ -169,12 +173,23 @@ pub struct Decision {
 impl Decision {
     /// Admit unchanged.
     pub fn allow() -> Self {
-        Self { verdict: Verdict::Allow, patch: Vec::new(), warnings: Vec::new(), actions: Vec::new() }
+        Self {
+            verdict: Verdict::Allow,
+            patch: Vec::new(),
+            warnings: Vec::new(),
+            actions: Vec::new(),
+        }
     }
 
     /// Reject.
     pub fn deny(reason: DenyReason, message: impl Into<String>) -> Self {
-        Self { verdict: Verdict::Deny { reason, message: message.into() }, ..Self::allow() }
+        Self {
+            verdict: Verdict::Deny {
+                reason,
+                message: message.into(),
+            },
+            ..Self::allow()
+        }
     }
 
     /// Adds a warning.

@@ -22,7 +22,12 @@ use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 use super::{State, routes::status_response, until_stopped};
 
 /// Serves the admin endpoints until `stopped`.
-pub(super) async fn serve(listener: TcpListener, state: State, serving: Arc<AtomicBool>, stopped: watch::Receiver<bool>) {
+pub(super) async fn serve(
+    listener: TcpListener,
+    state: State,
+    serving: Arc<AtomicBool>,
+    stopped: watch::Receiver<bool>,
+) {
     let mut connections = JoinSet::new();
     let stop = until_stopped(stopped);
     tokio::pin!(stop);
@@ -62,7 +67,11 @@ pub(super) async fn serve(listener: TcpListener, state: State, serving: Arc<Atom
 fn respond(state: &State, serving: &AtomicBool, request: &Request<Incoming>) -> Response<Full<Bytes>> {
     let path = request.uri().path();
     if !matches!(path, "/metrics" | "/healthz" | "/readyz") {
-        return status_response(StatusCode::NOT_FOUND, "NotFound", &format!("no admin endpoint at {path}: use /metrics, /healthz or /readyz"));
+        return status_response(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("no admin endpoint at {path}: use /metrics, /healthz or /readyz"),
+        );
     }
     if request.method() != Method::GET && request.method() != Method::HEAD {
         let mut response = status_response(
@@ -70,13 +79,23 @@ fn respond(state: &State, serving: &AtomicBool, request: &Request<Incoming>) -> 
             "MethodNotAllowed",
             &format!("{} {path}: use GET", request.method()),
         );
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
         return response;
     }
     match path {
         "/metrics" => match state.metrics.encode() {
-            Ok(text) => text_response(StatusCode::OK, "text/plain; version=0.0.4; charset=utf-8", text.into()),
-            Err(error) => text_response(StatusCode::INTERNAL_SERVER_ERROR, "text/plain", error.to_string().into()),
+            Ok(text) => text_response(
+                StatusCode::OK,
+                "text/plain; version=0.0.4; charset=utf-8",
+                text.into(),
+            ),
+            Err(error) => text_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "text/plain",
+                error.to_string().into(),
+            ),
         },
         "/healthz" => text_response(StatusCode::OK, "text/plain", Bytes::from_static(b"ok\n")),
         _ => {
@@ -102,6 +121,8 @@ fn respond(state: &State, serving: &AtomicBool, request: &Request<Incoming>) -> 
 fn text_response(status: StatusCode, content_type: &'static str, body: Bytes) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }

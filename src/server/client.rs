@@ -116,7 +116,9 @@ impl ClientOptions {
         let mut roots = RootCertStore::empty();
         for cert in CertificateDer::pem_slice_iter(&self.ca_pem) {
             let cert = cert.map_err(|e| ClientError::Pem(format!("CA: {e}")))?;
-            roots.add(cert).map_err(|e| ClientError::Pem(format!("CA: {e}")))?;
+            roots
+                .add(cert)
+                .map_err(|e| ClientError::Pem(format!("CA: {e}")))?;
         }
         let builder = ClientConfig::builder_with_provider(crate::tls::provider())
             .with_protocol_versions(&self.tls_versions)?
@@ -174,7 +176,10 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("authority", &self.authority).field("tls", &self.tls).finish_non_exhaustive()
+        f.debug_struct("Client")
+            .field("authority", &self.authority)
+            .field("tls", &self.tls)
+            .finish_non_exhaustive()
     }
 }
 
@@ -191,7 +196,10 @@ impl Client {
         let tls = TlsInfo {
             alpn: session.alpn_protocol().map(<[u8]>::to_vec),
             version: session.protocol_version(),
-            peer_certificates: session.peer_certificates().map(<[CertificateDer<'_>]>::to_vec).unwrap_or_default(),
+            peer_certificates: session
+                .peer_certificates()
+                .map(<[CertificateDer<'_>]>::to_vec)
+                .unwrap_or_default(),
         };
         let io = TokioIo::new(stream);
         let sender = match options.http {
@@ -209,7 +217,11 @@ impl Client {
                 Sender::Http1(sender)
             }
         };
-        Ok(Self { sender, authority: format!("{}:{}", options.server_name, addr.port()), tls: Some(tls) })
+        Ok(Self {
+            sender,
+            authority: format!("{}:{}", options.server_name, addr.port()),
+            tls: Some(tls),
+        })
     }
 
     /// Connects over plain HTTP/1.1 (the admin listener).
@@ -217,7 +229,11 @@ impl Client {
         let tcp = TcpStream::connect(addr).await?;
         let (sender, connection) = http1::handshake(TokioIo::new(tcp)).await?;
         tokio::spawn(connection);
-        Ok(Self { sender: Sender::Http1(sender), authority: addr.to_string(), tls: None })
+        Ok(Self {
+            sender: Sender::Http1(sender),
+            authority: addr.to_string(),
+            tls: None,
+        })
     }
 
     /// What the TLS handshake negotiated (`None` for plain connections).
@@ -226,7 +242,11 @@ impl Client {
     }
 
     /// `POST path` with a JSON body; returns the status and the whole response body.
-    pub async fn post_json(&mut self, path: &str, body: impl Into<Bytes>) -> Result<(StatusCode, Bytes), ClientError> {
+    pub async fn post_json(
+        &mut self,
+        path: &str,
+        body: impl Into<Bytes>,
+    ) -> Result<(StatusCode, Bytes), ClientError> {
         let response = self.request(Method::POST, path, body.into()).await?;
         Ok((response.status(), response.into_body()))
     }

@@ -98,7 +98,13 @@ impl Settings {
     /// Loopback on ephemeral ports with default limits (tests, demo).
     pub fn loopback(tls: TlsFiles) -> Self {
         let any = SocketAddr::from(([127, 0, 0, 1], 0));
-        Self { listen: any, admin_listen: any, tls, tls_reload_interval: Duration::from_secs(10), limits: Limits::default() }
+        Self {
+            listen: any,
+            admin_listen: any,
+            tls,
+            tls_reload_interval: Duration::from_secs(10),
+            limits: Limits::default(),
+        }
     }
 }
 
@@ -117,7 +123,9 @@ pub struct State {
 
 impl std::fmt::Debug for State {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("State").field("fleet", &self.fleet).finish_non_exhaustive()
+        f.debug_struct("State")
+            .field("fleet", &self.fleet)
+            .finish_non_exhaustive()
     }
 }
 
@@ -161,38 +169,72 @@ impl Server {
     pub async fn start(settings: Settings, state: State) -> Result<RunningServer, Error> {
         let limits = settings.limits.clone();
         if limits.max_concurrent_requests == 0 {
-            return Err(Error::InvalidLimit("--max-concurrent-requests must be at least 1".into()));
+            return Err(Error::InvalidLimit(
+                "--max-concurrent-requests must be at least 1".into(),
+            ));
         }
         if limits.max_body_bytes == 0 {
             return Err(Error::InvalidLimit("--max-body-bytes must be at least 1".into()));
         }
         if limits.request_timeout.is_zero() || limits.header_read_timeout.is_zero() {
-            return Err(Error::InvalidLimit("--request-timeout and --header-read-timeout must be positive".into()));
+            return Err(Error::InvalidLimit(
+                "--request-timeout and --header-read-timeout must be positive".into(),
+            ));
         }
         let tls = ServingTls::load(settings.tls.clone(), state.metrics.clone())?;
         let listener = TcpListener::bind(settings.listen)
             .await
-            .map_err(|source| Error::Bind { flag: "--listen", addr: settings.listen, source })?;
-        let admin_listener = TcpListener::bind(settings.admin_listen)
-            .await
-            .map_err(|source| Error::Bind { flag: "--admin-listen", addr: settings.admin_listen, source })?;
-        let local_addr = listener
-            .local_addr()
-            .map_err(|source| Error::Bind { flag: "--listen", addr: settings.listen, source })?;
-        let admin_addr = admin_listener
-            .local_addr()
-            .map_err(|source| Error::Bind { flag: "--admin-listen", addr: settings.admin_listen, source })?;
+            .map_err(|source| Error::Bind {
+                flag: "--listen",
+                addr: settings.listen,
+                source,
+            })?;
+        let admin_listener =
+            TcpListener::bind(settings.admin_listen)
+                .await
+                .map_err(|source| Error::Bind {
+                    flag: "--admin-listen",
+                    addr: settings.admin_listen,
+                    source,
+                })?;
+        let local_addr = listener.local_addr().map_err(|source| Error::Bind {
+            flag: "--listen",
+            addr: settings.listen,
+            source,
+        })?;
+        let admin_addr = admin_listener.local_addr().map_err(|source| Error::Bind {
+            flag: "--admin-listen",
+            addr: settings.admin_listen,
+            source,
+        })?;
 
         state.metrics.observe_fleet(&state.fleet.read());
         let serving = Arc::new(AtomicBool::new(true));
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
         let app = Arc::new(routes::App::new(state.clone(), limits.clone()));
-        tasks.spawn(accept_loop(listener, tls.clone(), app, limits, stopped.clone(), serving.clone()));
+        tasks.spawn(accept_loop(
+            listener,
+            tls.clone(),
+            app,
+            limits,
+            stopped.clone(),
+            serving.clone(),
+        ));
         tasks.spawn(admin::serve(admin_listener, state, serving, stopped.clone()));
-        tasks.spawn(tls::watch(tls.clone(), settings.tls_reload_interval, until_stopped(stopped)));
+        tasks.spawn(tls::watch(
+            tls.clone(),
+            settings.tls_reload_interval,
+            until_stopped(stopped),
+        ));
         tracing::info!(listen = %local_addr, admin = %admin_addr, "serving admission webhooks");
-        Ok(RunningServer { local_addr, admin_addr, tls, stop, tasks })
+        Ok(RunningServer {
+            local_addr,
+            admin_addr,
+            tls,
+            stop,
+            tasks,
+        })
     }
 }
 
@@ -242,7 +284,11 @@ async fn accept_loop(
 ) {
     let graceful = GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_read_timeout).keep_alive(true);
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .keep_alive(true);
     builder.http2().timer(TokioTimer::new());
     let builder = Arc::new(builder);
     let mut connections = JoinSet::new();
@@ -281,7 +327,10 @@ async fn accept_loop(
         graceful.shutdown().await;
         while connections.join_next().await.is_some() {}
     };
-    if tokio::time::timeout(limits.shutdown_grace_period, drain).await.is_err() {
+    if tokio::time::timeout(limits.shutdown_grace_period, drain)
+        .await
+        .is_err()
+    {
         tracing::warn!(
             remaining = connections.len(),
             "shutdown grace period over: closing the remaining connections"

@@ -116,11 +116,22 @@ pub(crate) struct App {
 impl App {
     pub(crate) fn new(state: State, limits: Limits) -> Self {
         let metrics = &state.metrics;
-        let per_webhook = Webhook::ALL.map(|w| WebhookMetrics { latency: metrics.latency(w.label()) });
-        let rejections =
-            Rejection::ALL.map(|r| metrics.admission_bad_requests_total.with_label_values(&[r.label()]));
+        let per_webhook = Webhook::ALL.map(|w| WebhookMetrics {
+            latency: metrics.latency(w.label()),
+        });
+        let rejections = Rejection::ALL.map(|r| {
+            metrics
+                .admission_bad_requests_total
+                .with_label_values(&[r.label()])
+        });
         let permits = Semaphore::new(limits.max_concurrent_requests.min(Semaphore::MAX_PERMITS));
-        Self { state, limits, permits, per_webhook, rejections }
+        Self {
+            state,
+            limits,
+            permits,
+            per_webhook,
+            rejections,
+        }
     }
 
     fn webhook_metrics(&self, webhook: Webhook) -> &WebhookMetrics {
@@ -129,7 +140,10 @@ impl App {
     }
 
     /// The hyper service function.
-    pub(crate) async fn handle(self: Arc<Self>, request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+    pub(crate) async fn handle(
+        self: Arc<Self>,
+        request: Request<Incoming>,
+    ) -> Result<Response<Body>, Infallible> {
         let start = Instant::now();
         let Some(webhook) = Webhook::from_path(request.uri().path()) else {
             let message = format!(
@@ -140,9 +154,15 @@ impl App {
             return Ok(self.reject(Rejection::NotFound, &message));
         };
         if request.method() != Method::POST {
-            let message = format!("{} {}: admission webhooks accept POST only", request.method(), webhook.path());
+            let message = format!(
+                "{} {}: admission webhooks accept POST only",
+                request.method(),
+                webhook.path()
+            );
             let mut response = self.reject(Rejection::MethodNotAllowed, &message);
-            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
             return Ok(response);
         }
         let declared = request
@@ -175,16 +195,22 @@ impl App {
                 }
             },
         };
-        let body = match tokio::time::timeout_at(deadline, Limited::new(body, self.limits.max_body_bytes).collect())
-            .await
-        {
-            Ok(Ok(collected)) => collected.to_bytes(),
-            Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => return self.too_large(),
-            Ok(Err(error)) => {
-                return self.reject(Rejection::BadReview, &format!("could not read the request body: {error}"));
-            }
-            Err(_) => return self.timed_out(),
-        };
+        let body =
+            match tokio::time::timeout_at(deadline, Limited::new(body, self.limits.max_body_bytes).collect())
+                .await
+            {
+                Ok(Ok(collected)) => collected.to_bytes(),
+                Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => {
+                    return self.too_large();
+                }
+                Ok(Err(error)) => {
+                    return self.reject(
+                        Rejection::BadReview,
+                        &format!("could not read the request body: {error}"),
+                    );
+                }
+                Err(_) => return self.timed_out(),
+            };
 
         let result = if body.len() <= INLINE_DECIDE_LIMIT {
             decide(&self.state, webhook, &body)
@@ -195,7 +221,10 @@ impl App {
                 Ok(Ok(result)) => result,
                 Ok(Err(join_error)) => {
                     tracing::error!(%join_error, webhook = webhook.label(), "review task failed");
-                    return self.reject(Rejection::Internal, "the review could not be decided (internal error)");
+                    return self.reject(
+                        Rejection::Internal,
+                        "the review could not be decided (internal error)",
+                    );
                 }
                 Err(_) => return self.timed_out(),
             }
@@ -216,9 +245,17 @@ impl App {
         let Reviewed { body, summary, .. } = reviewed;
         let metrics = &self.state.metrics;
         let elapsed = start.elapsed();
-        self.webhook_metrics(webhook).latency.observe(elapsed.as_secs_f64());
+        self.webhook_metrics(webhook)
+            .latency
+            .observe(elapsed.as_secs_f64());
         let kind_label = if POLICY_KINDS.contains(&summary.kind.as_str())
-            || self.state.config.load().kinds.iter().any(|k| k.kind == summary.kind)
+            || self
+                .state
+                .config
+                .load()
+                .kinds
+                .iter()
+                .any(|k| k.kind == summary.kind)
         {
             summary.kind.as_str()
         } else {
@@ -226,7 +263,12 @@ impl App {
         };
         metrics
             .admission_requests_total
-            .with_label_values(&[webhook.label(), kind_label, summary.operation, summary.outcome.label()])
+            .with_label_values(&[
+                webhook.label(),
+                kind_label,
+                summary.operation,
+                summary.outcome.label(),
+            ])
             .inc();
         if let Some(reason) = summary.deny_reason {
             metrics.denials_total.with_label_values(&[reason.label()]).inc();
@@ -293,7 +335,9 @@ fn decide(state: &State, webhook: Webhook, body: &[u8]) -> Result<Reviewed, BadR
 fn json_response(status: StatusCode, body: Bytes) -> Response<Body> {
     let mut response = Response::new(Full::new(body));
     *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
 }
 

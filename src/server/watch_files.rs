@@ -35,14 +35,20 @@ impl Fingerprint {
     }
 }
 
-fn walk(dir: &Path, depth: usize, out: &mut Vec<(PathBuf, u64, Option<SystemTime>, u64)>) -> std::io::Result<()> {
+fn walk(
+    dir: &Path,
+    depth: usize,
+    out: &mut Vec<(PathBuf, u64, Option<SystemTime>, u64)>,
+) -> std::io::Result<()> {
     if depth > MAX_DEPTH {
         return Ok(());
     }
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         // Follows symlinks: a swapped `..data` changes the target's inode and mtime.
-        let Ok(meta) = std::fs::metadata(&path) else { continue };
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
         if meta.is_dir() {
             walk(&path, depth + 1, out)?;
         } else {
