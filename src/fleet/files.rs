@@ -1,21 +1,476 @@
-//! The file adapter: a fleet directory (`clusters.yaml`, `karmada/`, `members/<cluster>/`).
+//! The file adapter: a fleet directory, and the manifest readers the offline CLI shares.
+//!
+//! ```text
+//! clusters.yaml              clusters: [{name, labels, ready}]
+//! karmada/*.yaml             objects in karmada-apiserver: PropagationPolicy, ClusterPropagationPolicy,
+//!                            Namespace (labels), and resource templates (any other kind), with their claims
+//! members/<cluster>/*.yaml   objects in each member cluster, with their labels and annotations
+//! ```
+//!
+//! Files may hold several YAML documents (`---`), a JSON object, or a `kind: List`. Every error
+//! names the file and the line of the document it is about.
 
-use std::path::Path;
+use std::{
+    borrow::Cow,
+    path::{Path, PathBuf},
+};
 
-use super::Fleet;
+use serde::{Deserialize, de::DeserializeOwned};
+use serde_json::Value;
 
-/// A fleet directory that could not be loaded; the message names the file (and line).
+use super::{ClusterInfo, Fleet, TemplateMeta, group_of};
+use crate::{
+    karmada::{Policy, PolicyKind, keys},
+    rules::selector::Labels,
+};
+
+/// A fleet directory or manifest that could not be read; the message names the file and line.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct LoadError(pub String);
 
+/// One object read from a manifest, with where it came from.
+#[derive(Debug, Clone)]
+pub struct Located {
+    /// The object.
+    pub value: Value,
+    /// The file it was read from.
+    pub file: String,
+    /// The line its document starts on (1-based).
+    pub line: usize,
+}
+
+impl Located {
+    /// `file:line`.
+    pub fn origin(&self) -> String {
+        format!("{}:{}", self.file, self.line)
+    }
+
+    /// `kind`, if a string.
+    pub fn kind(&self) -> &str {
+        self.value.get("kind").and_then(Value::as_str).unwrap_or_default()
+    }
+
+    /// `apiVersion`, if a string.
+    pub fn api_version(&self) -> &str {
+        self.value.get("apiVersion").and_then(Value::as_str).unwrap_or_default()
+    }
+
+    /// Deserialises the object as `T`; the error names the file, line and field path.
+    pub fn parse<T: DeserializeOwned>(&self) -> Result<T, LoadError> {
+        serde_path_to_error::deserialize(&self.value).map_err(|e| {
+            let path = e.path().to_string();
+            let at = if path == "." { String::new() } else { format!(" at {path}") };
+            LoadError(format!("{}: {} is not valid{at}: {}", self.origin(), self.describe(), e.inner()))
+        })
+    }
+
+    /// `PropagationPolicy default/web`, for messages.
+    pub fn describe(&self) -> String {
+        let meta = &self.value["metadata"];
+        let name = meta["name"].as_str().unwrap_or("<no name>");
+        match meta["namespace"].as_str() {
+            Some(ns) if !ns.is_empty() => format!("{} {ns}/{name}", self.kind()),
+            _ => format!("{} {name}", self.kind()),
+        }
+    }
+}
+
+/// Parses every object in `text` (multi-document YAML, JSON, or `kind: List`).
+pub fn parse_objects(text: &str, file: &str) -> Result<Vec<Located>, LoadError> {
+    let mut out = Vec::new();
+    let mut start = 1;
+    let mut doc = String::new();
+    let flush = |doc: &mut String, start: usize, out: &mut Vec<Located>| -> Result<(), LoadError> {
+        let body = std::mem::take(doc);
+        if body.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+            return Ok(());
+        }
+        let value: Value = serde_yaml::from_str(&body).map_err(|e| {
+            let line = e.location().map_or(start, |l| start + l.line().saturating_sub(1));
+            LoadError(format!("{file}:{line}: not valid YAML/JSON: {e}"))
+        })?;
+        push_object(value, file, start, out)
+    };
+    for (i, line) in text.lines().enumerate() {
+        if line == "---" || line.starts_with("--- ") || line.starts_with("---\t") {
+            flush(&mut doc, start, &mut out)?;
+            start = i + 2;
+            continue;
+        }
+        doc.push_str(line);
+        doc.push('\n');
+    }
+    flush(&mut doc, start, &mut out)?;
+    Ok(out)
+}
+
+fn push_object(value: Value, file: &str, line: usize, out: &mut Vec<Located>) -> Result<(), LoadError> {
+    match value {
+        Value::Null => Ok(()),
+        Value::Array(items) => items.into_iter().try_for_each(|v| push_object(v, file, line, out)),
+        Value::Object(ref map) if map.get("kind").and_then(Value::as_str) == Some("List") => {
+            let items = map.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+            items.into_iter().try_for_each(|v| push_object(v, file, line, out))
+        }
+        Value::Object(ref map) => {
+            for field in ["apiVersion", "kind"] {
+                if !map.get(field).is_some_and(Value::is_string) {
+                    return Err(LoadError(format!("{file}:{line}: object has no {field}: every object needs apiVersion and kind")));
+                }
+            }
+            if !map.get("metadata").and_then(|m| m.get("name")).is_some_and(Value::is_string) {
+                return Err(LoadError(format!("{file}:{line}: object has no metadata.name")));
+            }
+            out.push(Located { value, file: file.to_owned(), line });
+            Ok(())
+        }
+        other => Err(LoadError(format!("{file}:{line}: expected an object, found {}", json_type(&other)))),
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Reads one file of objects.
+pub fn read_file(path: &Path) -> Result<Vec<Located>, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError(format!("{}: cannot read: {e}", path.display())))?;
+    parse_objects(&text, &path.display().to_string())
+}
+
+/// Whether a file name is a manifest (`*.yaml`, `*.yml`, `*.json`).
+pub fn is_manifest(path: &Path) -> bool {
+    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
+}
+
+/// The manifest files under `path` (itself if a file; sorted, recursively if a directory).
+pub fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    let meta = std::fs::metadata(path).map_err(|e| LoadError(format!("{}: cannot read: {e}", path.display())))?;
+    if meta.is_file() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let mut out = Vec::new();
+    let entries = std::fs::read_dir(path).map_err(|e| LoadError(format!("{}: cannot list: {e}", path.display())))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| LoadError(format!("{}: cannot list: {e}", path.display())))?;
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(manifest_files(&p)?);
+        } else if is_manifest(&p) {
+            out.push(p);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Reads every object of every manifest under each path.
+pub fn read_paths(paths: &[PathBuf]) -> Result<Vec<Located>, LoadError> {
+    let mut out = Vec::new();
+    for path in paths {
+        for file in manifest_files(path)? {
+            out.extend(read_file(&file)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The shape of `clusters.yaml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClustersFile {
+    clusters: Vec<ClusterEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClusterEntry {
+    name: String,
+    #[serde(default)]
+    labels: Labels,
+    #[serde(default = "yes")]
+    ready: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One file of a fleet directory: its path relative to the fleet root, and its text.
+#[derive(Debug, Clone)]
+pub struct Source<'a> {
+    /// Relative path with `/` separators (`karmada/policies.yaml`).
+    pub path: Cow<'a, str>,
+    /// File content.
+    pub text: Cow<'a, str>,
+    /// How errors name the file.
+    pub shown: String,
+}
+
 /// Loads a fleet directory.
 pub fn load_dir(dir: &Path) -> Result<Fleet, LoadError> {
-    let _ = dir;
-    Ok(Fleet::synced_empty())
+    let meta = std::fs::metadata(dir).map_err(|e| LoadError(format!("--fleet {}: {e}", dir.display())))?;
+    if !meta.is_dir() {
+        return Err(LoadError(format!("--fleet {}: not a directory", dir.display())));
+    }
+    let mut sources = Vec::new();
+    for file in manifest_files(dir)? {
+        let rel = file.strip_prefix(dir).unwrap_or(&file).to_string_lossy().replace('\\', "/");
+        let text =
+            std::fs::read_to_string(&file).map_err(|e| LoadError(format!("{}: cannot read: {e}", file.display())))?;
+        sources.push(Source { path: rel.into(), text: text.into(), shown: file.display().to_string() });
+    }
+    load_sources(&sources)
 }
+
+/// Builds a fleet from its files.
+pub fn load_sources(sources: &[Source<'_>]) -> Result<Fleet, LoadError> {
+    let mut fleet = Fleet::new();
+    let mut clusters_seen = false;
+    let mut member_objects = Vec::new();
+    for source in sources {
+        let path = source.path.as_ref();
+        if path == "clusters.yaml" || path == "clusters.yml" {
+            let parsed: ClustersFile = serde_yaml::from_str(&source.text).map_err(|e| {
+                let line = e.location().map_or(String::new(), |l| format!(":{}", l.line()));
+                LoadError(format!("{}{line}: {e} (expected `clusters: [{{name, labels, ready}}]`)", source.shown))
+            })?;
+            for c in parsed.clusters {
+                if fleet.cluster(&c.name).is_some() {
+                    return Err(LoadError(format!("{}: cluster {} is listed twice", source.shown, c.name)));
+                }
+                fleet.upsert_cluster(ClusterInfo { name: c.name, labels: c.labels, ready: c.ready });
+            }
+            clusters_seen = true;
+        } else if let Some(rest) = path.strip_prefix("karmada/") {
+            let _ = rest;
+            for obj in parse_objects(&source.text, &source.shown)? {
+                load_karmada_object(&mut fleet, &obj)?;
+            }
+        } else if let Some(rest) = path.strip_prefix("members/") {
+            let Some((cluster, _)) = rest.split_once('/') else {
+                return Err(LoadError(format!(
+                    "{}: member objects go in members/<cluster>/, not directly in members/",
+                    source.shown
+                )));
+            };
+            for obj in parse_objects(&source.text, &source.shown)? {
+                member_objects.push((cluster.to_owned(), obj));
+            }
+        } else {
+            return Err(LoadError(format!(
+                "{}: unexpected file in a fleet directory (expected clusters.yaml, karmada/*.yaml or members/<cluster>/*.yaml)",
+                source.shown
+            )));
+        }
+    }
+    if !clusters_seen {
+        return Err(LoadError("fleet directory has no clusters.yaml".into()));
+    }
+    for (cluster, obj) in member_objects {
+        if fleet.cluster(&cluster).is_none() {
+            return Err(LoadError(format!(
+                "{}: cluster {cluster} (from the members/{cluster}/ directory) is not listed in clusters.yaml",
+                obj.origin()
+            )));
+        }
+        let WithMeta { metadata: meta } = obj.parse()?;
+        fleet.set_member(
+            &cluster,
+            group_of(obj.api_version()),
+            obj.kind(),
+            meta.namespace.as_deref().unwrap_or_default(),
+            &meta.name,
+            is_karmada_managed(&meta.labels, &meta.annotations),
+        );
+    }
+    fleet.mark_synced();
+    Ok(fleet)
+}
+
+/// The metadata fields the fleet keeps.
+#[derive(Debug, Default, Deserialize)]
+struct ObjectMetaLite {
+    name: String,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    labels: Labels,
+    #[serde(default)]
+    annotations: Labels,
+}
+
+#[derive(Debug, Deserialize)]
+struct WithMeta {
+    metadata: ObjectMetaLite,
+}
+
+/// Whether a member object is managed by Karmada: `karmada.io/managed=true` (what Karmada itself
+/// checks), or the Work annotations that every propagated object carries.
+pub fn is_karmada_managed(labels: &Labels, annotations: &Labels) -> bool {
+    labels.get(keys::MANAGED).is_some_and(|v| v == "true")
+        || (annotations.contains_key(keys::WORK_NAME) && annotations.contains_key(keys::WORK_NAMESPACE))
+}
+
+fn load_karmada_object(fleet: &mut Fleet, obj: &Located) -> Result<(), LoadError> {
+    let api_version = obj.api_version();
+    let group = group_of(api_version);
+    if group == "policy.karmada.io" && PolicyKind::from_kind(obj.kind()).is_some() {
+        let policy: Policy = obj.parse()?;
+        if policy.spec.resource_selectors.is_empty() {
+            return Err(LoadError(format!(
+                "{}: {} has no resourceSelectors (Karmada requires at least one)",
+                obj.origin(),
+                obj.describe()
+            )));
+        }
+        if policy.policy_kind() == Some(PolicyKind::PropagationPolicy) && policy.namespace().is_empty() {
+            return Err(LoadError(format!("{}: {} needs metadata.namespace", obj.origin(), obj.describe())));
+        }
+        fleet.upsert_policy(policy);
+        return Ok(());
+    }
+    if group == "work.karmada.io" || group == "config.karmada.io" {
+        return Ok(()); // bindings, works: Karmada's own bookkeeping, not templates
+    }
+    let WithMeta { metadata } = obj.parse()?;
+    if api_version == "v1" && obj.kind() == "Namespace" {
+        fleet.upsert_namespace(&metadata.name, metadata.labels);
+        return Ok(());
+    }
+    if group == "cluster.karmada.io" && obj.kind() == "Cluster" {
+        let cluster: crate::karmada::Cluster = obj.parse()?;
+        fleet.upsert_cluster(ClusterInfo::from(&cluster));
+        return Ok(());
+    }
+    fleet.upsert_template(TemplateMeta {
+        api_version: api_version.to_owned(),
+        kind: obj.kind().to_owned(),
+        namespace: metadata.namespace.unwrap_or_default(),
+        name: metadata.name,
+        labels: metadata.labels,
+        annotations: metadata.annotations,
+    });
+    Ok(())
+}
+
+/// The files of `examples/fleet`, compiled into the binary.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    ("clusters.yaml", include_str!("../../examples/fleet/clusters.yaml")),
+    ("karmada/namespaces.yaml", include_str!("../../examples/fleet/karmada/namespaces.yaml")),
+    ("karmada/policies.yaml", include_str!("../../examples/fleet/karmada/policies.yaml")),
+    ("karmada/templates.yaml", include_str!("../../examples/fleet/karmada/templates.yaml")),
+    ("members/member1/workloads.yaml", include_str!("../../examples/fleet/members/member1/workloads.yaml")),
+    ("members/member2/workloads.yaml", include_str!("../../examples/fleet/members/member2/workloads.yaml")),
+    ("members/member3/workloads.yaml", include_str!("../../examples/fleet/members/member3/workloads.yaml")),
+];
 
 /// The sample fleet of `examples/fleet`, embedded in the binary (demo, `serve` without `--fleet`).
 pub fn embedded() -> Fleet {
-    Fleet::synced_empty()
+    let sources: Vec<Source<'_>> = EMBEDDED
+        .iter()
+        .map(|(path, text)| Source {
+            path: Cow::Borrowed(*path),
+            text: Cow::Borrowed(*text),
+            shown: format!("(embedded) examples/fleet/{path}"),
+        })
+        .collect();
+    // The embedded files are checked by the test suite, so this cannot fail in a released binary;
+    // if it ever did, an empty unsynced fleet keeps every decision fail-safe.
+    load_sources(&sources).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "embedded example fleet is invalid");
+        Fleet::new()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_fleet_loads_and_covers_every_example_file() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/fleet");
+        let on_disk: Vec<String> = manifest_files(&dir)
+            .unwrap()
+            .iter()
+            .map(|p| p.strip_prefix(&dir).unwrap().to_string_lossy().replace('\\', "/"))
+            .collect();
+        let embedded: Vec<&str> = EMBEDDED.iter().map(|(p, _)| *p).collect();
+        assert_eq!(on_disk, embedded, "EMBEDDED must list exactly the files of examples/fleet");
+        let sources: Vec<Source<'_>> = EMBEDDED
+            .iter()
+            .map(|(p, t)| Source { path: (*p).into(), text: (*t).into(), shown: (*p).into() })
+            .collect();
+        let fleet = load_sources(&sources).unwrap();
+        assert!(fleet.is_synced());
+        assert_eq!(fleet.counts().clusters, 3);
+        assert_eq!(fleet.counts(), load_dir(&dir).unwrap().counts());
+    }
+
+    #[test]
+    fn documents_report_their_own_line() {
+        let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n";
+        let err = parse_objects(text, "x.yaml").unwrap_err().to_string();
+        // The parser reports where it gave up: inside the second document, not the first.
+        assert!(err.starts_with("x.yaml:9:"), "{err}");
+    }
+
+    #[test]
+    fn lists_json_and_empty_documents_are_read() {
+        let text = "---\n# comment only\n---\n{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"s\"}}]}\n";
+        let objs = parse_objects(text, "x.json").unwrap();
+        assert_eq!(objs.len(), 1);
+        assert_eq!(objs[0].line, 4);
+        assert_eq!(objs[0].kind(), "Secret");
+    }
+
+    #[test]
+    fn typed_errors_name_file_line_and_field() {
+        let text = "apiVersion: policy.karmada.io/v1alpha1\nkind: PropagationPolicy\nmetadata: {name: p, namespace: d}\nspec:\n  resourceSelectors:\n  - kind: Deployment\n";
+        let objs = parse_objects(text, "p.yaml").unwrap();
+        let err = objs[0].parse::<Policy>().unwrap_err().to_string();
+        assert!(err.contains("p.yaml:1"), "{err}");
+        assert!(err.contains("spec.resourceSelectors[0]"), "{err}");
+        assert!(err.contains("apiVersion"), "{err}");
+    }
+
+    #[test]
+    fn objects_without_kind_or_name_are_rejected() {
+        let err = parse_objects("metadata: {name: a}\n", "f.yaml").unwrap_err().to_string();
+        assert!(err.contains("no apiVersion"), "{err}");
+        let err = parse_objects("apiVersion: v1\nkind: Secret\n", "f.yaml").unwrap_err().to_string();
+        assert!(err.contains("metadata.name"), "{err}");
+    }
+
+    #[test]
+    fn member_directories_must_be_known_clusters() {
+        let sources = [
+            Source { path: "clusters.yaml".into(), text: "clusters: [{name: m1}]".into(), shown: "clusters.yaml".into() },
+            Source {
+                path: "members/m9/a.yaml".into(),
+                text: "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: d}\n".into(),
+                shown: "members/m9/a.yaml".into(),
+            },
+        ];
+        let err = load_sources(&sources).unwrap_err().to_string();
+        assert!(err.contains("m9") && err.contains("clusters.yaml"), "{err}");
+    }
+
+    #[test]
+    fn managed_markers() {
+        let managed: Labels = [(keys::MANAGED.to_owned(), "true".to_owned())].into();
+        assert!(is_karmada_managed(&managed, &Labels::new()));
+        let work: Labels =
+            [(keys::WORK_NAME.to_owned(), "w".to_owned()), (keys::WORK_NAMESPACE.to_owned(), "karmada-es-m1".to_owned())].into();
+        assert!(is_karmada_managed(&Labels::new(), &work));
+        assert!(!is_karmada_managed(&Labels::new(), &Labels::new()));
+    }
 }

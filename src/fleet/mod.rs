@@ -1,26 +1,470 @@
 //! The fleet view: the read-only state the engine queries, and the adapters that fill it.
+//!
+//! One [`Fleet`] holds what decisions need and nothing more:
+//! - policies (PP and CPP), indexed by the selectors they carry: `(apiVersion, kind, namespace, name)`
+//!   buckets, so finding the candidates for a template costs a few hash lookups whatever the
+//!   number of policies;
+//! - resource templates in Karmada (metadata only: labels and annotations carry claims and markers),
+//!   and which templates each policy claims;
+//! - clusters (name, labels, readiness), namespaces (labels, for the opt-out label);
+//! - the member index: `(group, kind, namespace, name)` → the member clusters that hold the object,
+//!   and whether Karmada manages it there.
+//!
+//! Adapters ([`files`], and the Karmada watches) call the `upsert_*` / `remove_*` methods; the
+//! engine only reads. Keys are plain strings joined by NUL, which cannot occur in Kubernetes names.
 
-use std::sync::Arc;
+use std::{
+    collections::{BTreeMap, HashMap, HashSet},
+    sync::Arc,
+};
 
 use parking_lot::RwLock;
+use serde::Serialize;
+
+use crate::{
+    karmada::{Cluster, Policy, PolicyKind, keys},
+    rules::{
+        claim::{PolicySource, Template},
+        selector::Labels,
+    },
+};
 
 pub mod files;
+
+/// Metadata of a resource template stored in Karmada: what claims and markers live in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateMeta {
+    /// `apps/v1`...
+    pub api_version: String,
+    /// `Deployment`...
+    pub kind: String,
+    /// Empty for cluster-scoped templates.
+    pub namespace: String,
+    /// Template name.
+    pub name: String,
+    /// `metadata.labels`.
+    pub labels: Labels,
+    /// `metadata.annotations`.
+    pub annotations: Labels,
+}
+
+impl TemplateMeta {
+    /// The claim-resolution view of this template.
+    pub fn as_template(&self) -> Template<'_> {
+        Template::new(
+            &self.api_version,
+            &self.kind,
+            &self.namespace,
+            &self.name,
+            Some(&self.labels),
+            Some(&self.annotations),
+        )
+    }
+
+    fn key(&self) -> String {
+        join(&[&self.api_version, &self.kind, &self.namespace, &self.name])
+    }
+}
+
+/// A member cluster as decisions see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterInfo {
+    /// Cluster name.
+    pub name: String,
+    /// Cluster labels.
+    pub labels: Labels,
+    /// `Ready` condition is `True`.
+    pub ready: bool,
+}
+
+impl From<&Cluster> for ClusterInfo {
+    fn from(c: &Cluster) -> Self {
+        Self { name: c.name().to_owned(), labels: c.metadata.labels.clone().unwrap_or_default(), ready: c.is_ready() }
+    }
+}
+
+/// One member cluster's copy of a workload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct MemberCopy {
+    /// Index into the fleet's cluster name table.
+    #[serde(skip)]
+    pub cluster: u16,
+    /// Whether the copy carries `karmada.io/managed=true` (or Work annotations).
+    pub managed: bool,
+}
+
+/// Object counts, for the `fleet_objects` gauge and `check` output.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Counts {
+    /// PropagationPolicies + ClusterPropagationPolicies.
+    pub policies: usize,
+    /// Resource templates in Karmada.
+    pub templates: usize,
+    /// Member clusters.
+    pub clusters: usize,
+    /// Member index entries (objects, not copies).
+    pub member_entries: usize,
+}
 
 /// Everything the engine knows about the Karmada control plane and its member clusters.
 #[derive(Debug, Default)]
 pub struct Fleet {
     synced: bool,
+    policies: HashMap<String, Arc<Policy>>,
+    /// Selector buckets: `join(apiVersion, kind, namespace, name)` → policies with such a selector.
+    /// PP buckets always carry the (effective) namespace; CPP buckets may have empty namespace/name.
+    pp_buckets: HashMap<String, Vec<Arc<Policy>>>,
+    cpp_buckets: HashMap<String, Vec<Arc<Policy>>>,
+    templates: HashMap<String, TemplateMeta>,
+    /// Policy key → keys of the templates whose claim names it.
+    claims: HashMap<String, HashSet<String>>,
+    clusters: BTreeMap<String, ClusterInfo>,
+    namespaces: HashMap<String, Labels>,
+    /// Interned cluster names for the member index (index = `MemberCopy::cluster`).
+    cluster_names: Vec<String>,
+    members: HashMap<String, Vec<MemberCopy>>,
+}
+
+/// Joins key parts with NUL.
+fn join(parts: &[&str]) -> String {
+    parts.join("\0")
+}
+
+fn policy_key(kind: PolicyKind, namespace: &str, name: &str) -> String {
+    join(&[kind.short(), namespace, name])
+}
+
+fn member_key(group: &str, kind: &str, namespace: &str, name: &str) -> String {
+    join(&[group, kind, namespace, name])
+}
+
+/// The API group of an apiVersion (`""` for the core group).
+pub fn group_of(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(group, _)| group)
 }
 
 impl Fleet {
+    /// An empty, unsynced view.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     /// Whether the initial state has been loaded (file) or listed (Karmada).
     pub fn is_synced(&self) -> bool {
         self.synced
     }
 
-    /// An empty view that counts as synced (placeholder until the adapters fill it).
+    /// Marks the initial state as complete: readiness flips, decisions stop failing safe.
+    pub fn mark_synced(&mut self) {
+        self.synced = true;
+    }
+
+    /// An empty view that counts as synced.
     pub fn synced_empty() -> Self {
-        Self { synced: true }
+        Self { synced: true, ..Self::default() }
+    }
+
+    /// Object counts.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            policies: self.policies.len(),
+            templates: self.templates.len(),
+            clusters: self.clusters.len(),
+            member_entries: self.members.len(),
+        }
+    }
+
+    // === policies ===
+
+    /// Adds or replaces a policy. Objects of other kinds are ignored.
+    pub fn upsert_policy(&mut self, policy: Policy) {
+        let Some(kind) = policy.policy_kind() else { return };
+        self.remove_policy(kind, policy.namespace(), policy.name());
+        let policy = Arc::new(policy);
+        for bucket in Self::buckets_of(kind, &policy) {
+            let buckets = match kind {
+                PolicyKind::PropagationPolicy => &mut self.pp_buckets,
+                PolicyKind::ClusterPropagationPolicy => &mut self.cpp_buckets,
+            };
+            let entry = buckets.entry(bucket).or_default();
+            if !entry.iter().any(|p| Arc::ptr_eq(p, &policy)) {
+                entry.push(Arc::clone(&policy));
+            }
+        }
+        self.policies.insert(policy_key(kind, policy.namespace(), policy.name()), policy);
+    }
+
+    /// Removes a policy.
+    pub fn remove_policy(&mut self, kind: PolicyKind, namespace: &str, name: &str) -> Option<Arc<Policy>> {
+        let old = self.policies.remove(&policy_key(kind, namespace, name))?;
+        let buckets = match kind {
+            PolicyKind::PropagationPolicy => &mut self.pp_buckets,
+            PolicyKind::ClusterPropagationPolicy => &mut self.cpp_buckets,
+        };
+        for bucket in Self::buckets_of(kind, &old) {
+            if let Some(entry) = buckets.get_mut(&bucket) {
+                entry.retain(|p| !Arc::ptr_eq(p, &old));
+                if entry.is_empty() {
+                    buckets.remove(&bucket);
+                }
+            }
+        }
+        Some(old)
+    }
+
+    /// The selector buckets a policy lives in. A PP selector's empty namespace means the PP's own
+    /// (Karmada's webhook fills it in); a selector naming another namespace can never match
+    /// (a PP only sees its own namespace), so it gets no bucket.
+    fn buckets_of(kind: PolicyKind, policy: &Policy) -> Vec<String> {
+        let mut out = Vec::with_capacity(policy.spec.resource_selectors.len());
+        for rs in &policy.spec.resource_selectors {
+            let ns = match kind {
+                PolicyKind::PropagationPolicy => match rs.namespace() {
+                    "" => policy.namespace(),
+                    ns if ns == policy.namespace() => ns,
+                    _ => continue,
+                },
+                PolicyKind::ClusterPropagationPolicy => rs.namespace(),
+            };
+            out.push(join(&[&rs.api_version, &rs.kind, ns, rs.name()]));
+        }
+        out
+    }
+
+    /// A policy by kind, namespace (empty for CPP) and name.
+    pub fn policy(&self, kind: PolicyKind, namespace: &str, name: &str) -> Option<&Policy> {
+        self.policies.get(&policy_key(kind, namespace, name)).map(AsRef::as_ref)
+    }
+
+    /// Every policy (unordered).
+    pub fn policies(&self) -> impl Iterator<Item = &Policy> {
+        self.policies.values().map(AsRef::as_ref)
+    }
+
+    /// Policies of `kind` with a selector that could select objects of `api_version`/`obj_kind` in
+    /// `namespace` named `name` (empty `name`: any name; for CPP an empty `namespace`: any namespace).
+    /// A superset of the matches; every one must still be checked.
+    pub fn policies_for(
+        &self,
+        kind: PolicyKind,
+        api_version: &str,
+        obj_kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Vec<&Policy> {
+        fn add<'f>(
+            out: &mut Vec<&'f Policy>,
+            buckets: &'f HashMap<String, Vec<Arc<Policy>>>,
+            parts: [&str; 4],
+        ) {
+            if let Some(list) = buckets.get(&join(&parts)) {
+                for p in list {
+                    if !out.iter().any(|q| std::ptr::eq(*q, p.as_ref())) {
+                        out.push(p);
+                    }
+                }
+            }
+        }
+        let mut out: Vec<&Policy> = Vec::new();
+        let (av, k) = (api_version, obj_kind);
+        match kind {
+            PolicyKind::PropagationPolicy => {
+                if !name.is_empty() {
+                    add(&mut out, &self.pp_buckets, [av, k, namespace, name]);
+                }
+                add(&mut out, &self.pp_buckets, [av, k, namespace, ""]);
+            }
+            PolicyKind::ClusterPropagationPolicy => {
+                if !name.is_empty() {
+                    add(&mut out, &self.cpp_buckets, [av, k, namespace, name]);
+                    if !namespace.is_empty() {
+                        add(&mut out, &self.cpp_buckets, [av, k, "", name]);
+                    }
+                }
+                add(&mut out, &self.cpp_buckets, [av, k, namespace, ""]);
+                if !namespace.is_empty() {
+                    add(&mut out, &self.cpp_buckets, [av, k, "", ""]);
+                }
+            }
+        }
+        out
+    }
+
+    /// Every policy with a selector for `api_version`/`obj_kind` (any namespace, any name), for
+    /// the guardrails' overlap search. Walks the buckets, so it costs the number of buckets.
+    pub fn policies_of_kind(&self, api_version: &str, obj_kind: &str) -> Vec<&Policy> {
+        let prefix = join(&[api_version, obj_kind, ""]);
+        let mut out: Vec<&Policy> = Vec::new();
+        for (bucket, list) in self.pp_buckets.iter().chain(&self.cpp_buckets) {
+            if bucket.starts_with(&prefix) {
+                for p in list {
+                    if !out.iter().any(|q| std::ptr::eq(*q, p.as_ref())) {
+                        out.push(p);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    // === templates ===
+
+    /// Adds or replaces a template's metadata.
+    pub fn upsert_template(&mut self, template: TemplateMeta) {
+        let key = template.key();
+        self.remove_template_by_key(&key);
+        if let Some(claim) = template.as_template().claim() {
+            self.claims.entry(policy_key(claim.kind, claim.namespace, claim.name)).or_default().insert(key.clone());
+        }
+        self.templates.insert(key, template);
+    }
+
+    /// Removes a template.
+    pub fn remove_template(&mut self, api_version: &str, kind: &str, namespace: &str, name: &str) {
+        self.remove_template_by_key(&join(&[api_version, kind, namespace, name]));
+    }
+
+    fn remove_template_by_key(&mut self, key: &str) {
+        if let Some(old) = self.templates.remove(key)
+            && let Some(claim) = old.as_template().claim()
+        {
+            let pk = policy_key(claim.kind, claim.namespace, claim.name);
+            if let Some(set) = self.claims.get_mut(&pk) {
+                set.remove(key);
+                if set.is_empty() {
+                    self.claims.remove(&pk);
+                }
+            }
+        }
+    }
+
+    /// A template by identity.
+    pub fn template(&self, api_version: &str, kind: &str, namespace: &str, name: &str) -> Option<&TemplateMeta> {
+        self.templates.get(&join(&[api_version, kind, namespace, name]))
+    }
+
+    /// The templates whose claim names this policy.
+    pub fn claimed_by(&self, kind: PolicyKind, namespace: &str, name: &str) -> Vec<&TemplateMeta> {
+        self.claims
+            .get(&policy_key(kind, namespace, name))
+            .map(|keys| keys.iter().filter_map(|k| self.templates.get(k)).collect())
+            .unwrap_or_default()
+    }
+
+    // === clusters and namespaces ===
+
+    /// Adds or replaces a cluster.
+    pub fn upsert_cluster(&mut self, cluster: ClusterInfo) {
+        self.intern_cluster(&cluster.name);
+        self.clusters.insert(cluster.name.clone(), cluster);
+    }
+
+    /// Removes a cluster and its member index entries.
+    pub fn remove_cluster(&mut self, name: &str) {
+        self.clusters.remove(name);
+        self.clear_member_cluster(name);
+    }
+
+    /// A cluster by name.
+    pub fn cluster(&self, name: &str) -> Option<&ClusterInfo> {
+        self.clusters.get(name)
+    }
+
+    /// Every cluster, by name.
+    pub fn clusters(&self) -> impl Iterator<Item = &ClusterInfo> {
+        self.clusters.values()
+    }
+
+    /// Sets a namespace's labels.
+    pub fn upsert_namespace(&mut self, name: &str, labels: Labels) {
+        self.namespaces.insert(name.to_owned(), labels);
+    }
+
+    /// Removes a namespace.
+    pub fn remove_namespace(&mut self, name: &str) {
+        self.namespaces.remove(name);
+    }
+
+    /// Whether the namespace carries `karmada-takeover.io/admission: disabled`.
+    pub fn namespace_disabled(&self, name: &str) -> bool {
+        self.namespaces.get(name).and_then(|l| l.get(keys::ADMISSION)).is_some_and(|v| v == "disabled")
+    }
+
+    // === member index ===
+
+    fn intern_cluster(&mut self, name: &str) -> u16 {
+        if let Some(i) = self.cluster_names.iter().position(|n| n == name) {
+            return i as u16;
+        }
+        self.cluster_names.push(name.to_owned());
+        (self.cluster_names.len() - 1) as u16
+    }
+
+    /// Records that `cluster` holds the object (and whether Karmada manages it there).
+    pub fn set_member(&mut self, cluster: &str, group: &str, kind: &str, namespace: &str, name: &str, managed: bool) {
+        let idx = self.intern_cluster(cluster);
+        let copies = self.members.entry(member_key(group, kind, namespace, name)).or_default();
+        match copies.iter_mut().find(|c| c.cluster == idx) {
+            Some(c) => c.managed = managed,
+            None => copies.push(MemberCopy { cluster: idx, managed }),
+        }
+    }
+
+    /// Records that `cluster` no longer holds the object.
+    pub fn remove_member(&mut self, cluster: &str, group: &str, kind: &str, namespace: &str, name: &str) {
+        let Some(idx) = self.cluster_names.iter().position(|n| n == cluster) else { return };
+        let key = member_key(group, kind, namespace, name);
+        if let Some(copies) = self.members.get_mut(&key) {
+            copies.retain(|c| usize::from(c.cluster) != idx);
+            if copies.is_empty() {
+                self.members.remove(&key);
+            }
+        }
+    }
+
+    /// Forgets everything recorded for one member cluster (it left, or turned NotReady).
+    pub fn clear_member_cluster(&mut self, cluster: &str) {
+        let Some(idx) = self.cluster_names.iter().position(|n| n == cluster) else { return };
+        self.members.retain(|_, copies| {
+            copies.retain(|c| usize::from(c.cluster) != idx);
+            !copies.is_empty()
+        });
+    }
+
+    /// The member clusters holding the object, sorted by cluster name, with their managed flag.
+    pub fn member_copies(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Vec<(&str, bool)> {
+        let mut out: Vec<(&str, bool)> = self
+            .members
+            .get(&member_key(group, kind, namespace, name))
+            .map(|copies| {
+                copies
+                    .iter()
+                    .filter_map(|c| self.cluster_names.get(usize::from(c.cluster)).map(|n| (n.as_str(), c.managed)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort_unstable();
+        out
+    }
+}
+
+/// The fleet as a [`PolicySource`] for claim resolution: candidates come from the selector buckets.
+impl<'f> PolicySource<'f> for &'f Fleet {
+    fn candidates(&self, t: &Template<'_>) -> Vec<&'f Policy> {
+        let mut out = if t.namespace.is_empty() {
+            Vec::new()
+        } else {
+            self.policies_for(PolicyKind::PropagationPolicy, t.api_version, t.kind, t.namespace, t.name)
+        };
+        out.extend(self.policies_for(PolicyKind::ClusterPropagationPolicy, t.api_version, t.kind, t.namespace, t.name));
+        out
+    }
+
+    fn get(&self, kind: PolicyKind, namespace: &str, name: &str) -> Option<&'f Policy> {
+        self.policy(kind, namespace, name)
     }
 }
 
@@ -39,8 +483,103 @@ impl SharedFleet {
         self.0.read()
     }
 
+    /// Write access, for adapters applying watch events.
+    pub fn write(&self) -> parking_lot::RwLockWriteGuard<'_, Fleet> {
+        self.0.write()
+    }
+
     /// Replaces the whole view (file adapter reload).
     pub fn replace(&self, fleet: Fleet) {
         *self.0.write() = fleet;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::{
+        claim::resolve,
+        testing::{SelectorExt, cpp, deploy, pp},
+    };
+
+    fn tpl(ns: &str, name: &str) -> TemplateMeta {
+        TemplateMeta {
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            namespace: ns.into(),
+            name: name.into(),
+            labels: Labels::new(),
+            annotations: Labels::new(),
+        }
+    }
+
+    #[test]
+    fn buckets_find_exactly_the_policies_that_can_match() {
+        let mut f = Fleet::new();
+        f.upsert_policy(pp("default", "named", None, vec![deploy().named("web")]));
+        f.upsert_policy(pp("default", "wide", None, vec![deploy()]));
+        f.upsert_policy(pp("other", "elsewhere", None, vec![deploy()]));
+        f.upsert_policy(pp("default", "wrong-ns", None, vec![deploy().in_ns("other")]));
+        f.upsert_policy(cpp("any", None, vec![deploy()]));
+        f.upsert_policy(cpp("named-anyns", None, vec![deploy().named("web")]));
+        let t = tpl("default", "web");
+        let mut names: Vec<&str> = (&f).candidates(&t.as_template()).iter().map(|p| p.name()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["any", "named", "named-anyns", "wide"]);
+    }
+
+    #[test]
+    fn replacing_and_removing_policies_updates_the_buckets() {
+        let mut f = Fleet::new();
+        f.upsert_policy(pp("default", "a", None, vec![deploy().named("web")]));
+        f.upsert_policy(pp("default", "a", None, vec![deploy().named("api")]));
+        assert!(f.policies_for(PolicyKind::PropagationPolicy, "apps/v1", "Deployment", "default", "web").is_empty());
+        assert_eq!(f.policies_for(PolicyKind::PropagationPolicy, "apps/v1", "Deployment", "default", "api").len(), 1);
+        f.remove_policy(PolicyKind::PropagationPolicy, "default", "a");
+        assert_eq!(f.counts().policies, 0);
+        assert!(f.pp_buckets.is_empty());
+    }
+
+    #[test]
+    fn fleet_and_plain_list_resolve_the_same_winner() {
+        let policies = vec![
+            pp("default", "b", Some(1), vec![deploy()]),
+            pp("default", "a", Some(1), vec![deploy().named("web")]),
+            cpp("c", Some(9), vec![deploy()]),
+        ];
+        let mut f = Fleet::new();
+        for p in &policies {
+            f.upsert_policy(p.clone());
+        }
+        let t = tpl("default", "web");
+        let from_fleet = resolve(&t.as_template(), &&f, false).winner().map(|w| w.name.to_owned());
+        let from_list = resolve(&t.as_template(), &&policies[..], false).winner().map(|w| w.name.to_owned());
+        assert_eq!(from_fleet, from_list);
+        assert_eq!(from_fleet.as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn claims_are_indexed_by_policy() {
+        let mut f = Fleet::new();
+        let mut t = tpl("default", "web");
+        t.labels.insert(keys::PP_PERMANENT_ID.into(), "x".into());
+        t.annotations.insert(keys::PP_NAMESPACE.into(), "default".into());
+        t.annotations.insert(keys::PP_NAME.into(), "p".into());
+        f.upsert_template(t);
+        assert_eq!(f.claimed_by(PolicyKind::PropagationPolicy, "default", "p").len(), 1);
+        f.remove_template("apps/v1", "Deployment", "default", "web");
+        assert!(f.claimed_by(PolicyKind::PropagationPolicy, "default", "p").is_empty());
+    }
+
+    #[test]
+    fn member_index_tracks_clusters_and_managed_flags() {
+        let mut f = Fleet::new();
+        f.set_member("member2", "apps", "Deployment", "default", "web", false);
+        f.set_member("member1", "apps", "Deployment", "default", "web", true);
+        assert_eq!(f.member_copies("apps", "Deployment", "default", "web"), [("member1", true), ("member2", false)]);
+        f.remove_member("member1", "apps", "Deployment", "default", "web");
+        assert_eq!(f.member_copies("apps", "Deployment", "default", "web"), [("member2", false)]);
+        f.clear_member_cluster("member2");
+        assert_eq!(f.counts().member_entries, 0);
     }
 }

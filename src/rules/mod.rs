@@ -210,3 +210,8 @@ pub fn decide(webhook: Webhook, review: &Review<'_>, fleet: &Fleet, config: &Con
     let _ = (webhook, review, fleet, config);
     Decision::allow()
 }
+
+pub mod claim;
+pub mod selector;
+#[cfg(test)]
+pub(crate) mod testing;

@@ -1,0 +1,101 @@
+//! Builders for tests: policies, selectors and templates in a line each.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+
+use crate::karmada::{
+    Policy, PolicyKind, PropagationSpec, ResourceSelector,
+    policy::{API_VERSION, ConflictResolution, Preemption},
+};
+
+/// `apps/v1 Deployment` selector builder.
+pub fn deploy() -> ResourceSelector {
+    sel("apps/v1", "Deployment")
+}
+
+/// A kind-wide selector.
+pub fn sel(api_version: &str, kind: &str) -> ResourceSelector {
+    ResourceSelector { api_version: api_version.into(), kind: kind.into(), ..Default::default() }
+}
+
+/// Selector refinements.
+pub trait SelectorExt {
+    /// Sets `name`.
+    fn named(self, name: &str) -> Self;
+    /// Sets `namespace`.
+    fn in_ns(self, ns: &str) -> Self;
+    /// Sets `labelSelector.matchLabels`.
+    fn labels(self, pairs: &[(&str, &str)]) -> Self;
+}
+
+impl SelectorExt for ResourceSelector {
+    fn named(mut self, name: &str) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+    fn in_ns(mut self, ns: &str) -> Self {
+        self.namespace = Some(ns.into());
+        self
+    }
+    fn labels(mut self, pairs: &[(&str, &str)]) -> Self {
+        self.label_selector = Some(LabelSelector {
+            match_labels: Some(map(pairs)),
+            match_expressions: None,
+        });
+        self
+    }
+}
+
+/// A string map.
+pub fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+}
+
+/// A PropagationPolicy.
+pub fn pp(ns: &str, name: &str, priority: Option<i32>, selectors: Vec<ResourceSelector>) -> Policy {
+    policy(PolicyKind::PropagationPolicy, ns, name, priority, selectors)
+}
+
+/// A ClusterPropagationPolicy.
+pub fn cpp(name: &str, priority: Option<i32>, selectors: Vec<ResourceSelector>) -> Policy {
+    policy(PolicyKind::ClusterPropagationPolicy, "", name, priority, selectors)
+}
+
+fn policy(kind: PolicyKind, ns: &str, name: &str, priority: Option<i32>, selectors: Vec<ResourceSelector>) -> Policy {
+    Policy {
+        api_version: API_VERSION.into(),
+        kind: kind.as_str().into(),
+        metadata: ObjectMeta {
+            name: Some(name.into()),
+            namespace: (!ns.is_empty()).then(|| ns.into()),
+            ..Default::default()
+        },
+        spec: PropagationSpec { resource_selectors: selectors, priority, ..Default::default() },
+    }
+}
+
+/// Policy refinements.
+pub trait PolicyExt {
+    /// `preemption: Always`.
+    fn always(self) -> Self;
+    /// `conflictResolution: Overwrite`.
+    fn overwrite(self) -> Self;
+    /// Adds a label.
+    fn label(self, key: &str, value: &str) -> Self;
+}
+
+impl PolicyExt for Policy {
+    fn always(mut self) -> Self {
+        self.spec.preemption = Some(Preemption::Always);
+        self
+    }
+    fn overwrite(mut self) -> Self {
+        self.spec.conflict_resolution = Some(ConflictResolution::Overwrite);
+        self
+    }
+    fn label(mut self, key: &str, value: &str) -> Self {
+        self.metadata.labels.get_or_insert_with(Default::default).insert(key.into(), value.into());
+        self
+    }
+}
