@@ -159,7 +159,17 @@ impl Metrics {
     /// Sets `fleet_synced` and `fleet_objects` from a fleet view.
     pub fn observe_fleet(&self, fleet: &crate::fleet::Fleet) {
         self.fleet_synced.set(i64::from(fleet.is_synced()));
-        let _ = &self.fleet_objects;
+        let counts = fleet.counts();
+        for (kind, count) in [
+            ("policies", counts.policies),
+            ("templates", counts.templates),
+            ("clusters", counts.clusters),
+            ("member_entries", counts.member_entries),
+        ] {
+            self.fleet_objects
+                .with_label_values(&[kind])
+                .set(i64::try_from(count).unwrap_or(i64::MAX));
+        }
     }
 }
 

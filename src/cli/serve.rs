@@ -84,7 +84,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    runtime.block_on(serve(args))
+    let result = runtime.block_on(serve(args));
+    crate::telemetry::flush();
+    result
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {

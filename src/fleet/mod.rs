@@ -81,7 +81,11 @@ pub struct ClusterInfo {
 
 impl From<&Cluster> for ClusterInfo {
     fn from(c: &Cluster) -> Self {
-        Self { name: c.name().to_owned(), labels: c.metadata.labels.clone().unwrap_or_default(), ready: c.is_ready() }
+        Self {
+            name: c.name().to_owned(),
+            labels: c.metadata.labels.clone().unwrap_or_default(),
+            ready: c.is_ready(),
+        }
     }
 }
 
@@ -164,7 +168,10 @@ impl Fleet {
 
     /// An empty view that counts as synced.
     pub fn synced_empty() -> Self {
-        Self { synced: true, ..Self::default() }
+        Self {
+            synced: true,
+            ..Self::default()
+        }
     }
 
     /// Object counts.
@@ -194,7 +201,8 @@ impl Fleet {
                 entry.push(Arc::clone(&policy));
             }
         }
-        self.policies.insert(policy_key(kind, policy.namespace(), policy.name()), policy);
+        self.policies
+            .insert(policy_key(kind, policy.namespace(), policy.name()), policy);
     }
 
     /// Removes a policy.
@@ -236,7 +244,9 @@ impl Fleet {
 
     /// A policy by kind, namespace (empty for CPP) and name.
     pub fn policy(&self, kind: PolicyKind, namespace: &str, name: &str) -> Option<&Policy> {
-        self.policies.get(&policy_key(kind, namespace, name)).map(AsRef::as_ref)
+        self.policies
+            .get(&policy_key(kind, namespace, name))
+            .map(AsRef::as_ref)
     }
 
     /// Every policy (unordered).
@@ -317,7 +327,10 @@ impl Fleet {
         let key = template.key();
         self.remove_template_by_key(&key);
         if let Some(claim) = template.as_template().claim() {
-            self.claims.entry(policy_key(claim.kind, claim.namespace, claim.name)).or_default().insert(key.clone());
+            self.claims
+                .entry(policy_key(claim.kind, claim.namespace, claim.name))
+                .or_default()
+                .insert(key.clone());
         }
         self.templates.insert(key, template);
     }
@@ -342,7 +355,13 @@ impl Fleet {
     }
 
     /// A template by identity.
-    pub fn template(&self, api_version: &str, kind: &str, namespace: &str, name: &str) -> Option<&TemplateMeta> {
+    pub fn template(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<&TemplateMeta> {
         self.templates.get(&join(&[api_version, kind, namespace, name]))
     }
 
@@ -390,7 +409,10 @@ impl Fleet {
 
     /// Whether the namespace carries `karmada-takeover.io/admission: disabled`.
     pub fn namespace_disabled(&self, name: &str) -> bool {
-        self.namespaces.get(name).and_then(|l| l.get(keys::ADMISSION)).is_some_and(|v| v == "disabled")
+        self.namespaces
+            .get(name)
+            .and_then(|l| l.get(keys::ADMISSION))
+            .is_some_and(|v| v == "disabled")
     }
 
     // === member index ===
@@ -404,18 +426,34 @@ impl Fleet {
     }
 
     /// Records that `cluster` holds the object (and whether Karmada manages it there).
-    pub fn set_member(&mut self, cluster: &str, group: &str, kind: &str, namespace: &str, name: &str, managed: bool) {
+    pub fn set_member(
+        &mut self,
+        cluster: &str,
+        group: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        managed: bool,
+    ) {
         let idx = self.intern_cluster(cluster);
-        let copies = self.members.entry(member_key(group, kind, namespace, name)).or_default();
+        let copies = self
+            .members
+            .entry(member_key(group, kind, namespace, name))
+            .or_default();
         match copies.iter_mut().find(|c| c.cluster == idx) {
             Some(c) => c.managed = managed,
-            None => copies.push(MemberCopy { cluster: idx, managed }),
+            None => copies.push(MemberCopy {
+                cluster: idx,
+                managed,
+            }),
         }
     }
 
     /// Records that `cluster` no longer holds the object.
     pub fn remove_member(&mut self, cluster: &str, group: &str, kind: &str, namespace: &str, name: &str) {
-        let Some(idx) = self.cluster_names.iter().position(|n| n == cluster) else { return };
+        let Some(idx) = self.cluster_names.iter().position(|n| n == cluster) else {
+            return;
+        };
         let key = member_key(group, kind, namespace, name);
         if let Some(copies) = self.members.get_mut(&key) {
             copies.retain(|c| usize::from(c.cluster) != idx);
@@ -427,7 +465,9 @@ impl Fleet {
 
     /// Forgets everything recorded for one member cluster (it left, or turned NotReady).
     pub fn clear_member_cluster(&mut self, cluster: &str) {
-        let Some(idx) = self.cluster_names.iter().position(|n| n == cluster) else { return };
+        let Some(idx) = self.cluster_names.iter().position(|n| n == cluster) else {
+            return;
+        };
         self.members.retain(|_, copies| {
             copies.retain(|c| usize::from(c.cluster) != idx);
             !copies.is_empty()
@@ -442,7 +482,11 @@ impl Fleet {
             .map(|copies| {
                 copies
                     .iter()
-                    .filter_map(|c| self.cluster_names.get(usize::from(c.cluster)).map(|n| (n.as_str(), c.managed)))
+                    .filter_map(|c| {
+                        self.cluster_names
+                            .get(usize::from(c.cluster))
+                            .map(|n| (n.as_str(), c.managed))
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -457,9 +501,21 @@ impl<'f> PolicySource<'f> for &'f Fleet {
         let mut out = if t.namespace.is_empty() {
             Vec::new()
         } else {
-            self.policies_for(PolicyKind::PropagationPolicy, t.api_version, t.kind, t.namespace, t.name)
+            self.policies_for(
+                PolicyKind::PropagationPolicy,
+                t.api_version,
+                t.kind,
+                t.namespace,
+                t.name,
+            )
         };
-        out.extend(self.policies_for(PolicyKind::ClusterPropagationPolicy, t.api_version, t.kind, t.namespace, t.name));
+        out.extend(self.policies_for(
+            PolicyKind::ClusterPropagationPolicy,
+            t.api_version,
+            t.kind,
+            t.namespace,
+            t.name,
+        ));
         out
     }
 
@@ -523,7 +579,11 @@ mod tests {
         f.upsert_policy(cpp("any", None, vec![deploy()]));
         f.upsert_policy(cpp("named-anyns", None, vec![deploy().named("web")]));
         let t = tpl("default", "web");
-        let mut names: Vec<&str> = (&f).candidates(&t.as_template()).iter().map(|p| p.name()).collect();
+        let mut names: Vec<&str> = (&f)
+            .candidates(&t.as_template())
+            .iter()
+            .map(|p| p.name())
+            .collect();
         names.sort_unstable();
         assert_eq!(names, ["any", "named", "named-anyns", "wide"]);
     }
@@ -533,8 +593,27 @@ mod tests {
         let mut f = Fleet::new();
         f.upsert_policy(pp("default", "a", None, vec![deploy().named("web")]));
         f.upsert_policy(pp("default", "a", None, vec![deploy().named("api")]));
-        assert!(f.policies_for(PolicyKind::PropagationPolicy, "apps/v1", "Deployment", "default", "web").is_empty());
-        assert_eq!(f.policies_for(PolicyKind::PropagationPolicy, "apps/v1", "Deployment", "default", "api").len(), 1);
+        assert!(
+            f.policies_for(
+                PolicyKind::PropagationPolicy,
+                "apps/v1",
+                "Deployment",
+                "default",
+                "web"
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            f.policies_for(
+                PolicyKind::PropagationPolicy,
+                "apps/v1",
+                "Deployment",
+                "default",
+                "api"
+            )
+            .len(),
+            1
+        );
         f.remove_policy(PolicyKind::PropagationPolicy, "default", "a");
         assert_eq!(f.counts().policies, 0);
         assert!(f.pp_buckets.is_empty());
@@ -552,8 +631,12 @@ mod tests {
             f.upsert_policy(p.clone());
         }
         let t = tpl("default", "web");
-        let from_fleet = resolve(&t.as_template(), &&f, false).winner().map(|w| w.name.to_owned());
-        let from_list = resolve(&t.as_template(), &&policies[..], false).winner().map(|w| w.name.to_owned());
+        let from_fleet = resolve(&t.as_template(), &&f, false)
+            .winner()
+            .map(|w| w.name.to_owned());
+        let from_list = resolve(&t.as_template(), &&policies[..], false)
+            .winner()
+            .map(|w| w.name.to_owned());
         assert_eq!(from_fleet, from_list);
         assert_eq!(from_fleet.as_deref(), Some("a"));
     }
@@ -566,9 +649,15 @@ mod tests {
         t.annotations.insert(keys::PP_NAMESPACE.into(), "default".into());
         t.annotations.insert(keys::PP_NAME.into(), "p".into());
         f.upsert_template(t);
-        assert_eq!(f.claimed_by(PolicyKind::PropagationPolicy, "default", "p").len(), 1);
+        assert_eq!(
+            f.claimed_by(PolicyKind::PropagationPolicy, "default", "p").len(),
+            1
+        );
         f.remove_template("apps/v1", "Deployment", "default", "web");
-        assert!(f.claimed_by(PolicyKind::PropagationPolicy, "default", "p").is_empty());
+        assert!(
+            f.claimed_by(PolicyKind::PropagationPolicy, "default", "p")
+                .is_empty()
+        );
     }
 
     #[test]
@@ -576,9 +665,15 @@ mod tests {
         let mut f = Fleet::new();
         f.set_member("member2", "apps", "Deployment", "default", "web", false);
         f.set_member("member1", "apps", "Deployment", "default", "web", true);
-        assert_eq!(f.member_copies("apps", "Deployment", "default", "web"), [("member1", true), ("member2", false)]);
+        assert_eq!(
+            f.member_copies("apps", "Deployment", "default", "web"),
+            [("member1", true), ("member2", false)]
+        );
         f.remove_member("member1", "apps", "Deployment", "default", "web");
-        assert_eq!(f.member_copies("apps", "Deployment", "default", "web"), [("member2", false)]);
+        assert_eq!(
+            f.member_copies("apps", "Deployment", "default", "web"),
+            [("member2", false)]
+        );
         f.clear_member_cluster("member2");
         assert_eq!(f.counts().member_entries, 0);
     }
