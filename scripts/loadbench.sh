@@ -61,6 +61,9 @@ done
 curl -fsS "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
+# utime + stime of the server, in clock ticks (USER_HZ, normally 100).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+HZ=$(getconf CLK_TCK)
 IDLE_RSS=$(rss_kb)
 PEAK_RSS=$IDLE_RSS
 
@@ -68,14 +71,25 @@ run() { # connections payload path
   local conns=$1 payload=$2 path=$3 out
   BODY_FILE="scripts/loadbench/$payload" taskset -c "$CLIENT_CPU" wrk -t"$THREADS" -c"$conns" -d"$WARMUP" \
     -s scripts/loadbench/post.lua "https://127.0.0.1:$PORT$path" >/dev/null
+  local t0; t0=$(cpu_ticks)
+  local wall0; wall0=$(date +%s%N)
   out=$(BODY_FILE="scripts/loadbench/$payload" taskset -c "$CLIENT_CPU" wrk -t"$THREADS" -c"$conns" -d"$DURATION" \
     --latency -s scripts/loadbench/post.lua "https://127.0.0.1:$PORT$path" &
     sleep 3; rss_kb >"$WORK/rss"; wait)
+  local t1; t1=$(cpu_ticks)
+  local wall_ms; wall_ms=$(( ($(date +%s%N) - wall0) / 1000000 ))
   local rss; rss=$(cat "$WORK/rss"); (( rss > PEAK_RSS )) && PEAK_RSS=$rss
   local rps p50 p99 non200
   rps=$(sed -n 's/^rps=//p' <<<"$out"); p50=$(sed -n 's/^p50_us=//p' <<<"$out")
   p99=$(sed -n 's/^p99_us=//p' <<<"$out"); non200=$(sed -n 's/^non_200=//p' <<<"$out")
-  printf '| %-28s | %5s | %10s | %8s | %8s | %7s | %8s |\n' "$payload $path" "$conns" "$rps" "$p50" "$p99" "$non200" "$((rss / 1024))"
+  local requests; requests=$(sed -n 's/^requests=//p' <<<"$out")
+  # Server CPU per request and the share of its core it got: below ~95% at 16 connections means
+  # something else (the client, another process) was the bottleneck, not the server.
+  local cpu_us util
+  cpu_us=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$requests" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}')
+  util=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v ms="$wall_ms" 'BEGIN {printf "%.0f", 100 * t / hz / (ms / 1000)}')
+  printf '| %-40s | %5s | %8s | %8s | %8s | %7s | %11s | %8s | %8s |\n' \
+    "$payload $path" "$conns" "$rps" "$p50" "$p99" "$non200" "$cpu_us" "$util" "$((rss / 1024))"
 }
 
 echo
@@ -83,8 +97,10 @@ echo "machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | h
 echo "server: taskset -c $SERVER_CPU $BIN serve ${FLEET_ARGS[*]}; client: taskset -c $CLIENT_CPU wrk -t$THREADS -d$DURATION --latency"
 echo "payloads: policy-review.json $(stat -c %s scripts/loadbench/policy-review.json) B, deployment-review.json $(stat -c %s scripts/loadbench/deployment-review.json) B"
 echo
-echo "| payload                      | conns |  req/s     | p50 (µs) | p99 (µs) | non-200 | RSS (MB) |"
-echo "|------------------------------|-------|------------|----------|----------|---------|----------|"
+echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg) (anything but the server and wrk skews the figures)"
+echo
+echo "| payload                                  | conns |    req/s | p50 (µs) | p99 (µs) | non-200 | CPU µs/req | core use | RSS (MB) |"
+echo "|------------------------------------------|-------|----------|----------|----------|---------|------------|----------|----------|"
 for conns in 1 16; do
   run "$conns" policy-review.json /validate/policy
   run "$conns" deployment-review.json /mutate/workload

@@ -15,4 +15,5 @@ function done(summary, latency, requests)
   io.write(string.format("p50_us=%d\n", latency:percentile(50)))
   io.write(string.format("p99_us=%d\n", latency:percentile(99)))
   io.write(string.format("rps=%.0f\n", summary.requests / (summary.duration / 1e6)))
+  io.write(string.format("requests=%d\n", summary.requests))
 end
