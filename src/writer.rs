@@ -37,11 +37,7 @@ impl Writer for MemoryWriter {
                     name = policy["metadata"]["name"].as_str().unwrap_or_default(),
                     "takeover policy recorded (file-backed fleet: not written anywhere)"
                 ),
-                Action::ReleasePolicy {
-                    kind,
-                    namespace,
-                    name,
-                } => {
+                Action::ReleasePolicy { kind, namespace, name } => {
                     tracing::info!(%kind, %namespace, %name, "policy release recorded (file-backed fleet)")
                 }
             }

@@ -26,9 +26,7 @@ pub enum BadReview {
     #[error("request body is not a valid admission.k8s.io/v1 AdmissionReview: {0}")]
     Json(#[from] serde_json::Error),
     /// An AdmissionReview without `request`.
-    #[error(
-        "AdmissionReview has no request: send an admission.k8s.io/v1 AdmissionReview with a request field"
-    )]
+    #[error("AdmissionReview has no request: send an admission.k8s.io/v1 AdmissionReview with a request field")]
     NoRequest,
     /// The response could not be serialised (a bug; reported rather than panicking).
     #[error("could not encode the admission response: {0}")]
@@ -161,11 +159,8 @@ pub fn render(request: &AdmissionRequest<DynamicObject>, decision: Decision) -> 
         Some(o) if request.name.is_empty() => o.metadata.name.clone().unwrap_or_default(),
         _ => request.name.clone(),
     };
-    let actions = if request.dry_run || outcome == Outcome::Denied {
-        Vec::new()
-    } else {
-        decision.actions.clone()
-    };
+    let actions =
+        if request.dry_run || outcome == Outcome::Denied { Vec::new() } else { decision.actions.clone() };
     let summary = Summary {
         uid: request.uid.clone(),
         kind: request.kind.kind.clone(),
@@ -178,11 +173,7 @@ pub fn render(request: &AdmissionRequest<DynamicObject>, decision: Decision) -> 
         warnings: decision.warnings.len(),
         actions,
     };
-    Ok(Reviewed {
-        body,
-        summary,
-        decision,
-    })
+    Ok(Reviewed { body, summary, decision })
 }
 
 /// `CREATE`, `UPDATE`, `DELETE`, `CONNECT`.

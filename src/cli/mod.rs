@@ -1,24 +1,17 @@
 //! The command line: `serve`, `demo`, `explain`, `check`.
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
+pub mod check;
+pub mod explain;
 pub mod serve;
 
 /// Global options and the subcommand.
 #[derive(Debug, Parser)]
-#[command(
-    name = "karmada-takeover",
-    version,
-    about = "Takeover-on-apply admission webhook and policy engine for Karmada"
-)]
+#[command(name = "karmada-takeover", version, about = "Takeover-on-apply admission webhook and policy engine for Karmada")]
 pub struct Cli {
     /// Log format: `plain` for humans, `json` for log pipelines.
-    #[arg(
-        long,
-        env = "KARMADA_TAKEOVER_LOG_FORMAT",
-        default_value = "plain",
-        global = true
-    )]
+    #[arg(long, env = "KARMADA_TAKEOVER_LOG_FORMAT", default_value = "plain", global = true)]
     pub log_format: String,
     /// The subcommand.
     #[command(subcommand)]
@@ -30,6 +23,28 @@ pub struct Cli {
 pub enum Command {
     /// Serve the admission webhooks over TLS.
     Serve(serve::ServeArgs),
+    /// Explain which policy Karmada lets claim a resource template, and why.
+    Explain(explain::ExplainArgs),
+    /// Show what admission would do to manifests, offline (exit code 1 on any denial).
+    Check(check::CheckArgs),
+}
+
+/// `on` / `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnOff {
+    /// Enabled.
+    On,
+    /// Disabled.
+    Off,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// For people.
+    Text,
+    /// For programs.
+    Json,
 }
 
 impl Cli {
@@ -40,6 +55,8 @@ impl Cli {
                 crate::telemetry::init(self.log_format.parse()?)?;
                 serve::run(args)
             }
+            Command::Explain(args) => explain::run(args),
+            Command::Check(args) => check::run(args),
         }
     }
 }

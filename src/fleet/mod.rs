@@ -26,6 +26,7 @@ use crate::{
     rules::{
         claim::{PolicySource, Template},
         selector::Labels,
+        tier::{Tier, tier_of},
     },
 };
 
@@ -81,11 +82,7 @@ pub struct ClusterInfo {
 
 impl From<&Cluster> for ClusterInfo {
     fn from(c: &Cluster) -> Self {
-        Self {
-            name: c.name().to_owned(),
-            labels: c.metadata.labels.clone().unwrap_or_default(),
-            ready: c.is_ready(),
-        }
+        Self { name: c.name().to_owned(), labels: c.metadata.labels.clone().unwrap_or_default(), ready: c.is_ready() }
     }
 }
 
@@ -122,6 +119,9 @@ pub struct Fleet {
     /// PP buckets always carry the (effective) namespace; CPP buckets may have empty namespace/name.
     pp_buckets: HashMap<String, Vec<Arc<Policy>>>,
     cpp_buckets: HashMap<String, Vec<Arc<Policy>>>,
+    /// Batch-tier policies by `join(apiVersion, kind, namespace)` of each selector (namespace empty
+    /// for a CPP selector without one): the guardrails' competitor search.
+    batch_buckets: HashMap<String, Vec<Arc<Policy>>>,
     templates: HashMap<String, TemplateMeta>,
     /// Policy key → keys of the templates whose claim names it.
     claims: HashMap<String, HashSet<String>>,
@@ -168,10 +168,7 @@ impl Fleet {
 
     /// An empty view that counts as synced.
     pub fn synced_empty() -> Self {
-        Self {
-            synced: true,
-            ..Self::default()
-        }
+        Self { synced: true, ..Self::default() }
     }
 
     /// Object counts.
@@ -191,6 +188,14 @@ impl Fleet {
         let Some(kind) = policy.policy_kind() else { return };
         self.remove_policy(kind, policy.namespace(), policy.name());
         let policy = Arc::new(policy);
+        if tier_of(&policy) == Tier::Batch {
+            for bucket in Self::buckets_of(kind, &policy) {
+                let entry = self.batch_buckets.entry(Self::batch_bucket(&bucket)).or_default();
+                if !entry.iter().any(|p| Arc::ptr_eq(p, &policy)) {
+                    entry.push(Arc::clone(&policy));
+                }
+            }
+        }
         for bucket in Self::buckets_of(kind, &policy) {
             let buckets = match kind {
                 PolicyKind::PropagationPolicy => &mut self.pp_buckets,
@@ -201,8 +206,7 @@ impl Fleet {
                 entry.push(Arc::clone(&policy));
             }
         }
-        self.policies
-            .insert(policy_key(kind, policy.namespace(), policy.name()), policy);
+        self.policies.insert(policy_key(kind, policy.namespace(), policy.name()), policy);
     }
 
     /// Removes a policy.
@@ -213,10 +217,12 @@ impl Fleet {
             PolicyKind::ClusterPropagationPolicy => &mut self.cpp_buckets,
         };
         for bucket in Self::buckets_of(kind, &old) {
-            if let Some(entry) = buckets.get_mut(&bucket) {
-                entry.retain(|p| !Arc::ptr_eq(p, &old));
-                if entry.is_empty() {
-                    buckets.remove(&bucket);
+            for (map, key) in [(&mut *buckets, bucket.clone()), (&mut self.batch_buckets, Self::batch_bucket(&bucket))] {
+                if let Some(entry) = map.get_mut(&key) {
+                    entry.retain(|p| !Arc::ptr_eq(p, &old));
+                    if entry.is_empty() {
+                        map.remove(&key);
+                    }
                 }
             }
         }
@@ -242,11 +248,33 @@ impl Fleet {
         out
     }
 
+    /// A selector bucket without its name part.
+    fn batch_bucket(bucket: &str) -> String {
+        bucket.rsplit_once('\0').map_or(bucket, |(head, _)| head).to_owned()
+    }
+
+    /// Batch-tier policies with a selector for `api_version`/`obj_kind` that can reach `namespace`
+    /// (a namespace-less CPP selector reaches every namespace). An empty `namespace` asks for
+    /// every namespace. A superset: callers check the selectors.
+    pub fn batch_competitors(&self, api_version: &str, obj_kind: &str, namespace: &str) -> Vec<&Policy> {
+        let lists: Vec<&Vec<Arc<Policy>>> = if namespace.is_empty() {
+            let prefix = join(&[api_version, obj_kind, ""]);
+            self.batch_buckets.iter().filter(|(bucket, _)| bucket.starts_with(&prefix)).map(|(_, l)| l).collect()
+        } else {
+            [namespace, ""].iter().filter_map(|ns| self.batch_buckets.get(&join(&[api_version, obj_kind, ns]))).collect()
+        };
+        let mut out: Vec<&Policy> = Vec::new();
+        for p in lists.into_iter().flatten() {
+            if !out.iter().any(|q| std::ptr::eq(*q, p.as_ref())) {
+                out.push(p.as_ref());
+            }
+        }
+        out
+    }
+
     /// A policy by kind, namespace (empty for CPP) and name.
     pub fn policy(&self, kind: PolicyKind, namespace: &str, name: &str) -> Option<&Policy> {
-        self.policies
-            .get(&policy_key(kind, namespace, name))
-            .map(AsRef::as_ref)
+        self.policies.get(&policy_key(kind, namespace, name)).map(AsRef::as_ref)
     }
 
     /// Every policy (unordered).
@@ -327,10 +355,7 @@ impl Fleet {
         let key = template.key();
         self.remove_template_by_key(&key);
         if let Some(claim) = template.as_template().claim() {
-            self.claims
-                .entry(policy_key(claim.kind, claim.namespace, claim.name))
-                .or_default()
-                .insert(key.clone());
+            self.claims.entry(policy_key(claim.kind, claim.namespace, claim.name)).or_default().insert(key.clone());
         }
         self.templates.insert(key, template);
     }
@@ -355,13 +380,7 @@ impl Fleet {
     }
 
     /// A template by identity.
-    pub fn template(
-        &self,
-        api_version: &str,
-        kind: &str,
-        namespace: &str,
-        name: &str,
-    ) -> Option<&TemplateMeta> {
+    pub fn template(&self, api_version: &str, kind: &str, namespace: &str, name: &str) -> Option<&TemplateMeta> {
         self.templates.get(&join(&[api_version, kind, namespace, name]))
     }
 
@@ -409,10 +428,7 @@ impl Fleet {
 
     /// Whether the namespace carries `karmada-takeover.io/admission: disabled`.
     pub fn namespace_disabled(&self, name: &str) -> bool {
-        self.namespaces
-            .get(name)
-            .and_then(|l| l.get(keys::ADMISSION))
-            .is_some_and(|v| v == "disabled")
+        self.namespaces.get(name).and_then(|l| l.get(keys::ADMISSION)).is_some_and(|v| v == "disabled")
     }
 
     // === member index ===
@@ -426,34 +442,18 @@ impl Fleet {
     }
 
     /// Records that `cluster` holds the object (and whether Karmada manages it there).
-    pub fn set_member(
-        &mut self,
-        cluster: &str,
-        group: &str,
-        kind: &str,
-        namespace: &str,
-        name: &str,
-        managed: bool,
-    ) {
+    pub fn set_member(&mut self, cluster: &str, group: &str, kind: &str, namespace: &str, name: &str, managed: bool) {
         let idx = self.intern_cluster(cluster);
-        let copies = self
-            .members
-            .entry(member_key(group, kind, namespace, name))
-            .or_default();
+        let copies = self.members.entry(member_key(group, kind, namespace, name)).or_default();
         match copies.iter_mut().find(|c| c.cluster == idx) {
             Some(c) => c.managed = managed,
-            None => copies.push(MemberCopy {
-                cluster: idx,
-                managed,
-            }),
+            None => copies.push(MemberCopy { cluster: idx, managed }),
         }
     }
 
     /// Records that `cluster` no longer holds the object.
     pub fn remove_member(&mut self, cluster: &str, group: &str, kind: &str, namespace: &str, name: &str) {
-        let Some(idx) = self.cluster_names.iter().position(|n| n == cluster) else {
-            return;
-        };
+        let Some(idx) = self.cluster_names.iter().position(|n| n == cluster) else { return };
         let key = member_key(group, kind, namespace, name);
         if let Some(copies) = self.members.get_mut(&key) {
             copies.retain(|c| usize::from(c.cluster) != idx);
@@ -465,9 +465,7 @@ impl Fleet {
 
     /// Forgets everything recorded for one member cluster (it left, or turned NotReady).
     pub fn clear_member_cluster(&mut self, cluster: &str) {
-        let Some(idx) = self.cluster_names.iter().position(|n| n == cluster) else {
-            return;
-        };
+        let Some(idx) = self.cluster_names.iter().position(|n| n == cluster) else { return };
         self.members.retain(|_, copies| {
             copies.retain(|c| usize::from(c.cluster) != idx);
             !copies.is_empty()
@@ -482,11 +480,7 @@ impl Fleet {
             .map(|copies| {
                 copies
                     .iter()
-                    .filter_map(|c| {
-                        self.cluster_names
-                            .get(usize::from(c.cluster))
-                            .map(|n| (n.as_str(), c.managed))
-                    })
+                    .filter_map(|c| self.cluster_names.get(usize::from(c.cluster)).map(|n| (n.as_str(), c.managed)))
                     .collect()
             })
             .unwrap_or_default();
@@ -501,21 +495,9 @@ impl<'f> PolicySource<'f> for &'f Fleet {
         let mut out = if t.namespace.is_empty() {
             Vec::new()
         } else {
-            self.policies_for(
-                PolicyKind::PropagationPolicy,
-                t.api_version,
-                t.kind,
-                t.namespace,
-                t.name,
-            )
+            self.policies_for(PolicyKind::PropagationPolicy, t.api_version, t.kind, t.namespace, t.name)
         };
-        out.extend(self.policies_for(
-            PolicyKind::ClusterPropagationPolicy,
-            t.api_version,
-            t.kind,
-            t.namespace,
-            t.name,
-        ));
+        out.extend(self.policies_for(PolicyKind::ClusterPropagationPolicy, t.api_version, t.kind, t.namespace, t.name));
         out
     }
 
@@ -579,11 +561,7 @@ mod tests {
         f.upsert_policy(cpp("any", None, vec![deploy()]));
         f.upsert_policy(cpp("named-anyns", None, vec![deploy().named("web")]));
         let t = tpl("default", "web");
-        let mut names: Vec<&str> = (&f)
-            .candidates(&t.as_template())
-            .iter()
-            .map(|p| p.name())
-            .collect();
+        let mut names: Vec<&str> = (&f).candidates(&t.as_template()).iter().map(|p| p.name()).collect();
         names.sort_unstable();
         assert_eq!(names, ["any", "named", "named-anyns", "wide"]);
     }
@@ -593,27 +571,8 @@ mod tests {
         let mut f = Fleet::new();
         f.upsert_policy(pp("default", "a", None, vec![deploy().named("web")]));
         f.upsert_policy(pp("default", "a", None, vec![deploy().named("api")]));
-        assert!(
-            f.policies_for(
-                PolicyKind::PropagationPolicy,
-                "apps/v1",
-                "Deployment",
-                "default",
-                "web"
-            )
-            .is_empty()
-        );
-        assert_eq!(
-            f.policies_for(
-                PolicyKind::PropagationPolicy,
-                "apps/v1",
-                "Deployment",
-                "default",
-                "api"
-            )
-            .len(),
-            1
-        );
+        assert!(f.policies_for(PolicyKind::PropagationPolicy, "apps/v1", "Deployment", "default", "web").is_empty());
+        assert_eq!(f.policies_for(PolicyKind::PropagationPolicy, "apps/v1", "Deployment", "default", "api").len(), 1);
         f.remove_policy(PolicyKind::PropagationPolicy, "default", "a");
         assert_eq!(f.counts().policies, 0);
         assert!(f.pp_buckets.is_empty());
@@ -631,12 +590,8 @@ mod tests {
             f.upsert_policy(p.clone());
         }
         let t = tpl("default", "web");
-        let from_fleet = resolve(&t.as_template(), &&f, false)
-            .winner()
-            .map(|w| w.name.to_owned());
-        let from_list = resolve(&t.as_template(), &&policies[..], false)
-            .winner()
-            .map(|w| w.name.to_owned());
+        let from_fleet = resolve(&t.as_template(), &&f, false).winner().map(|w| w.name.to_owned());
+        let from_list = resolve(&t.as_template(), &&policies[..], false).winner().map(|w| w.name.to_owned());
         assert_eq!(from_fleet, from_list);
         assert_eq!(from_fleet.as_deref(), Some("a"));
     }
@@ -649,15 +604,9 @@ mod tests {
         t.annotations.insert(keys::PP_NAMESPACE.into(), "default".into());
         t.annotations.insert(keys::PP_NAME.into(), "p".into());
         f.upsert_template(t);
-        assert_eq!(
-            f.claimed_by(PolicyKind::PropagationPolicy, "default", "p").len(),
-            1
-        );
+        assert_eq!(f.claimed_by(PolicyKind::PropagationPolicy, "default", "p").len(), 1);
         f.remove_template("apps/v1", "Deployment", "default", "web");
-        assert!(
-            f.claimed_by(PolicyKind::PropagationPolicy, "default", "p")
-                .is_empty()
-        );
+        assert!(f.claimed_by(PolicyKind::PropagationPolicy, "default", "p").is_empty());
     }
 
     #[test]
@@ -665,15 +614,9 @@ mod tests {
         let mut f = Fleet::new();
         f.set_member("member2", "apps", "Deployment", "default", "web", false);
         f.set_member("member1", "apps", "Deployment", "default", "web", true);
-        assert_eq!(
-            f.member_copies("apps", "Deployment", "default", "web"),
-            [("member1", true), ("member2", false)]
-        );
+        assert_eq!(f.member_copies("apps", "Deployment", "default", "web"), [("member1", true), ("member2", false)]);
         f.remove_member("member1", "apps", "Deployment", "default", "web");
-        assert_eq!(
-            f.member_copies("apps", "Deployment", "default", "web"),
-            [("member2", false)]
-        );
+        assert_eq!(f.member_copies("apps", "Deployment", "default", "web"), [("member2", false)]);
         f.clear_member_cluster("member2");
         assert_eq!(f.counts().member_entries, 0);
     }

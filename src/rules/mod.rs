@@ -48,12 +48,8 @@ pub enum Webhook {
 
 impl Webhook {
     /// Every webhook, in the order they are documented.
-    pub const ALL: [Webhook; 4] = [
-        Webhook::MutateWorkload,
-        Webhook::ValidateWorkload,
-        Webhook::MutatePolicy,
-        Webhook::ValidatePolicy,
-    ];
+    pub const ALL: [Webhook; 4] =
+        [Webhook::MutateWorkload, Webhook::ValidateWorkload, Webhook::MutatePolicy, Webhook::ValidatePolicy];
 
     /// The HTTPS path the webhook is served on.
     pub fn path(self) -> &'static str {
@@ -168,28 +164,20 @@ pub struct Decision {
     /// Writes to carry out after admission (skipped on dryRun).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<Action>,
+    /// The takeover the engine decided, for transcripts and `check` output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub takeover: Option<workload::TakeoverPlan>,
 }
 
 impl Decision {
     /// Admit unchanged.
     pub fn allow() -> Self {
-        Self {
-            verdict: Verdict::Allow,
-            patch: Vec::new(),
-            warnings: Vec::new(),
-            actions: Vec::new(),
-        }
+        Self { verdict: Verdict::Allow, patch: Vec::new(), warnings: Vec::new(), actions: Vec::new(), takeover: None }
     }
 
     /// Reject.
     pub fn deny(reason: DenyReason, message: impl Into<String>) -> Self {
-        Self {
-            verdict: Verdict::Deny {
-                reason,
-                message: message.into(),
-            },
-            ..Self::allow()
-        }
+        Self { verdict: Verdict::Deny { reason, message: message.into() }, ..Self::allow() }
     }
 
     /// Adds a warning.
@@ -207,11 +195,18 @@ impl Decision {
 
 /// Decides one review for one webhook.
 pub fn decide(webhook: Webhook, review: &Review<'_>, fleet: &Fleet, config: &Config) -> Decision {
-    let _ = (webhook, review, fleet, config);
-    Decision::allow()
+    match webhook {
+        Webhook::MutateWorkload | Webhook::ValidateWorkload => workload::decide(webhook, review, fleet, config),
+        Webhook::MutatePolicy | Webhook::ValidatePolicy => guardrails::decide(webhook, review, fleet, config),
+    }
 }
 
 pub mod claim;
+pub mod dependencies;
+pub mod guardrails;
+pub mod patch;
 pub mod selector;
+pub mod tier;
+pub mod workload;
 #[cfg(test)]
 pub(crate) mod testing;

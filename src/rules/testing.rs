@@ -16,11 +16,7 @@ pub fn deploy() -> ResourceSelector {
 
 /// A kind-wide selector.
 pub fn sel(api_version: &str, kind: &str) -> ResourceSelector {
-    ResourceSelector {
-        api_version: api_version.into(),
-        kind: kind.into(),
-        ..Default::default()
-    }
+    ResourceSelector { api_version: api_version.into(), kind: kind.into(), ..Default::default() }
 }
 
 /// Selector refinements.
@@ -53,10 +49,7 @@ impl SelectorExt for ResourceSelector {
 
 /// A string map.
 pub fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
 }
 
 /// A PropagationPolicy.
@@ -66,22 +59,10 @@ pub fn pp(ns: &str, name: &str, priority: Option<i32>, selectors: Vec<ResourceSe
 
 /// A ClusterPropagationPolicy.
 pub fn cpp(name: &str, priority: Option<i32>, selectors: Vec<ResourceSelector>) -> Policy {
-    policy(
-        PolicyKind::ClusterPropagationPolicy,
-        "",
-        name,
-        priority,
-        selectors,
-    )
+    policy(PolicyKind::ClusterPropagationPolicy, "", name, priority, selectors)
 }
 
-fn policy(
-    kind: PolicyKind,
-    ns: &str,
-    name: &str,
-    priority: Option<i32>,
-    selectors: Vec<ResourceSelector>,
-) -> Policy {
+fn policy(kind: PolicyKind, ns: &str, name: &str, priority: Option<i32>, selectors: Vec<ResourceSelector>) -> Policy {
     Policy {
         api_version: API_VERSION.into(),
         kind: kind.as_str().into(),
@@ -90,11 +71,7 @@ fn policy(
             namespace: (!ns.is_empty()).then(|| ns.into()),
             ..Default::default()
         },
-        spec: PropagationSpec {
-            resource_selectors: selectors,
-            priority,
-            ..Default::default()
-        },
+        spec: PropagationSpec { resource_selectors: selectors, priority, ..Default::default() },
     }
 }
 
@@ -118,10 +95,44 @@ impl PolicyExt for Policy {
         self
     }
     fn label(mut self, key: &str, value: &str) -> Self {
-        self.metadata
-            .labels
-            .get_or_insert_with(Default::default)
-            .insert(key.into(), value.into());
+        self.metadata.labels.get_or_insert_with(Default::default).insert(key.into(), value.into());
         self
+    }
+}
+
+/// Runs one webhook on objects given as JSON (CREATE when `old` is `None`, UPDATE otherwise).
+pub fn run(
+    webhook: crate::rules::Webhook,
+    obj: &serde_json::Value,
+    old: Option<&serde_json::Value>,
+    fleet: &crate::fleet::Fleet,
+    config: &crate::config::Config,
+) -> crate::rules::Decision {
+    use crate::rules::{DynamicObject, Operation, Review, decide};
+    let object: DynamicObject = serde_json::from_value(obj.clone()).expect("object");
+    let old_object: Option<DynamicObject> = old.map(|o| serde_json::from_value(o.clone()).expect("old object"));
+    let review = Review {
+        operation: if old.is_some() { Operation::Update } else { Operation::Create },
+        api_version: obj["apiVersion"].as_str().unwrap_or_default().to_owned(),
+        kind: obj["kind"].as_str().unwrap_or_default(),
+        namespace: obj["metadata"]["namespace"].as_str().unwrap_or_default(),
+        name: obj["metadata"]["name"].as_str().unwrap_or_default(),
+        object: Some(&object),
+        old_object: old_object.as_ref(),
+        dry_run: false,
+    };
+    decide(webhook, &review, fleet, config)
+}
+
+/// The example fleet (`examples/fleet`).
+pub fn example_fleet() -> crate::fleet::Fleet {
+    crate::fleet::files::embedded()
+}
+
+/// The message of a denied decision (panics when allowed).
+pub fn denial(d: &crate::rules::Decision) -> (crate::rules::DenyReason, &str) {
+    match &d.verdict {
+        crate::rules::Verdict::Deny { reason, message } => (*reason, message.as_str()),
+        crate::rules::Verdict::Allow => panic!("expected a denial, got {d:?}"),
     }
 }

@@ -1,0 +1,65 @@
+//! JSON patch builders. Patches are computed against the original object, so fields the engine
+//! does not model are never touched.
+
+use json_patch::{AddOperation, PatchOperation, ReplaceOperation, jsonptr::PointerBuf};
+use serde_json::Value;
+
+/// Operations that set `metadata.annotations[key] = value` for each pair, creating the map when
+/// the object has none. `existing` tells whether `metadata.annotations` exists.
+pub fn set_annotations(existing: bool, pairs: &[(&str, String)]) -> Vec<PatchOperation> {
+    let mut ops = Vec::with_capacity(pairs.len() + 1);
+    if !existing {
+        ops.push(PatchOperation::Add(AddOperation {
+            path: PointerBuf::from_tokens(["metadata", "annotations"]),
+            value: Value::Object(Default::default()),
+        }));
+    }
+    for (key, value) in pairs {
+        ops.push(PatchOperation::Add(AddOperation {
+            path: PointerBuf::from_tokens(["metadata", "annotations", key]),
+            value: Value::String(value.clone()),
+        }));
+    }
+    ops
+}
+
+/// Sets a top-level `spec` field (add when absent, replace when present).
+pub fn set_spec_field(present: bool, field: &str, value: Value) -> PatchOperation {
+    let path = PointerBuf::from_tokens(["spec", field]);
+    if present {
+        PatchOperation::Replace(ReplaceOperation { path, value })
+    } else {
+        PatchOperation::Add(AddOperation { path, value })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn annotation_keys_with_slashes_are_escaped_and_apply_cleanly() {
+        let mut doc = json!({"metadata": {"name": "x"}});
+        let ops = set_annotations(false, &[("karmada-takeover.io/clusters", "m1,m2".into())]);
+        json_patch::patch(&mut doc, &ops).unwrap();
+        assert_eq!(doc["metadata"]["annotations"]["karmada-takeover.io/clusters"], "m1,m2");
+        let text = serde_json::to_string(&ops).unwrap();
+        assert!(text.contains("karmada-takeover.io~1clusters"), "{text}");
+    }
+
+    #[test]
+    fn existing_annotations_are_kept() {
+        let mut doc = json!({"metadata": {"annotations": {"keep": "me"}}});
+        json_patch::patch(&mut doc, &set_annotations(true, &[("a", "b".into())])).unwrap();
+        assert_eq!(doc["metadata"]["annotations"], json!({"keep": "me", "a": "b"}));
+    }
+
+    #[test]
+    fn spec_fields_add_or_replace() {
+        let mut doc = json!({"spec": {"priority": 0}});
+        json_patch::patch(&mut doc, &[set_spec_field(true, "priority", json!(3)), set_spec_field(false, "preemption", json!("Always"))]).unwrap();
+        assert_eq!(doc["spec"], json!({"priority": 3, "preemption": "Always"}));
+    }
+}
