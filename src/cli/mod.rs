@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the admission webhooks over TLS.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Explain which policy Karmada lets claim a resource template, and why.
     Explain(explain::ExplainArgs),
     /// Show what admission would do to manifests, offline (exit code 1 on any denial).
@@ -53,7 +53,7 @@ impl Cli {
         match self.command {
             Command::Serve(args) => {
                 crate::telemetry::init(self.log_format.parse()?)?;
-                serve::run(args)
+                serve::run(*args)
             }
             Command::Explain(args) => explain::run(args),
             Command::Check(args) => check::run(args),
