@@ -45,20 +45,42 @@ async fn every_case_answers_its_golden_response_over_tls() {
         writer: Arc::clone(&writer) as Arc<dyn Writer>,
         metrics: Arc::new(Metrics::new().unwrap()),
     };
-    let server = Server::start(Settings::loopback(TlsFiles { cert, key, client_ca: None }), state).await.unwrap();
-    let mut client =
-        Client::connect(server.local_addr(), &ClientOptions::new(certs.ca_pem.as_bytes()).http(HttpVersion::Http1)).await.unwrap();
+    let server = Server::start(
+        Settings::loopback(TlsFiles {
+            cert,
+            key,
+            client_ca: None,
+        }),
+        state,
+    )
+    .await
+    .unwrap();
+    let mut client = Client::connect(
+        server.local_addr(),
+        &ClientOptions::new(certs.ca_pem.as_bytes()).http(HttpVersion::Http1),
+    )
+    .await
+    .unwrap();
 
     let cases = demo::cases();
     let mut names: Vec<String> = std::fs::read_dir(fixtures())
         .unwrap()
-        .filter_map(|e| e.unwrap().file_name().to_str()?.strip_suffix(".request.json").map(str::to_owned))
+        .filter_map(|e| {
+            e.unwrap()
+                .file_name()
+                .to_str()?
+                .strip_suffix(".request.json")
+                .map(str::to_owned)
+        })
         .collect();
     names.sort();
     let mut expected: Vec<String> = cases.iter().map(|c| c.name.to_owned()).collect();
     expected.sort();
     if !update {
-        assert_eq!(names, expected, "every demo case has a golden fixture and vice versa (UPDATE_GOLDENS=1 regenerates)");
+        assert_eq!(
+            names, expected,
+            "every demo case has a golden fixture and vice versa (UPDATE_GOLDENS=1 regenerates)"
+        );
     }
 
     let mut mismatches = Vec::new();
@@ -69,33 +91,68 @@ async fn every_case_answers_its_golden_response_over_tls() {
         let request_file = fixtures().join(format!("{}.request.json", case.name));
         let response_file = fixtures().join(format!("{}.response.json", case.name));
         if update {
-            std::fs::write(&request_file, serde_json::to_string_pretty(&case.review).unwrap() + "\n").unwrap();
+            std::fs::write(
+                &request_file,
+                serde_json::to_string_pretty(&case.review).unwrap() + "\n",
+            )
+            .unwrap();
         }
         let request: Value = serde_json::from_slice(&std::fs::read(&request_file).unwrap()).unwrap();
-        assert_eq!(request, case.review, "{}: the request fixture is stale (UPDATE_GOLDENS=1 regenerates)", case.name);
+        assert_eq!(
+            request, case.review,
+            "{}: the request fixture is stale (UPDATE_GOLDENS=1 regenerates)",
+            case.name
+        );
         let before = writer.recorded().len();
-        let (status, body) = client.post_json(case.webhook.path(), serde_json::to_vec(&request).unwrap()).await.unwrap();
+        let (status, body) = client
+            .post_json(case.webhook.path(), serde_json::to_vec(&request).unwrap())
+            .await
+            .unwrap();
         assert_eq!(status, 200, "{}", case.name);
         let response: Value = serde_json::from_slice(&body).unwrap();
-        assert_eq!(response["response"]["uid"], request["request"]["uid"], "{}", case.name);
+        assert_eq!(
+            response["response"]["uid"], request["request"]["uid"],
+            "{}",
+            case.name
+        );
         let (allowed, patched) = demo::outcome(&response);
         match case.expect {
             Expect::Patched => assert!(allowed && patched, "{}: {response}", case.name),
             Expect::Allowed => assert!(allowed && !patched, "{}: {response}", case.name),
-            Expect::Denied(_) => assert!(!allowed && response["response"]["status"]["code"] == 403, "{}: {response}", case.name),
+            Expect::Denied(_) => assert!(
+                !allowed && response["response"]["status"]["code"] == 403,
+                "{}: {response}",
+                case.name
+            ),
         }
         if request["request"]["dryRun"] == true {
-            assert_eq!(writer.recorded().len(), before, "{}: a dryRun must not write", case.name);
+            assert_eq!(
+                writer.recorded().len(),
+                before,
+                "{}: a dryRun must not write",
+                case.name
+            );
         }
         if update {
-            std::fs::write(&response_file, serde_json::to_string_pretty(&response).unwrap() + "\n").unwrap();
+            std::fs::write(
+                &response_file,
+                serde_json::to_string_pretty(&response).unwrap() + "\n",
+            )
+            .unwrap();
             continue;
         }
         let golden: Value = serde_json::from_slice(&std::fs::read(&response_file).unwrap()).unwrap();
         if golden != response {
-            mismatches.push(format!("{}:\n  golden: {golden}\n  actual: {response}", case.name));
+            mismatches.push(format!(
+                "{}:\n  golden: {golden}\n  actual: {response}",
+                case.name
+            ));
         }
     }
     server.shutdown().await;
-    assert!(mismatches.is_empty(), "responses differ from the goldens (UPDATE_GOLDENS=1 regenerates):\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "responses differ from the goldens (UPDATE_GOLDENS=1 regenerates):\n{}",
+        mismatches.join("\n")
+    );
 }

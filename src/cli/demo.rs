@@ -101,33 +101,108 @@ pub fn cases() -> Vec<Case> {
         "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "billing"}},
                  "template": {"metadata": {"labels": {"app": "billing"}}, "spec": {"containers": [{"name": "billing", "image": "registry.example.com/payments/billing:1.4.2"}]}}}
     });
-    let batch = manifest(include_str!("../../examples/manifests/batch-policy-too-high.yaml"));
-    let weak = manifest(include_str!("../../examples/manifests/weak-application-policy.yaml"));
-    let cpp = manifest(include_str!("../../examples/manifests/cluster-policy-cannot-win.yaml"));
-    let catalog = manifest(include_str!("../../examples/manifests/application-policy-for-catalog.yaml"));
-    let case = |name, title, webhook, mode, review, expect| Case { name, title, webhook, mode, review, expect };
+    let batch = manifest(include_str!(
+        "../../examples/manifests/batch-policy-too-high.yaml"
+    ));
+    let weak = manifest(include_str!(
+        "../../examples/manifests/weak-application-policy.yaml"
+    ));
+    let cpp = manifest(include_str!(
+        "../../examples/manifests/cluster-policy-cannot-win.yaml"
+    ));
+    let catalog = manifest(include_str!(
+        "../../examples/manifests/application-policy-for-catalog.yaml"
+    ));
+    let case = |name, title, webhook, mode, review, expect| Case {
+        name,
+        title,
+        webhook,
+        mode,
+        review,
+        expect,
+    };
     use GuardrailMode::{Enforce, Fix};
     vec![
-        case("takeover-frontend", "Takeover on apply: shop/frontend runs unmanaged in member1 and member2",
-            Webhook::MutateWorkload, Enforce, admission::review_request(&uid(1), &frontend, None, false), Expect::Patched),
-        case("repromotion-exported-copy", "No re-promotion: shop/cart exported from member2 (Karmada's markers) and applied again",
-            Webhook::ValidateWorkload, Enforce, admission::review_request(&uid(2), &cart, Some(&template_from_fleet("cart")), false), Expect::Denied("member-markers")),
-        case("repromotion-managed-in-member", "No re-promotion: payments/reports is managed by Karmada in member3",
-            Webhook::ValidateWorkload, Enforce, admission::review_request(&uid(3), &reports, None, false), Expect::Denied("managed-in-member")),
-        case("application-policy-precedence", "No takeover: the application policy payments/payments-app selects payments/billing",
-            Webhook::MutateWorkload, Enforce, admission::review_request(&uid(4), &billing, None, false), Expect::Allowed),
-        case("batch-policy-too-high", "Guardrail: a batch ClusterPropagationPolicy at priority 50",
-            Webhook::ValidatePolicy, Enforce, admission::review_request(&uid(5), &batch, None, false), Expect::Denied("guardrail")),
-        case("weak-application-policy", "Guardrail: an application policy that cannot win over the batch policy shop/shop-batch",
-            Webhook::ValidatePolicy, Enforce, admission::review_request(&uid(6), &weak, None, false), Expect::Denied("guardrail")),
-        case("weak-application-policy-fix", "Guardrail, fix mode: the same policy gets the smallest sufficient priority",
-            Webhook::MutatePolicy, Fix, admission::review_request(&uid(7), &weak, None, false), Expect::Patched),
-        case("cluster-policy-cannot-win", "Guardrail: a ClusterPropagationPolicy can never beat a PropagationPolicy",
-            Webhook::ValidatePolicy, Enforce, admission::review_request(&uid(8), &cpp, None, false), Expect::Denied("guardrail")),
-        case("release-takeover-policy", "Preemption gate off: an application policy for shop/catalog releases its takeover policy",
-            Webhook::ValidatePolicy, Enforce, admission::review_request(&uid(9), &catalog, None, false), Expect::Allowed),
-        case("dry-run-takeover", "dryRun: payments/ledger would be taken over from member3, and nothing is written",
-            Webhook::MutateWorkload, Enforce, admission::review_request(&uid(10), &ledger, None, true), Expect::Patched),
+        case(
+            "takeover-frontend",
+            "Takeover on apply: shop/frontend runs unmanaged in member1 and member2",
+            Webhook::MutateWorkload,
+            Enforce,
+            admission::review_request(&uid(1), &frontend, None, false),
+            Expect::Patched,
+        ),
+        case(
+            "repromotion-exported-copy",
+            "No re-promotion: shop/cart exported from member2 (Karmada's markers) and applied again",
+            Webhook::ValidateWorkload,
+            Enforce,
+            admission::review_request(&uid(2), &cart, Some(&template_from_fleet("cart")), false),
+            Expect::Denied("member-markers"),
+        ),
+        case(
+            "repromotion-managed-in-member",
+            "No re-promotion: payments/reports is managed by Karmada in member3",
+            Webhook::ValidateWorkload,
+            Enforce,
+            admission::review_request(&uid(3), &reports, None, false),
+            Expect::Denied("managed-in-member"),
+        ),
+        case(
+            "application-policy-precedence",
+            "No takeover: the application policy payments/payments-app selects payments/billing",
+            Webhook::MutateWorkload,
+            Enforce,
+            admission::review_request(&uid(4), &billing, None, false),
+            Expect::Allowed,
+        ),
+        case(
+            "batch-policy-too-high",
+            "Guardrail: a batch ClusterPropagationPolicy at priority 50",
+            Webhook::ValidatePolicy,
+            Enforce,
+            admission::review_request(&uid(5), &batch, None, false),
+            Expect::Denied("guardrail"),
+        ),
+        case(
+            "weak-application-policy",
+            "Guardrail: an application policy that cannot win over the batch policy shop/shop-batch",
+            Webhook::ValidatePolicy,
+            Enforce,
+            admission::review_request(&uid(6), &weak, None, false),
+            Expect::Denied("guardrail"),
+        ),
+        case(
+            "weak-application-policy-fix",
+            "Guardrail, fix mode: the same policy gets the smallest sufficient priority",
+            Webhook::MutatePolicy,
+            Fix,
+            admission::review_request(&uid(7), &weak, None, false),
+            Expect::Patched,
+        ),
+        case(
+            "cluster-policy-cannot-win",
+            "Guardrail: a ClusterPropagationPolicy can never beat a PropagationPolicy",
+            Webhook::ValidatePolicy,
+            Enforce,
+            admission::review_request(&uid(8), &cpp, None, false),
+            Expect::Denied("guardrail"),
+        ),
+        case(
+            "release-takeover-policy",
+            "Preemption gate off: an application policy for shop/catalog releases its takeover policy",
+            Webhook::ValidatePolicy,
+            Enforce,
+            admission::review_request(&uid(9), &catalog, None, false),
+            Expect::Allowed,
+        ),
+        case(
+            "dry-run-takeover",
+            "dryRun: payments/ledger would be taken over from member3, and nothing is written",
+            Webhook::MutateWorkload,
+            Enforce,
+            admission::review_request(&uid(10), &ledger, None, true),
+            Expect::Patched,
+        ),
     ]
 }
 
@@ -140,7 +215,10 @@ pub fn outcome(response: &Value) -> (bool, bool) {
 /// Runs `demo`.
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     tls::install_crypto_provider();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
     runtime.block_on(demo(args))
 }
 
@@ -165,23 +243,57 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         writer: Arc::clone(&writer) as Arc<dyn Writer>,
         metrics,
     };
-    let server = Server::start(Settings::loopback(TlsFiles { cert, key, client_ca: None }), state).await?;
+    let server = Server::start(
+        Settings::loopback(TlsFiles {
+            cert,
+            key,
+            client_ca: None,
+        }),
+        state,
+    )
+    .await?;
     let addr = server.local_addr();
-    let mut client = Client::connect(addr, &ClientOptions::new(certs.ca_pem.as_bytes()).http(HttpVersion::Http2)).await?;
-    let negotiated = client.tls().map(|t| format!("{:?}, ALPN {}", t.version, t.alpn.as_deref().map(String::from_utf8_lossy).unwrap_or_default())).unwrap_or_default();
+    let mut client = Client::connect(
+        addr,
+        &ClientOptions::new(certs.ca_pem.as_bytes()).http(HttpVersion::Http2),
+    )
+    .await?;
+    let negotiated = client
+        .tls()
+        .map(|t| {
+            let version = t
+                .version
+                .map_or("TLS".to_owned(), |v| format!("{v:?}").replace("TLSv1_", "TLS 1."));
+            format!(
+                "{version}, ALPN {}",
+                t.alpn.as_deref().map(String::from_utf8_lossy).unwrap_or_default()
+            )
+        })
+        .unwrap_or_default();
 
     let mut out = String::new();
     let _ = writeln!(out, "karmada-takeover demo");
-    let _ = writeln!(out, "  webhook  https://{addr} ({negotiated}, throwaway CA, ready in {:.0?})", started.elapsed());
+    let _ = writeln!(
+        out,
+        "  webhook  https://{addr} ({negotiated}, throwaway CA, ready in {:.0?})",
+        started.elapsed()
+    );
     let _ = writeln!(
         out,
         "  fleet    {} (3 member clusters: {} policies, {} templates, {} member objects)",
-        args.fleet.as_ref().map_or("examples/fleet (embedded)".to_owned(), |d| d.display().to_string()),
+        args.fleet
+            .as_ref()
+            .map_or("examples/fleet (embedded)".to_owned(), |d| d
+                .display()
+                .to_string()),
         counts.policies,
         counts.templates,
         counts.member_entries
     );
-    let _ = writeln!(out, "  config   defaults: guardrails enforce, Karmada preemption gate off, takeover policies are PropagationPolicies at priority 0");
+    let _ = writeln!(
+        out,
+        "  config   defaults: guardrails enforce, Karmada preemption gate off, takeover policies are PropagationPolicies at priority 0"
+    );
     print!("{out}");
 
     let cases = cases();
@@ -193,9 +305,18 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let before = writer.recorded().len();
         let body = serde_json::to_vec(&case.review)?;
         let (status, response) = client.post_json(case.webhook.path(), body).await?;
-        let response: Value = serde_json::from_slice(&response).context("the webhook's response is not JSON")?;
+        let response: Value =
+            serde_json::from_slice(&response).context("the webhook's response is not JSON")?;
         let written: Vec<Action> = writer.recorded().split_off(before);
-        let ok = print_case(i + 1, cases.len(), case, status.as_u16(), &response, &written, args.verbose);
+        let ok = print_case(
+            i + 1,
+            cases.len(),
+            case,
+            status.as_u16(),
+            &response,
+            &written,
+            args.verbose,
+        );
         if !ok {
             failures += 1;
         }
@@ -204,7 +325,11 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let (_, text) = metrics_client.get("/metrics").await?;
     let text = String::from_utf8_lossy(&text);
     println!("\nmetrics (http://{}/metrics, excerpt):", server.admin_addr());
-    for line in text.lines().filter(|l| l.starts_with("karmada_takeover_admission_requests_total") || l.starts_with("karmada_takeover_denials_total") || l.starts_with("karmada_takeover_takeovers_total")) {
+    for line in text.lines().filter(|l| {
+        l.starts_with("karmada_takeover_admission_requests_total")
+            || l.starts_with("karmada_takeover_denials_total")
+            || l.starts_with("karmada_takeover_takeovers_total")
+    }) {
         println!("  {line}");
     }
     server.shutdown().await;
@@ -212,12 +337,28 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         "\n{} cases, {} decided as expected{}",
         cases.len(),
         cases.len() - failures,
-        if failures == 0 { "".to_owned() } else { format!(", {failures} NOT") }
+        if failures == 0 {
+            "".to_owned()
+        } else {
+            format!(", {failures} NOT")
+        }
     );
-    Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
-fn print_case(n: usize, total: usize, case: &Case, status: u16, response: &Value, written: &[Action], verbose: bool) -> bool {
+fn print_case(
+    n: usize,
+    total: usize,
+    case: &Case,
+    status: u16,
+    response: &Value,
+    written: &[Action],
+    verbose: bool,
+) -> bool {
     let req = &case.review["request"];
     let shown = match req["namespace"].as_str() {
         Some(ns) => format!("{ns}/{}", req["name"].as_str().unwrap_or_default()),
@@ -232,11 +373,26 @@ fn print_case(n: usize, total: usize, case: &Case, status: u16, response: &Value
         req["operation"].as_str().unwrap_or_default(),
         req["kind"]["kind"].as_str().unwrap_or_default(),
         shown,
-        if req["dryRun"].as_bool() == Some(true) { "  dryRun" } else { "" },
-        if case.mode == GuardrailMode::Fix { "  (guardrails: fix)" } else { "" },
+        if req["dryRun"].as_bool() == Some(true) {
+            "  dryRun"
+        } else {
+            ""
+        },
+        if case.mode == GuardrailMode::Fix {
+            "  (guardrails: fix)"
+        } else {
+            ""
+        },
     );
     if verbose {
-        let _ = writeln!(out, "{}", indent(&serde_json::to_string_pretty(&case.review).unwrap_or_default(), "    "));
+        let _ = writeln!(
+            out,
+            "{}",
+            indent(
+                &serde_json::to_string_pretty(&case.review).unwrap_or_default(),
+                "    "
+            )
+        );
     }
     let r = &response["response"];
     let (allowed, patched) = outcome(response);
@@ -248,7 +404,11 @@ fn print_case(n: usize, total: usize, case: &Case, status: u16, response: &Value
     } else {
         "ALLOWED".to_owned()
     };
-    let _ = writeln!(out, "  ← HTTP {status}  {verdict}{}", if uid_ok { "" } else { "  (uid MISMATCH)" });
+    let _ = writeln!(
+        out,
+        "  ← HTTP {status}  {verdict}{}",
+        if uid_ok { "" } else { "  (uid MISMATCH)" }
+    );
     if let Some(message) = r["status"]["message"].as_str().filter(|m| !m.is_empty()) {
         let _ = writeln!(out, "    message: {message}");
     }
@@ -260,7 +420,13 @@ fn print_case(n: usize, total: usize, case: &Case, status: u16, response: &Value
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or(Value::Null);
         for op in ops.as_array().into_iter().flatten() {
-            let _ = writeln!(out, "    patch: {} {} {}", op["op"].as_str().unwrap_or_default(), op["path"].as_str().unwrap_or_default(), op["value"]);
+            let _ = writeln!(
+                out,
+                "    patch: {} {} {}",
+                op["op"].as_str().unwrap_or_default(),
+                op["path"].as_str().unwrap_or_default(),
+                op["value"]
+            );
         }
     }
     for w in r["warnings"].as_array().into_iter().flatten() {
@@ -273,8 +439,15 @@ fn print_case(n: usize, total: usize, case: &Case, status: u16, response: &Value
                 let yaml = serde_yaml::to_string(policy).unwrap_or_default();
                 let _ = write!(out, "{}", indent(&yaml, "      "));
             }
-            Action::ReleasePolicy { kind, namespace, name } => {
-                let _ = writeln!(out, "    policy to release (recorded by the writer): {kind} {namespace}/{name}");
+            Action::ReleasePolicy {
+                kind,
+                namespace,
+                name,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "    policy to release (recorded by the writer): {kind} {namespace}/{name}"
+                );
             }
         }
     }
@@ -282,7 +455,14 @@ fn print_case(n: usize, total: usize, case: &Case, status: u16, response: &Value
         let _ = writeln!(out, "    dryRun: the writer recorded {} action(s)", written.len());
     }
     if verbose {
-        let _ = writeln!(out, "{}", indent(&serde_json::to_string_pretty(response).unwrap_or_default(), "    "));
+        let _ = writeln!(
+            out,
+            "{}",
+            indent(
+                &serde_json::to_string_pretty(response).unwrap_or_default(),
+                "    "
+            )
+        );
     }
     let reason_ok = match case.expect {
         Expect::Patched => allowed && patched,
@@ -291,7 +471,15 @@ fn print_case(n: usize, total: usize, case: &Case, status: u16, response: &Value
     };
     let dry_ok = req["dryRun"].as_bool() != Some(true) || written.is_empty();
     let ok = uid_ok && reason_ok && dry_ok && status == 200;
-    let _ = writeln!(out, "  {}", if ok { "✓ decided as expected" } else { "✗ NOT as expected" });
+    let _ = writeln!(
+        out,
+        "  {}",
+        if ok {
+            "✓ decided as expected"
+        } else {
+            "✗ NOT as expected"
+        }
+    );
     print!("{out}");
     ok
 }
