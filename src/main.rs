@@ -5,6 +5,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use karmada_takeover::cli::Cli;
 
+/// mimalloc instead of glibc malloc: the webhook allocates and frees many small JSON nodes per
+/// review, and glibc's malloc/free took about a fifth of the server's CPU under load
+/// (docs/server-benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.run() {

@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod check;
+pub mod demo;
 pub mod explain;
 pub mod serve;
 
@@ -31,7 +32,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Serve the admission webhooks over TLS.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
+    /// Run the main job end to end on this machine: a local webhook over TLS, real reviews, a transcript.
+    Demo(demo::DemoArgs),
     /// Explain which policy Karmada lets claim a resource template, and why.
     Explain(explain::ExplainArgs),
     /// Show what admission would do to manifests, offline (exit code 1 on any denial).
@@ -60,7 +63,11 @@ impl Cli {
     /// Runs the selected subcommand; returns the process exit code.
     pub fn run(self) -> anyhow::Result<std::process::ExitCode> {
         match self.command {
-            Command::Serve(args) => serve::run(args),
+            Command::Serve(args) => {
+                crate::telemetry::init(self.log_format.parse()?)?;
+                serve::run(*args)
+            }
+            Command::Demo(args) => demo::run(args),
             Command::Explain(args) => explain::run(args),
             Command::Check(args) => check::run(args),
         }

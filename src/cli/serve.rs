@@ -1,11 +1,209 @@
-//! `karmada-takeover serve`.
+//! `karmada-takeover serve`: flags → [`Settings`] + [`State`], then run until SIGTERM/SIGINT.
 
-/// Options of `serve`.
-#[derive(Debug, clap::Args)]
-pub struct ServeArgs {}
+use std::{net::SocketAddr, path::PathBuf, process::ExitCode, sync::Arc, time::Duration};
+
+use anyhow::Context as _;
+use arc_swap::ArcSwap;
+
+use crate::{
+    config::Config,
+    fleet::{self, SharedFleet},
+    metrics::Metrics,
+    server::{Limits, Server, Settings, State, watch_files},
+    tls::{self, TlsFiles},
+    writer::MemoryWriter,
+};
+
+/// Options of `serve`. Every flag has an environment variable.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// HTTPS address of the admission webhooks.
+    #[arg(long, env = "KARMADA_TAKEOVER_LISTEN", default_value = "0.0.0.0:8443")]
+    pub listen: SocketAddr,
+    /// Plain-HTTP address of /metrics, /healthz and /readyz.
+    #[arg(long, env = "KARMADA_TAKEOVER_ADMIN_LISTEN", default_value = "0.0.0.0:8080")]
+    pub admin_listen: SocketAddr,
+    /// Serving certificate chain (PEM, leaf first); reloaded when it changes.
+    #[arg(long, env = "KARMADA_TAKEOVER_TLS_CERT")]
+    pub tls_cert: PathBuf,
+    /// Serving private key (PEM); reloaded when it changes.
+    #[arg(long, env = "KARMADA_TAKEOVER_TLS_KEY")]
+    pub tls_key: PathBuf,
+    /// CA bundle (PEM): when set, only clients presenting a certificate from it are served.
+    #[arg(long, env = "KARMADA_TAKEOVER_CLIENT_CA")]
+    pub client_ca: Option<PathBuf>,
+    /// Engine configuration (YAML); reloaded when it changes, a bad new file keeps the old one.
+    #[arg(long, env = "KARMADA_TAKEOVER_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Fleet directory for the file adapter (default: the embedded sample fleet).
+    #[arg(long, env = "KARMADA_TAKEOVER_FLEET", conflicts_with = "kubeconfig")]
+    pub fleet: Option<PathBuf>,
+    /// kubeconfig of karmada-apiserver (the Karmada adapter; not available yet).
+    #[arg(long, env = "KARMADA_TAKEOVER_KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Largest accepted request body in bytes; larger bodies get 413.
+    #[arg(long, env = "KARMADA_TAKEOVER_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Time a client has for the TLS handshake and each request's headers.
+    #[arg(long, env = "KARMADA_TAKEOVER_HEADER_READ_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub header_read_timeout: Duration,
+    /// Deadline for one review; keep it below the webhook's timeoutSeconds.
+    #[arg(long, env = "KARMADA_TAKEOVER_REQUEST_TIMEOUT", default_value = "2500ms", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+    /// Reviews processed at once; more wait for a slot until their deadline, then get 503.
+    #[arg(
+        long,
+        env = "KARMADA_TAKEOVER_MAX_CONCURRENT_REQUESTS",
+        default_value_t = 1024
+    )]
+    pub max_concurrent_requests: usize,
+    /// Time to drain in-flight requests after SIGTERM.
+    #[arg(long, env = "KARMADA_TAKEOVER_SHUTDOWN_GRACE_PERIOD", default_value = "25s", value_parser = humantime::parse_duration)]
+    pub shutdown_grace_period: Duration,
+    /// How often the TLS files are checked for changes.
+    #[arg(long, env = "KARMADA_TAKEOVER_TLS_RELOAD_INTERVAL", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub tls_reload_interval: Duration,
+    /// How often the fleet directory and the config file are checked for changes.
+    #[arg(long, env = "KARMADA_TAKEOVER_FLEET_RELOAD_INTERVAL", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub fleet_reload_interval: Duration,
+}
+
+/// Where the fleet view comes from. The Karmada adapter (issue 4) becomes a third variant.
+#[derive(Debug, Clone)]
+enum FleetSource {
+    /// The sample fleet compiled into the binary.
+    Embedded,
+    /// A fleet directory, polled for changes.
+    Dir(PathBuf),
+}
 
 /// Runs the webhook until SIGTERM/SIGINT.
-pub fn run(args: ServeArgs) -> anyhow::Result<std::process::ExitCode> {
-    let _ = args;
-    anyhow::bail!("serve is not implemented yet")
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    tls::install_crypto_provider();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    let result = runtime.block_on(serve(args));
+    crate::telemetry::flush();
+    result
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // Destructured so that a flag added to `ServeArgs` and not handled here fails to compile.
+    let ServeArgs {
+        listen,
+        admin_listen,
+        tls_cert,
+        tls_key,
+        client_ca,
+        config: config_path,
+        fleet: fleet_dir,
+        kubeconfig,
+        max_body_bytes,
+        header_read_timeout,
+        request_timeout,
+        max_concurrent_requests,
+        shutdown_grace_period,
+        tls_reload_interval,
+        fleet_reload_interval,
+    } = args;
+    let started = std::time::Instant::now();
+
+    let source = match (fleet_dir, kubeconfig) {
+        (_, Some(path)) => anyhow::bail!(
+            "--kubeconfig {}: the Karmada adapter is not available yet; use --fleet DIR (or neither, for the embedded sample fleet)",
+            path.display()
+        ),
+        (Some(dir), None) => FleetSource::Dir(dir),
+        (None, None) => FleetSource::Embedded,
+    };
+    let config = match &config_path {
+        Some(path) => Config::load(path).with_context(|| format!("--config {}", path.display()))?,
+        None => Config::default(),
+    };
+    let initial = match &source {
+        FleetSource::Embedded => fleet::files::embedded(),
+        FleetSource::Dir(dir) => {
+            fleet::files::load_dir(dir).with_context(|| format!("--fleet {}", dir.display()))?
+        }
+    };
+
+    let metrics = Arc::new(Metrics::new()?);
+    let state = State {
+        fleet: SharedFleet::new(initial),
+        config: Arc::new(ArcSwap::from_pointee(config)),
+        writer: Arc::new(MemoryWriter::default()),
+        metrics: metrics.clone(),
+    };
+    let settings = Settings {
+        listen,
+        admin_listen,
+        tls: TlsFiles {
+            cert: tls_cert,
+            key: tls_key,
+            client_ca,
+        },
+        tls_reload_interval,
+        limits: Limits {
+            max_body_bytes,
+            header_read_timeout,
+            request_timeout,
+            max_concurrent_requests,
+            shutdown_grace_period,
+        },
+    };
+    let server = Server::start(settings, state.clone()).await?;
+    tracing::info!(
+        fleet = ?source,
+        startup_ms = started.elapsed().as_millis() as u64,
+        "ready"
+    );
+
+    let (stop_watchers, watchers_stopped) = tokio::sync::watch::channel(false);
+    let mut watchers = tokio::task::JoinSet::new();
+    if let FleetSource::Dir(dir) = &source {
+        watchers.spawn(watch_files::watch_fleet_dir(
+            dir.clone(),
+            fleet_reload_interval,
+            state.fleet.clone(),
+            metrics.clone(),
+            stopped(watchers_stopped.clone()),
+        ));
+    }
+    if let Some(path) = config_path {
+        watchers.spawn(watch_files::watch_config(
+            path,
+            fleet_reload_interval,
+            state.config.clone(),
+            metrics.clone(),
+            stopped(watchers_stopped.clone()),
+        ));
+    }
+
+    let signal = shutdown_signal().await?;
+    tracing::info!(
+        signal,
+        "shutdown requested: no new connections, draining in-flight requests"
+    );
+    let _ = stop_watchers.send(true);
+    server.shutdown().await;
+    while watchers.join_next().await.is_some() {}
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn stopped(mut rx: tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|stop| *stop).await;
+}
+
+/// Waits for SIGTERM (kubelet) or SIGINT (Ctrl-C); returns its name.
+async fn shutdown_signal() -> anyhow::Result<&'static str> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    })
 }

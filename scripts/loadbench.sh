@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Load benchmark of `karmada-takeover serve`: the server pinned to one core (taskset -c 0), wrk
+# pinned to another (taskset -c 1), keep-alive connections, fixed AdmissionReview bodies.
+#
+#   scripts/loadbench.sh            # 10 s per run
+#   DURATION=30s scripts/loadbench.sh
+#
+# Prints one table row per (connections, payload) and the server's resident memory at idle and
+# under load. Loopback only. Needs: wrk (installed with apt-get when missing), cargo, taskset.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-2s}
+THREADS=${THREADS:-1}
+SERVER_CPU=${SERVER_CPU:-0}
+CLIENT_CPU=${CLIENT_CPU:-1}
+PORT=${PORT:-18443}
+ADMIN_PORT=${ADMIN_PORT:-18080}
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk" >&2
+  apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+fi
+
+cargo build --release --quiet --bin karmada-takeover
+BIN="$TARGET_DIR/release/karmada-takeover"
+
+WORK=$(mktemp -d)
+SERVER_PID=
+cleanup() {
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Throwaway certificate (no key material is kept).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+  -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+  -keyout "$WORK/tls.key" -out "$WORK/tls.crt" >/dev/null 2>&1
+
+FLEET_ARGS=()
+if [[ -d examples/fleet ]]; then FLEET_ARGS=(--fleet examples/fleet); fi
+
+# Logs go to a file: one event per review stays on (info), as in production.
+RUST_LOG=${RUST_LOG:-info} taskset -c "$SERVER_CPU" "$BIN" serve \
+  --listen "127.0.0.1:$PORT" --admin-listen "127.0.0.1:$ADMIN_PORT" \
+  --tls-cert "$WORK/tls.crt" --tls-key "$WORK/tls.key" "${FLEET_ARGS[@]}" \
+  >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+
+for _ in $(seq 1 100); do
+  if curl -fsS "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null 2>&1; then break; fi
+  sleep 0.05
+done
+curl -fsS "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null
+
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
+# utime + stime of the server, in clock ticks (USER_HZ, normally 100).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+HZ=$(getconf CLK_TCK)
+IDLE_RSS=$(rss_kb)
+PEAK_RSS=$IDLE_RSS
+
+run() { # connections payload path
+  local conns=$1 payload=$2 path=$3 out
+  BODY_FILE="scripts/loadbench/$payload" taskset -c "$CLIENT_CPU" wrk -t"$THREADS" -c"$conns" -d"$WARMUP" \
+    -s scripts/loadbench/post.lua "https://127.0.0.1:$PORT$path" >/dev/null
+  local t0; t0=$(cpu_ticks)
+  local wall0; wall0=$(date +%s%N)
+  out=$(BODY_FILE="scripts/loadbench/$payload" taskset -c "$CLIENT_CPU" wrk -t"$THREADS" -c"$conns" -d"$DURATION" \
+    --latency -s scripts/loadbench/post.lua "https://127.0.0.1:$PORT$path" &
+    sleep 3; rss_kb >"$WORK/rss"; wait)
+  local t1; t1=$(cpu_ticks)
+  local wall_ms; wall_ms=$(( ($(date +%s%N) - wall0) / 1000000 ))
+  local rss; rss=$(cat "$WORK/rss"); (( rss > PEAK_RSS )) && PEAK_RSS=$rss
+  local rps p50 p99 non200
+  rps=$(sed -n 's/^rps=//p' <<<"$out"); p50=$(sed -n 's/^p50_us=//p' <<<"$out")
+  p99=$(sed -n 's/^p99_us=//p' <<<"$out"); non200=$(sed -n 's/^non_200=//p' <<<"$out")
+  local requests; requests=$(sed -n 's/^requests=//p' <<<"$out")
+  # Server CPU per request and the share of its core it got: below ~95% at 16 connections means
+  # something else (the client, another process) was the bottleneck, not the server.
+  local cpu_us util
+  cpu_us=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v n="$requests" 'BEGIN {printf "%.1f", t * 1e6 / hz / n}')
+  util=$(awk -v t=$((t1 - t0)) -v hz="$HZ" -v ms="$wall_ms" 'BEGIN {printf "%.0f", 100 * t / hz / (ms / 1000)}')
+  printf '| %-40s | %5s | %8s | %8s | %8s | %7s | %11s | %8s | %8s |\n' \
+    "$payload $path" "$conns" "$rps" "$p50" "$p99" "$non200" "$cpu_us" "$util" "$((rss / 1024))"
+}
+
+echo
+echo "machine: $(nproc) CPUs, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); $(date -u +%Y-%m-%dT%H:%MZ)"
+echo "server: taskset -c $SERVER_CPU $BIN serve ${FLEET_ARGS[*]}; client: taskset -c $CLIENT_CPU wrk -t$THREADS -d$DURATION --latency"
+echo "payloads: policy-review.json $(stat -c %s scripts/loadbench/policy-review.json) B, deployment-review.json $(stat -c %s scripts/loadbench/deployment-review.json) B"
+echo
+echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg) (anything but the server and wrk skews the figures)"
+echo
+echo "| payload                                  | conns |    req/s | p50 (µs) | p99 (µs) | non-200 | CPU µs/req | core use | RSS (MB) |"
+echo "|------------------------------------------|-------|----------|----------|----------|---------|------------|----------|----------|"
+for conns in 1 16; do
+  run "$conns" policy-review.json /validate/policy
+  run "$conns" deployment-review.json /mutate/workload
+done
+echo
+echo "RSS idle (after startup): $((IDLE_RSS / 1024)) MB ($IDLE_RSS kB); peak sampled under load: $((PEAK_RSS / 1024)) MB ($PEAK_RSS kB)"
+echo "log lines written by the server: $(wc -l <"$WORK/server.log")"

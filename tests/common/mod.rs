@@ -1,0 +1,318 @@
+//! Helpers for the server tests: throwaway certificates in a temp dir, a server on loopback
+//! port 0, AdmissionReview bodies, raw TLS connections, and bounded waits.
+#![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::{
+    future::Future,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::{Arc, Once},
+    time::Duration,
+};
+
+use arc_swap::ArcSwap;
+use karmada_takeover::{
+    config::Config,
+    fleet::{Fleet, SharedFleet},
+    metrics::Metrics,
+    server::{
+        Limits, RunningServer, Server, Settings, State,
+        client::{Client, ClientOptions},
+    },
+    tls::{
+        TlsFiles,
+        dev::{self, DevCerts},
+    },
+    writer::MemoryWriter,
+};
+use rustls::pki_types::{CertificateDer, ServerName, pem::PemObject};
+use tempfile::TempDir;
+use tokio::net::TcpStream;
+use tokio_rustls::{TlsConnector, client::TlsStream};
+
+/// Every wait in the tests is bounded by this unless a test says otherwise.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub fn init() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        karmada_takeover::tls::install_crypto_provider();
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter("debug")
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+/// Fails the test if `future` does not finish within `limit`.
+pub async fn within<F: Future>(limit: Duration, what: &str, future: F) -> F::Output {
+    match tokio::time::timeout(limit, future).await {
+        Ok(output) => output,
+        Err(_) => panic!("timed out after {limit:?}: {what}"),
+    }
+}
+
+/// Polls `check` every 20 ms until it returns true, at most `limit`.
+pub async fn eventually(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    within(limit, what, async {
+        while !check() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+}
+
+pub fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
+}
+
+/// Writes `tls.crt`/`tls.key` (and `ca.crt`) into `dir`.
+pub fn write_certs(dir: &Path, certs: &DevCerts) -> TlsFiles {
+    write(&dir.join("tls.crt"), &certs.cert_pem);
+    write(&dir.join("tls.key"), &certs.key_pem);
+    write(&dir.join("ca.crt"), &certs.ca_pem);
+    TlsFiles {
+        cert: dir.join("tls.crt"),
+        key: dir.join("tls.key"),
+        client_ca: None,
+    }
+}
+
+/// How to start a test server.
+pub struct Setup {
+    pub limits: Limits,
+    pub client_ca: bool,
+    pub fleet: Fleet,
+    pub tls_reload_interval: Duration,
+    /// Use these files instead of writing fresh ones.
+    pub files: Option<TlsFiles>,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Self {
+            limits: Limits {
+                shutdown_grace_period: Duration::from_secs(5),
+                ..Limits::default()
+            },
+            client_ca: false,
+            fleet: Fleet::synced_empty(),
+            tls_reload_interval: Duration::from_secs(10),
+            files: None,
+        }
+    }
+}
+
+pub struct TestServer {
+    pub server: Option<RunningServer>,
+    pub certs: DevCerts,
+    pub dir: TempDir,
+    pub state: State,
+    pub metrics: Arc<Metrics>,
+    pub writer: Arc<MemoryWriter>,
+}
+
+impl TestServer {
+    pub async fn start(setup: Setup) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let certs = dev::throwaway_ca_and_cert(&["localhost", "127.0.0.1"]).unwrap();
+        Self::start_with(setup, dir, certs).await.unwrap()
+    }
+
+    pub async fn start_with(
+        setup: Setup,
+        dir: TempDir,
+        certs: DevCerts,
+    ) -> Result<Self, karmada_takeover::server::Error> {
+        init();
+        let mut files = match setup.files {
+            Some(files) => files,
+            None => write_certs(dir.path(), &certs),
+        };
+        if setup.client_ca {
+            files.client_ca = Some(dir.path().join("ca.crt"));
+        }
+        let metrics = Arc::new(Metrics::new().unwrap());
+        let writer = Arc::new(MemoryWriter::default());
+        let state = State {
+            fleet: SharedFleet::new(setup.fleet),
+            config: Arc::new(ArcSwap::from_pointee(Config::default())),
+            writer: writer.clone(),
+            metrics: metrics.clone(),
+        };
+        let mut settings = Settings::loopback(files);
+        settings.limits = setup.limits;
+        settings.tls_reload_interval = setup.tls_reload_interval;
+        let server = Server::start(settings, state.clone()).await?;
+        Ok(Self {
+            server: Some(server),
+            certs,
+            dir,
+            state,
+            metrics,
+            writer,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.server.as_ref().unwrap().local_addr()
+    }
+
+    pub fn admin_addr(&self) -> SocketAddr {
+        self.server.as_ref().unwrap().admin_addr()
+    }
+
+    pub fn options(&self) -> ClientOptions {
+        ClientOptions::new(self.certs.ca_pem.as_bytes())
+    }
+
+    pub async fn client(&self) -> Client {
+        within(WAIT, "connect", Client::connect(self.addr(), &self.options()))
+            .await
+            .unwrap()
+    }
+
+    pub async fn admin(&self) -> Client {
+        within(WAIT, "connect admin", Client::connect_plain(self.admin_addr()))
+            .await
+            .unwrap()
+    }
+
+    /// The text of `/metrics`.
+    pub fn metrics_text(&self) -> String {
+        String::from_utf8(self.metrics.encode().unwrap()).unwrap()
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(server) = self.server.take() {
+            within(WAIT, "shutdown", server.shutdown()).await;
+        }
+    }
+}
+
+/// A raw TLS connection (HTTP/1.1 ALPN) for tests that write bytes by hand.
+pub async fn connect_raw(addr: SocketAddr, ca_pem: &str) -> std::io::Result<TlsStream<TcpStream>> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(karmada_takeover::tls::provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let tcp = TcpStream::connect(addr).await?;
+    TlsConnector::from(Arc::new(config))
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+}
+
+/// An `AdmissionReview` request for a PropagationPolicy (validate/mutate policy webhooks).
+pub fn policy_review(uid: &str) -> String {
+    serde_json::json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": uid,
+            "kind": {"group": "policy.karmada.io", "version": "v1alpha1", "kind": "PropagationPolicy"},
+            "resource": {"group": "policy.karmada.io", "version": "v1alpha1", "resource": "propagationpolicies"},
+            "name": "shop-web",
+            "namespace": "shop",
+            "operation": "CREATE",
+            "userInfo": {"username": "alice", "groups": ["system:authenticated"]},
+            "object": {
+                "apiVersion": "policy.karmada.io/v1alpha1",
+                "kind": "PropagationPolicy",
+                "metadata": {"name": "shop-web", "namespace": "shop"},
+                "spec": {
+                    "resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}],
+                    "priority": 10,
+                    "preemption": "Always",
+                    "placement": {"clusterAffinity": {"clusterNames": ["member1", "member2"]}}
+                }
+            },
+            "oldObject": null,
+            "dryRun": false
+        }
+    })
+    .to_string()
+}
+
+/// An `AdmissionReview` request for a Deployment CREATE (workload webhooks).
+pub fn deployment_review(uid: &str, dry_run: bool) -> String {
+    serde_json::json!({
+        "apiVersion": "admission.k8s.io/v1",
+        "kind": "AdmissionReview",
+        "request": {
+            "uid": uid,
+            "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+            "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
+            "name": "web",
+            "namespace": "default",
+            "operation": "CREATE",
+            "userInfo": {"username": "pipeline"},
+            "object": {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": "web", "namespace": "default", "labels": {"app": "web"}},
+                "spec": {
+                    "replicas": 2,
+                    "selector": {"matchLabels": {"app": "web"}},
+                    "template": {
+                        "metadata": {"labels": {"app": "web"}},
+                        "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}
+                    }
+                }
+            },
+            "dryRun": dry_run
+        }
+    })
+    .to_string()
+}
+
+/// The `response.uid` of an AdmissionReview body.
+pub fn response_uid(body: &[u8]) -> String {
+    let value: serde_json::Value = serde_json::from_slice(body)
+        .unwrap_or_else(|e| panic!("response is not JSON ({e}): {}", String::from_utf8_lossy(body)));
+    value["response"]["uid"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no response.uid in {value}"))
+        .to_owned()
+}
+
+/// The `message` of a Status body.
+pub fn status_message(body: &[u8]) -> String {
+    let value: serde_json::Value = serde_json::from_slice(body).unwrap();
+    value["message"].as_str().unwrap().to_owned()
+}
+
+/// `dir/..data -> ..<name>`, `dir/tls.crt -> ..data/tls.crt` (kubelet Secret volume layout).
+pub fn secret_volume(dir: &Path, name: &str, cert_pem: &str, key_pem: &str) -> TlsFiles {
+    let version = dir.join(format!("..{name}"));
+    std::fs::create_dir(&version).unwrap();
+    write(&version.join("tls.crt"), cert_pem);
+    write(&version.join("tls.key"), key_pem);
+    std::os::unix::fs::symlink(format!("..{name}"), dir.join("..data")).unwrap();
+    for file in ["tls.crt", "tls.key"] {
+        std::os::unix::fs::symlink(format!("..data/{file}"), dir.join(file)).unwrap();
+    }
+    TlsFiles {
+        cert: dir.join("tls.crt"),
+        key: dir.join("tls.key"),
+        client_ca: None,
+    }
+}
+
+/// The kubelet's atomic update: new version dir, `..data_tmp` symlink, rename over `..data`.
+pub fn swap_secret_volume(dir: &Path, name: &str, cert_pem: &str, key_pem: &str) {
+    let version = dir.join(format!("..{name}"));
+    std::fs::create_dir(&version).unwrap();
+    write(&version.join("tls.crt"), cert_pem);
+    write(&version.join("tls.key"), key_pem);
+    let tmp: PathBuf = dir.join("..data_tmp");
+    std::os::unix::fs::symlink(format!("..{name}"), &tmp).unwrap();
+    std::fs::rename(&tmp, dir.join("..data")).unwrap();
+}

@@ -1,0 +1,161 @@
+//! Certificate rotation through a kubelet `..data` symlink swap, and mTLS.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use common::*;
+use http::StatusCode;
+use karmada_takeover::{
+    server::client::{Client, ClientOptions},
+    tls::dev,
+};
+
+#[tokio::test]
+async fn new_handshakes_see_a_rotated_certificate_and_a_broken_pair_keeps_the_old_one() {
+    init();
+    let dir = tempfile::tempdir().unwrap();
+    let certs = dev::throwaway_ca_and_cert(&["localhost"]).unwrap();
+    let files = secret_volume(dir.path(), "2026_a", &certs.cert_pem, &certs.key_pem);
+    let setup = Setup {
+        files: Some(files),
+        tls_reload_interval: Duration::from_millis(50),
+        ..Setup::default()
+    };
+    let first_serial = certs.serial.clone();
+    let next = certs.serving_cert(&["localhost"]).unwrap();
+    let unrelated = dev::throwaway_ca_and_cert(&["localhost"]).unwrap();
+    let server = TestServer::start_with(setup, tempfile::tempdir().unwrap(), certs)
+        .await
+        .unwrap();
+    let addr = server.addr();
+    let options = server.options();
+
+    // A client that keeps opening new connections and records the serial it was served.
+    let stop = Arc::new(AtomicBool::new(false));
+    let served = Arc::new(parking_lot::Mutex::new(Vec::<String>::new()));
+    let failures = Arc::new(AtomicUsize::new(0));
+    let prober = {
+        let (stop, served, failures, options) =
+            (stop.clone(), served.clone(), failures.clone(), options.clone());
+        tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(Ordering::SeqCst) {
+                i += 1;
+                match Client::connect(addr, &options).await {
+                    Ok(mut client) => {
+                        let serial = client.tls().unwrap().peer_serial().unwrap();
+                        let uid = format!("probe-{i}");
+                        let (status, body) = client
+                            .post_json("/validate/policy", policy_review(&uid))
+                            .await
+                            .unwrap();
+                        assert_eq!(status, StatusCode::OK);
+                        assert_eq!(response_uid(&body), uid);
+                        served.lock().push(serial);
+                    }
+                    Err(_) => {
+                        failures.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+    };
+    eventually(WAIT, "probe served by the first cert", || {
+        served.lock().contains(&first_serial)
+    })
+    .await;
+
+    swap_secret_volume(dir.path(), "2026_b", &next.cert_pem, &next.key_pem);
+    eventually(WAIT, "a new handshake sees the rotated cert", || {
+        served.lock().last() == Some(&next.serial)
+    })
+    .await;
+    assert_eq!(
+        server.server.as_ref().unwrap().tls().current().serial,
+        next.serial
+    );
+    assert!(
+        server
+            .metrics_text()
+            .contains("tls_reloads_total{result=\"ok\"} 1")
+    );
+
+    // A broken pair (certificate and key that do not match) is refused; the old cert keeps serving.
+    swap_secret_volume(dir.path(), "2026_c", &next.cert_pem, &unrelated.key_pem);
+    eventually(WAIT, "the broken pair is counted", || {
+        server
+            .metrics_text()
+            .contains("tls_reloads_total{result=\"error\"} 1")
+    })
+    .await;
+    let seen = served.lock().len();
+    eventually(WAIT, "more probes after the broken swap", || {
+        served.lock().len() > seen + 3
+    })
+    .await;
+    assert!(served.lock()[seen..].iter().all(|s| *s == next.serial));
+
+    stop.store(true, Ordering::SeqCst);
+    within(WAIT, "prober stops", prober).await.unwrap();
+    assert_eq!(
+        failures.load(Ordering::SeqCst),
+        0,
+        "no handshake failed during rotation"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn with_a_client_ca_only_clients_with_a_certificate_from_that_ca_are_served() {
+    let server = TestServer::start(Setup {
+        client_ca: true,
+        ..Setup::default()
+    })
+    .await;
+
+    let identity = server.certs.client_cert("karmada-apiserver").unwrap();
+    let options = server
+        .options()
+        .identity(identity.cert_pem.as_bytes(), identity.key_pem.as_bytes());
+    let mut client = within(WAIT, "mTLS connect", Client::connect(server.addr(), &options))
+        .await
+        .unwrap();
+    let (status, body) = client
+        .post_json("/validate/policy", policy_review("mtls"))
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(response_uid(&body), "mtls");
+
+    // No certificate: TLS 1.3 finishes the client side of the handshake before the server checks,
+    // so the refusal shows on the first exchange.
+    let anonymous = async {
+        let mut client = Client::connect(server.addr(), &server.options()).await?;
+        client.post_json("/validate/policy", policy_review("anon")).await
+    };
+    assert!(within(WAIT, "anonymous", anonymous).await.is_err());
+
+    let stranger = dev::throwaway_ca_and_cert(&["localhost"])
+        .unwrap()
+        .client_cert("mallory")
+        .unwrap();
+    let foreign = async {
+        let options = ClientOptions::new(server.certs.ca_pem.as_bytes())
+            .identity(stranger.cert_pem.as_bytes(), stranger.key_pem.as_bytes());
+        let mut client = Client::connect(server.addr(), &options).await?;
+        client
+            .post_json("/validate/policy", policy_review("foreign"))
+            .await
+    };
+    assert!(within(WAIT, "foreign CA", foreign).await.is_err());
+    server.shutdown().await;
+}
