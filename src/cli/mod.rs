@@ -6,6 +6,7 @@ pub mod check;
 pub mod demo;
 pub mod explain;
 pub mod serve;
+pub mod serve_karmada;
 
 /// Global options and the subcommand.
 #[derive(Debug, Parser)]
