@@ -32,8 +32,6 @@ use karmada_takeover::{
 use kube::core::PartialObjectMeta;
 use serde_json::{Value, json};
 
-const POLICIES: usize = 10_000;
-const MEMBER_ENTRIES: usize = 100_000;
 const NAMESPACES: usize = 100;
 const CLUSTERS: [&str; 3] = ["member1", "member2", "member3"];
 
@@ -47,6 +45,15 @@ fn rss_bytes() -> u64 {
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
         .map_or(0, |kb| kb * 1024)
+}
+
+/// Full scale under `cargo bench`; a 10× smaller smoke run under `cargo test --all-targets`.
+fn scale() -> (usize, usize) {
+    if std::env::args().any(|a| a == "--bench") {
+        (10_000, 100_000)
+    } else {
+        (1_000, 10_000)
+    }
 }
 
 fn policy_json(i: usize) -> Value {
@@ -109,6 +116,8 @@ fn micros(d: Duration) -> String {
 }
 
 fn main() {
+    #[allow(non_snake_case)]
+    let (POLICIES, MEMBER_ENTRIES) = scale();
     let config = Config::default();
     let fleet = SharedFleet::default();
     let rss_start = rss_bytes();
@@ -209,7 +218,11 @@ fn main() {
         old_object: None,
         dry_run: false,
     };
-    let (warmup, timed) = (2_000, 20_000);
+    let (warmup, timed) = if MEMBER_ENTRIES == 100_000 {
+        (2_000, 20_000)
+    } else {
+        (100, 1_000)
+    };
     let mut full = Vec::with_capacity(timed);
     let mut engine = Vec::with_capacity(timed);
     for i in 0..warmup + timed {
