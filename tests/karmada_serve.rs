@@ -31,9 +31,15 @@ async fn serve_with_a_kubeconfig_syncs_decides_and_writes() {
     let fleet = SharedFleet::default();
     let config = Arc::new(ArcSwap::from_pointee(Config::default()));
     let metrics = Arc::new(Metrics::new().unwrap());
-    let karmada = serve_karmada::start(&path, fleet.clone(), config.clone(), &metrics, false)
-        .await
-        .unwrap();
+    let karmada = serve_karmada::start(
+        &path,
+        fleet.clone(),
+        config.clone(),
+        &metrics,
+        karmada_takeover::reconciler::Options::default(),
+    )
+    .await
+    .unwrap();
     wait_until("fleet synced", Duration::from_secs(10), || {
         fleet.read().is_synced()
     })
@@ -71,7 +77,7 @@ async fn a_missing_kubeconfig_is_a_clear_error() {
         fleet,
         config,
         &metrics,
-        false,
+        karmada_takeover::reconciler::Options::default(),
     )
     .await
     .err()

@@ -75,6 +75,14 @@ pub struct ServeArgs {
         default_value_t = false
     )]
     pub sweep_existing_templates: bool,
+    /// With --kubeconfig: namespace in karmada-apiserver of the reconciler's leader-election Lease
+    /// (the chart passes its `karmada.leaseNamespace`, default the release namespace).
+    #[arg(
+        long,
+        env = "KARMADA_TAKEOVER_LEASE_NAMESPACE",
+        default_value = "karmada-system"
+    )]
+    pub lease_namespace: String,
 }
 
 /// Where the fleet view comes from.
@@ -119,6 +127,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tls_reload_interval,
         fleet_reload_interval,
         sweep_existing_templates,
+        lease_namespace,
     } = args;
     let started = std::time::Instant::now();
 
@@ -153,7 +162,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 fleet_view.clone(),
                 config.clone(),
                 &metrics,
-                sweep_existing_templates,
+                crate::reconciler::Options {
+                    sweep_existing: sweep_existing_templates,
+                    lease_namespace,
+                    ..crate::reconciler::Options::default()
+                },
             )
             .await?;
             (Arc::new(k.writer.clone()), Some(k))

@@ -40,7 +40,7 @@ pub async fn start(
     fleet: SharedFleet,
     config: Arc<ArcSwap<Config>>,
     metrics: &Arc<Metrics>,
-    sweep_existing: bool,
+    options: reconciler::Options,
 ) -> anyhow::Result<Karmada> {
     let connection = Connection::from_kubeconfig(kubeconfig)
         .await
@@ -63,10 +63,6 @@ pub async fn start(
         WriterOptions::default(),
         kmetrics.clone(),
     );
-    let options = reconciler::Options {
-        sweep_existing,
-        ..reconciler::Options::default()
-    };
     let reconciler = tokio::spawn(reconciler::run(
         Reconciler::new(connection, fleet.clone(), config, options, kmetrics),
         adapter.synced(),

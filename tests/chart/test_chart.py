@@ -549,6 +549,8 @@ def test_deployment_flags_and_mounts(case, render):
         "KARMADA_TAKEOVER_TLS_KEY": "/etc/karmada-takeover/tls/tls.key",
         "KARMADA_TAKEOVER_CONFIG": "/etc/karmada-takeover/config/config.yaml",
         "KARMADA_TAKEOVER_KUBECONFIG": f"/etc/karmada-takeover/kubeconfig/{key}",
+        # The reconciler's Lease lives where the chart's Lease Role grants access.
+        "KARMADA_TAKEOVER_LEASE_NAMESPACE": r.values["karmada"]["leaseNamespace"] or NAMESPACE,
         "KARMADA_TAKEOVER_LOG_FORMAT": "json",
         "RUST_LOG": "info",
     }
