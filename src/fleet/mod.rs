@@ -101,6 +101,48 @@ pub struct MemberCopy {
     pub managed: bool,
 }
 
+/// The copies of one member object. Almost every object runs in one cluster, so that case is
+/// stored inline: the member index is the largest part of the view (100,000 entries and more).
+#[derive(Debug, Clone)]
+enum Copies {
+    One(MemberCopy),
+    Many(Vec<MemberCopy>),
+}
+
+impl Copies {
+    fn as_slice(&self) -> &[MemberCopy] {
+        match self {
+            Copies::One(c) => std::slice::from_ref(c),
+            Copies::Many(v) => v,
+        }
+    }
+
+    fn set(&mut self, copy: MemberCopy) {
+        match self {
+            Copies::One(c) if c.cluster == copy.cluster => *c = copy,
+            Copies::One(c) => *self = Copies::Many(vec![*c, copy]),
+            Copies::Many(v) => match v.iter_mut().find(|c| c.cluster == copy.cluster) {
+                Some(c) => *c = copy,
+                None => v.push(copy),
+            },
+        }
+    }
+
+    /// Forgets one cluster's copy; `true` when no copy is left.
+    fn remove(&mut self, cluster: u16) -> bool {
+        match self {
+            Copies::One(c) => c.cluster == cluster,
+            Copies::Many(v) => {
+                v.retain(|c| c.cluster != cluster);
+                if let [only] = v.as_slice() {
+                    *self = Copies::One(*only);
+                }
+                matches!(self, Copies::Many(v) if v.is_empty())
+            }
+        }
+    }
+}
+
 /// Object counts, for the `fleet_objects` gauge and `check` output.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -138,7 +180,23 @@ pub struct Fleet {
     namespaces: HashMap<String, Labels>,
     /// Interned cluster names for the member index (index = `MemberCopy::cluster`).
     cluster_names: Vec<String>,
-    members: HashMap<String, Vec<MemberCopy>>,
+    members: HashMap<Box<str>, Copies>,
+}
+
+/// kubectl's copy of the last applied object.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
+/// Annotation prefixes the engine reads on stored templates.
+fn is_decision_annotation(key: &str) -> bool {
+    [
+        "propagationpolicy.karmada.io/",
+        "clusterpropagationpolicy.karmada.io/",
+        "karmada-takeover.io/",
+        "work.karmada.io/",
+        "resourcetemplate.karmada.io/",
+    ]
+    .iter()
+    .any(|p| key.starts_with(p))
 }
 
 /// One index slot of a selector.
@@ -230,9 +288,15 @@ impl Fleet {
 
     // === policies ===
 
-    /// Adds or replaces a policy. Objects of other kinds are ignored.
-    pub fn upsert_policy(&mut self, policy: Policy) {
+    /// Adds or replaces a policy. Objects of other kinds are ignored. Metadata no decision reads
+    /// (`managedFields`, kubectl's last-applied copy of the whole object) is dropped: at 10,000
+    /// policies it would double the view's memory.
+    pub fn upsert_policy(&mut self, mut policy: Policy) {
         let Some(kind) = policy.policy_kind() else { return };
+        policy.metadata.managed_fields = None;
+        if let Some(annotations) = policy.metadata.annotations.as_mut() {
+            annotations.remove(LAST_APPLIED);
+        }
         self.remove_policy(kind, policy.namespace(), policy.name());
         let policy = Arc::new(policy);
         let batch = tier_of(&policy) == Tier::Batch;
@@ -437,8 +501,12 @@ impl Fleet {
 
     // === templates ===
 
-    /// Adds or replaces a template's metadata.
-    pub fn upsert_template(&mut self, template: TemplateMeta) {
+    /// Adds or replaces a template's metadata. Only the annotations decisions read are kept
+    /// (claims, ours, Karmada's work/conflict-resolution keys): a template's
+    /// `kubectl.kubernetes.io/last-applied-configuration` alone can be larger than everything else
+    /// the view stores for it.
+    pub fn upsert_template(&mut self, mut template: TemplateMeta) {
+        template.annotations.retain(|k, _| is_decision_annotation(k));
         let key = template.key();
         self.remove_template_by_key(&key);
         if let Some(claim) = template.as_template().claim() {
@@ -626,16 +694,16 @@ impl Fleet {
         managed: bool,
     ) {
         let idx = self.intern_cluster(cluster);
-        let copies = self
-            .members
-            .entry(member_key(group, kind, namespace, name))
-            .or_default();
-        match copies.iter_mut().find(|c| c.cluster == idx) {
-            Some(c) => c.managed = managed,
-            None => copies.push(MemberCopy {
-                cluster: idx,
-                managed,
-            }),
+        let copy = MemberCopy {
+            cluster: idx,
+            managed,
+        };
+        let key = member_key(group, kind, namespace, name);
+        match self.members.get_mut(key.as_str()) {
+            Some(copies) => copies.set(copy),
+            None => {
+                self.members.insert(key.into_boxed_str(), Copies::One(copy));
+            }
         }
     }
 
@@ -645,11 +713,12 @@ impl Fleet {
             return;
         };
         let key = member_key(group, kind, namespace, name);
-        if let Some(copies) = self.members.get_mut(&key) {
-            copies.retain(|c| usize::from(c.cluster) != idx);
-            if copies.is_empty() {
-                self.members.remove(&key);
-            }
+        if self
+            .members
+            .get_mut(key.as_str())
+            .is_some_and(|copies| copies.remove(idx as u16))
+        {
+            self.members.remove(key.as_str());
         }
     }
 
@@ -658,10 +727,7 @@ impl Fleet {
         let Some(idx) = self.cluster_names.iter().position(|n| n == cluster) else {
             return;
         };
-        self.members.retain(|_, copies| {
-            copies.retain(|c| usize::from(c.cluster) != idx);
-            !copies.is_empty()
-        });
+        self.members.retain(|_, copies| !copies.remove(idx as u16));
     }
 
     /// Keeps, of the objects of one `(group, kind)` that `cluster` holds, only those for which
@@ -682,11 +748,7 @@ impl Fleet {
                 return true;
             };
             let (namespace, name) = rest.split_once('\0').unwrap_or(("", rest));
-            if keep(namespace, name) {
-                return true;
-            }
-            copies.retain(|c| usize::from(c.cluster) != idx);
-            !copies.is_empty()
+            keep(namespace, name) || !copies.remove(idx as u16)
         });
     }
 
@@ -694,9 +756,10 @@ impl Fleet {
     pub fn member_copies(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Vec<(&str, bool)> {
         let mut out: Vec<(&str, bool)> = self
             .members
-            .get(&member_key(group, kind, namespace, name))
+            .get(member_key(group, kind, namespace, name).as_str())
             .map(|copies| {
                 copies
+                    .as_slice()
                     .iter()
                     .filter_map(|c| {
                         self.cluster_names
@@ -769,7 +832,7 @@ mod tests {
     use super::*;
     use crate::rules::{
         claim::resolve,
-        testing::{SelectorExt, cpp, deploy, pp},
+        testing::{SelectorExt, cpp, deploy, map, pp},
     };
 
     fn tpl(ns: &str, name: &str) -> TemplateMeta {
@@ -928,6 +991,31 @@ mod tests {
                 prop_assert_eq!(from_fleet.candidates.len(), from_list.candidates.len());
             }
         }
+    }
+
+    #[test]
+    fn metadata_no_decision_reads_is_not_stored() {
+        let mut f = Fleet::new();
+        let mut p = pp("default", "a", None, vec![deploy()]);
+        p.metadata.annotations = Some(map(&[(LAST_APPLIED, "{...}"), ("team", "x")]));
+        p.metadata.managed_fields = Some(vec![Default::default()]);
+        f.upsert_policy(p);
+        let stored = f.policy(PolicyKind::PropagationPolicy, "default", "a").unwrap();
+        assert!(stored.metadata.managed_fields.is_none());
+        assert_eq!(stored.metadata.annotations, Some(map(&[("team", "x")])));
+        let mut t = tpl("default", "web");
+        t.annotations = map(&[
+            (LAST_APPLIED, "{...}"),
+            (keys::PP_NAME, "p"),
+            (keys::CLUSTERS, "m1"),
+            ("other", "y"),
+        ]);
+        f.upsert_template(t);
+        let stored = f.template("apps/v1", "Deployment", "default", "web").unwrap();
+        assert_eq!(
+            stored.annotations,
+            map(&[(keys::CLUSTERS, "m1"), (keys::PP_NAME, "p")])
+        );
     }
 
     #[test]

@@ -116,7 +116,7 @@ pub struct PropagationSpec {
     pub propagate_deps: Option<bool>,
     /// Cluster selection rules.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub placement: Option<Placement>,
+    pub placement: Option<Box<Placement>>,
     /// Explicit priority; nil is 0. Higher wins.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<i32>,
@@ -131,7 +131,7 @@ pub struct PropagationSpec {
     pub scheduler_name: Option<String>,
     /// Application / cluster failover behaviour.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub failover: Option<FailoverBehavior>,
+    pub failover: Option<Box<FailoverBehavior>>,
     /// `Abort` (default) or `Overwrite`: what to do with a resource that already exists in a member.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conflict_resolution: Option<ConflictResolution>,

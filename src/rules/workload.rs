@@ -548,13 +548,13 @@ pub fn takeover_policy(s: &impl TemplateIdentity, clusters: &[String], config: &
                 label_selector: None,
             }],
             propagate_deps: Some(config.takeover.propagate_deps),
-            placement: Some(Placement {
+            placement: Some(Box::new(Placement {
                 cluster_affinity: Some(ClusterAffinity {
                     cluster_names: Some(sorted),
                     ..Default::default()
                 }),
                 ..Default::default()
-            }),
+            })),
             priority: Some(config.takeover.priority),
             preemption: Some(Preemption::Never),
             conflict_resolution: Some(ConflictResolution::Overwrite),
