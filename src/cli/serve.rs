@@ -39,7 +39,7 @@ pub struct ServeArgs {
     #[arg(long, env = "KARMADA_TAKEOVER_FLEET", conflicts_with = "kubeconfig")]
     pub fleet: Option<PathBuf>,
     /// kubeconfig of karmada-apiserver: watch Karmada and its member clusters, write takeover
-    /// policies, run the reconciler (docs/karmada.md).
+    /// policies, run the reconciler (README, "Connect to a real Karmada").
     #[arg(long, env = "KARMADA_TAKEOVER_KUBECONFIG")]
     pub kubeconfig: Option<PathBuf>,
     /// Largest accepted request body in bytes; larger bodies get 413.
