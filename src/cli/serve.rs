@@ -9,9 +9,8 @@ use crate::{
     config::Config,
     fleet::{self, SharedFleet},
     metrics::Metrics,
-    server::{Limits, Server, Settings, State, watch_files},
+    server::{Limits, Server, Settings, State, memory_store::MemoryStore, watch_files},
     tls::{self, TlsFiles},
-    writer::MemoryWriter,
 };
 
 /// Options of `serve`. Every flag has an environment variable.
@@ -133,7 +132,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let state = State {
         fleet: SharedFleet::new(initial),
         config: Arc::new(ArcSwap::from_pointee(config)),
-        writer: Arc::new(MemoryWriter::default()),
+        writer: Arc::new(MemoryStore::new(metrics.clone())),
         metrics: metrics.clone(),
     };
     let settings = Settings {

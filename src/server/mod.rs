@@ -45,6 +45,7 @@ use crate::{
 
 mod admin;
 pub mod client;
+pub mod memory_store;
 mod routes;
 pub mod watch_files;
 
