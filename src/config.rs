@@ -30,7 +30,8 @@ use serde::{Deserialize, Serialize};
 
 /// Namespaces the engine never touches, whatever the configuration says: Karmada's reserved
 /// namespaces (`pkg/util/names/names.go`) and the detector's default skip list (`kube-.*`).
-pub const ALWAYS_EXCLUDED_NAMESPACES: &[&str] = &["karmada-system", "karmada-cluster", "karmada-es-*", "kube-*"];
+pub const ALWAYS_EXCLUDED_NAMESPACES: &[&str] =
+    &["karmada-system", "karmada-cluster", "karmada-es-*", "kube-*"];
 
 /// A configuration file that could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -96,7 +97,10 @@ pub struct KindRef {
 impl KindRef {
     /// Builds a kind reference.
     pub fn new(api_version: &str, kind: &str) -> Self {
-        Self { api_version: api_version.to_owned(), kind: kind.to_owned() }
+        Self {
+            api_version: api_version.to_owned(),
+            kind: kind.to_owned(),
+        }
     }
 
     /// The API group (`""` for the core group).
@@ -163,7 +167,10 @@ pub struct Tiers {
 
 impl Default for Tiers {
     fn default() -> Self {
-        Self { batch_max_priority: 0, application_min_priority: 1 }
+        Self {
+            batch_max_priority: 0,
+            application_min_priority: 1,
+        }
     }
 }
 
@@ -199,7 +206,9 @@ pub struct Discovery {
 
 impl Default for Discovery {
     fn default() -> Self {
-        Self { timeout: Duration::from_secs(2) }
+        Self {
+            timeout: Duration::from_secs(2),
+        }
     }
 }
 
@@ -215,8 +224,9 @@ mod humantime_serde_compat {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let text = String::deserialize(d)?;
-        humantime::parse_duration(&text)
-            .map_err(|e| serde::de::Error::custom(format!("{text:?} is not a duration like 2s or 500ms: {e}")))
+        humantime::parse_duration(&text).map_err(|e| {
+            serde::de::Error::custom(format!("{text:?} is not a duration like 2s or 500ms: {e}"))
+        })
     }
 }
 
@@ -255,8 +265,10 @@ impl Config {
     /// Reads and validates a config file.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let shown = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: shown.clone(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: shown.clone(),
+            source,
+        })?;
         Self::from_yaml(&text, &shown)
     }
 
@@ -265,17 +277,24 @@ impl Config {
         let config: Config = if text.trim().is_empty() {
             Config::default()
         } else {
-            serde_yaml::from_str(text)
-                .map_err(|source| ConfigError::Parse { path: origin.to_owned(), source })?
+            serde_yaml::from_str(text).map_err(|source| ConfigError::Parse {
+                path: origin.to_owned(),
+                source,
+            })?
         };
-        config.validate().map_err(|message| ConfigError::Invalid { path: origin.to_owned(), message })?;
+        config.validate().map_err(|message| ConfigError::Invalid {
+            path: origin.to_owned(),
+            message,
+        })?;
         Ok(config)
     }
 
     /// Checks the values against each other and against Karmada's rules.
     pub fn validate(&self) -> Result<(), String> {
         if self.kinds.is_empty() {
-            return Err("kinds must name at least one apiVersion/kind (or be left out for the defaults)".into());
+            return Err(
+                "kinds must name at least one apiVersion/kind (or be left out for the defaults)".into(),
+            );
         }
         for (i, k) in self.kinds.iter().enumerate() {
             if k.api_version.is_empty() || k.kind.is_empty() {
@@ -304,20 +323,28 @@ impl Config {
             }
         }
         if self.discovery.timeout.is_zero() || self.discovery.timeout > Duration::from_secs(30) {
-            return Err("discovery.timeout must be between 1ms and 30s (admission itself times out at 30s)".into());
+            return Err(
+                "discovery.timeout must be between 1ms and 30s (admission itself times out at 30s)".into(),
+            );
         }
         Ok(())
     }
 
     /// Whether `kind` is one of the selected kinds.
     pub fn selects(&self, api_version: &str, kind: &str) -> bool {
-        self.kinds.iter().any(|k| k.api_version == api_version && k.kind == kind)
+        self.kinds
+            .iter()
+            .any(|k| k.api_version == api_version && k.kind == kind)
     }
 
     /// Whether the engine may act in `namespace` (before the namespace's own opt-out label).
     pub fn namespace_allowed(&self, namespace: &str) -> bool {
         let hit = |patterns: &[String]| patterns.iter().any(|p| pattern_matches(p, namespace));
-        if ALWAYS_EXCLUDED_NAMESPACES.iter().any(|p| pattern_matches(p, namespace)) || hit(&self.namespaces.exclude) {
+        if ALWAYS_EXCLUDED_NAMESPACES
+            .iter()
+            .any(|p| pattern_matches(p, namespace))
+            || hit(&self.namespaces.exclude)
+        {
             return false;
         }
         self.namespaces.include.is_empty() || hit(&self.namespaces.include)
@@ -346,7 +373,9 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_rejected_with_their_name_and_line() {
-        let err = Config::from_yaml("tiers:\n  batchMax: 3\n", "cfg.yaml").unwrap_err().to_string();
+        let err = Config::from_yaml("tiers:\n  batchMax: 3\n", "cfg.yaml")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("cfg.yaml"), "{err}");
         assert!(err.contains("batchMax"), "{err}");
         assert!(err.contains("line 2"), "{err}");
@@ -354,7 +383,9 @@ mod tests {
 
     #[test]
     fn takeover_priority_above_batch_max_is_invalid() {
-        let err = Config::from_yaml("takeover: {priority: 5}\n", "c").unwrap_err().to_string();
+        let err = Config::from_yaml("takeover: {priority: 5}\n", "c")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("batchMaxPriority"), "{err}");
     }
 
@@ -370,14 +401,22 @@ mod tests {
     fn durations_parse_and_bad_ones_are_explained() {
         let c = Config::from_yaml("discovery: {timeout: 500ms}", "c").unwrap();
         assert_eq!(c.discovery.timeout, Duration::from_millis(500));
-        let err = Config::from_yaml("discovery: {timeout: soon}", "c").unwrap_err().to_string();
+        let err = Config::from_yaml("discovery: {timeout: soon}", "c")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not a duration"), "{err}");
     }
 
     #[test]
     fn reserved_namespaces_are_always_excluded() {
         let c = Config::from_yaml("namespaces: {include: ['*']}", "c").unwrap();
-        for ns in ["karmada-system", "karmada-cluster", "karmada-es-member1", "kube-system", "kube-public"] {
+        for ns in [
+            "karmada-system",
+            "karmada-cluster",
+            "karmada-es-member1",
+            "kube-system",
+            "kube-public",
+        ] {
             assert!(!c.namespace_allowed(ns), "{ns}");
         }
         assert!(c.namespace_allowed("default"));
@@ -389,7 +428,9 @@ mod tests {
         assert!(c.namespace_allowed("team-a"));
         assert!(!c.namespace_allowed("team-legacy"));
         assert!(!c.namespace_allowed("default"));
-        let err = Config::from_yaml("namespaces: {exclude: ['a*b']}", "c").unwrap_err().to_string();
+        let err = Config::from_yaml("namespaces: {exclude: ['a*b']}", "c")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("a*b"), "{err}");
     }
 }

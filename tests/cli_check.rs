@@ -1,5 +1,7 @@
 //! `karmada-takeover check` on the example manifests, through the real binary.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers of tests: a panic is a failing test
+
 use std::process::Command;
 
 use serde_json::Value;
@@ -11,11 +13,19 @@ fn check(args: &[&str]) -> (Option<i32>, Value) {
         .args(args)
         .output()
         .unwrap();
-    (out.status.code(), serde_json::from_slice(&out.stdout).unwrap_or(Value::Null))
+    (
+        out.status.code(),
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+    )
 }
 
 fn result<'a>(report: &'a Value, object: &str) -> &'a Value {
-    report["results"].as_array().unwrap().iter().find(|r| r["object"] == object).unwrap_or_else(|| panic!("{object} in {report}"))
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["object"] == object)
+        .unwrap_or_else(|| panic!("{object} in {report}"))
 }
 
 #[test]
@@ -24,14 +34,32 @@ fn the_example_manifests_get_the_documented_decisions() {
     assert_eq!(code, Some(1), "a denial makes the exit code non-zero");
     let frontend = result(&report, "Deployment shop/frontend");
     assert_eq!(frontend["allowed"], true);
-    assert_eq!(frontend["takeover"]["clusters"], serde_json::json!(["member1", "member2"]));
+    assert_eq!(
+        frontend["takeover"]["clusters"],
+        serde_json::json!(["member1", "member2"])
+    );
     assert_eq!(frontend["actions"][0]["action"], "ensurePolicy");
-    assert_eq!(result(&report, "Deployment shop/cart")["reason"], "member-markers");
-    assert_eq!(result(&report, "ClusterPropagationPolicy migrate-statefulsets")["reason"], "guardrail");
+    assert_eq!(
+        result(&report, "Deployment shop/cart")["reason"],
+        "member-markers"
+    );
+    assert_eq!(
+        result(&report, "ClusterPropagationPolicy migrate-statefulsets")["reason"],
+        "guardrail"
+    );
     let weak = result(&report, "PropagationPolicy shop/db-app");
-    assert!(weak["message"].as_str().unwrap().contains("set spec.priority to 1"), "{weak}");
+    assert!(
+        weak["message"]
+            .as_str()
+            .unwrap()
+            .contains("set spec.priority to 1"),
+        "{weak}"
+    );
     let cpp = result(&report, "ClusterPropagationPolicy db-everywhere");
-    assert!(cpp["message"].as_str().unwrap().contains("can never win"), "{cpp}");
+    assert!(
+        cpp["message"].as_str().unwrap().contains("can never win"),
+        "{cpp}"
+    );
     let catalog = result(&report, "PropagationPolicy shop/catalog-app");
     assert_eq!(catalog["allowed"], true);
     assert_eq!(catalog["actions"][0]["action"], "releasePolicy");
@@ -48,10 +76,18 @@ fn fix_mode_patches_the_weak_application_policy() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config.yaml");
     std::fs::write(&cfg, "guardrails: {mode: fix}\n").unwrap();
-    let (code, report) = check(&["-f", "examples/manifests/weak-application-policy.yaml", "--config", cfg.to_str().unwrap()]);
+    let (code, report) = check(&[
+        "-f",
+        "examples/manifests/weak-application-policy.yaml",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
     assert_eq!(code, Some(0), "{report}");
     let r = result(&report, "PropagationPolicy shop/db-app");
-    assert_eq!(r["patch"], serde_json::json!([{"op": "replace", "path": "/spec/priority", "value": 1}]));
+    assert_eq!(
+        r["patch"],
+        serde_json::json!([{"op": "replace", "path": "/spec/priority", "value": 1}])
+    );
 }
 
 #[test]
@@ -59,7 +95,15 @@ fn unreadable_input_is_reported_with_its_file_and_exit_code_2() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.yaml");
     std::fs::write(&bad, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [x\n").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_karmada-takeover")).args(["check", "-f"]).arg(&bad).output().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_karmada-takeover"))
+        .args(["check", "-f"])
+        .arg(&bad)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.yaml:"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("bad.yaml:"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

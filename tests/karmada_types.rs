@@ -1,5 +1,7 @@
 //! Round-trip tests of the Karmada types on real manifests.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers of tests: a panic is a failing test
+
 use std::path::Path;
 
 use karmada_takeover::{
@@ -10,7 +12,9 @@ use pretty_assertions::assert_eq;
 use serde_json::Value;
 
 fn object(name: &str) -> files::Located {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/karmada-objects").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/karmada-objects")
+        .join(name);
     files::read_file(&path).unwrap().remove(0)
 }
 
@@ -30,7 +34,17 @@ fn policy_accessors_apply_karmadas_defaults() {
     assert_eq!(p.policy_kind(), Some(PolicyKind::PropagationPolicy));
     assert_eq!(p.spec.explicit_priority(), 10);
     assert!(p.spec.preempts());
-    assert_eq!(p.spec.resource_selectors[1].label_selector.as_ref().unwrap().match_expressions.as_ref().unwrap()[0].values, Some(vec!["web".into(), "edge".into()]));
+    assert_eq!(
+        p.spec.resource_selectors[1]
+            .label_selector
+            .as_ref()
+            .unwrap()
+            .match_expressions
+            .as_ref()
+            .unwrap()[0]
+            .values,
+        Some(vec!["web".into(), "edge".into()])
+    );
     let mut bare = p.clone();
     bare.spec.priority = None;
     bare.spec.preemption = None;
@@ -43,7 +57,14 @@ fn resource_binding_fields_we_read() {
     let obj = object("resourcebinding.yaml");
     let rb: ResourceBinding = obj.parse().unwrap();
     assert_eq!(rb.spec.resource.name, "nginx");
-    let clusters: Vec<&str> = rb.spec.clusters.as_ref().unwrap().iter().map(|c| c.name.as_str()).collect();
+    let clusters: Vec<&str> = rb
+        .spec
+        .clusters
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
     assert_eq!(clusters, ["member1", "member2"]);
     assert_eq!(rb.spec.conflict_resolution.as_deref(), Some("Overwrite"));
     assert_eq!(rb.spec.required_by.as_ref().unwrap()[0].name, "web-deployment");
@@ -57,7 +78,10 @@ fn cluster_readiness_and_taints() {
     let c: Cluster = object("cluster.yaml").parse().unwrap();
     assert_eq!(c.name(), "member1");
     assert!(c.is_ready());
-    assert_eq!(c.spec.taints.as_ref().unwrap()[0].key, "cluster.karmada.io/not-ready");
+    assert_eq!(
+        c.spec.taints.as_ref().unwrap()[0].key,
+        "cluster.karmada.io/not-ready"
+    );
     let mut not_ready = c.clone();
     not_ready.status.as_mut().unwrap().conditions.as_mut().unwrap()[0].status = "False".into();
     assert!(!not_ready.is_ready());

@@ -26,7 +26,9 @@ pub enum BadReview {
     #[error("request body is not a valid admission.k8s.io/v1 AdmissionReview: {0}")]
     Json(#[from] serde_json::Error),
     /// An AdmissionReview without `request`.
-    #[error("AdmissionReview has no request: send an admission.k8s.io/v1 AdmissionReview with a request field")]
+    #[error(
+        "AdmissionReview has no request: send an admission.k8s.io/v1 AdmissionReview with a request field"
+    )]
     NoRequest,
     /// The response could not be serialised (a bug; reported rather than panicking).
     #[error("could not encode the admission response: {0}")]
@@ -154,13 +156,16 @@ pub fn render(request: &AdmissionRequest<DynamicObject>, decision: Decision) -> 
     if !decision.warnings.is_empty() {
         response.warnings = Some(decision.warnings.clone());
     }
-    let body = serde_json::to_vec(&response.into_review()).map_err(|e| BadReview::Encode(e.to_string()))?;
+    let body = encode_review(response).map_err(|e| BadReview::Encode(e.to_string()))?;
     let name = match &request.object {
         Some(o) if request.name.is_empty() => o.metadata.name.clone().unwrap_or_default(),
         _ => request.name.clone(),
     };
-    let actions =
-        if request.dry_run || outcome == Outcome::Denied { Vec::new() } else { decision.actions.clone() };
+    let actions = if request.dry_run || outcome == Outcome::Denied {
+        Vec::new()
+    } else {
+        decision.actions.clone()
+    };
     let summary = Summary {
         uid: request.uid.clone(),
         kind: request.kind.kind.clone(),
@@ -173,7 +178,25 @@ pub fn render(request: &AdmissionRequest<DynamicObject>, decision: Decision) -> 
         warnings: decision.warnings.len(),
         actions,
     };
-    Ok(Reviewed { body, summary, decision })
+    Ok(Reviewed {
+        body,
+        summary,
+        decision,
+    })
+}
+
+/// Serialises the response review. `kube-core` serialises `patch: Vec<u8>` as an array of numbers
+/// (kube-rs/kube#1781); the API documents `[]byte` as base64 in JSON, which is what Go clients and
+/// karmada-webhook send, so the patch is re-encoded that way.
+fn encode_review(response: AdmissionResponse) -> Result<Vec<u8>, serde_json::Error> {
+    use base64::Engine as _;
+    let Some(patch) = response.patch.clone() else {
+        return serde_json::to_vec(&response.into_review());
+    };
+    let mut review = serde_json::to_value(response.into_review())?;
+    review["response"]["patch"] =
+        serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(patch));
+    serde_json::to_vec(&review)
 }
 
 /// `CREATE`, `UPDATE`, `DELETE`, `CONNECT`.
@@ -183,5 +206,139 @@ pub fn operation_label(op: &rules::Operation) -> &'static str {
         rules::Operation::Update => "UPDATE",
         rules::Operation::Delete => "DELETE",
         rules::Operation::Connect => "CONNECT",
+    }
+}
+
+/// The plural resource name of a kind, for the `resource` field of a review (the kinds the
+/// webhooks are registered for; anything else gets the conventional lowercase plural).
+pub fn resource_plural(kind: &str) -> String {
+    match kind {
+        "PropagationPolicy" => "propagationpolicies".into(),
+        "ClusterPropagationPolicy" => "clusterpropagationpolicies".into(),
+        _ => format!("{}s", kind.to_lowercase()),
+    }
+}
+
+/// Builds an `admission.k8s.io/v1` AdmissionReview request for `object` the way karmada-apiserver
+/// sends it: CREATE without `old`, UPDATE with it. Used by the demo, tests and benchmarks.
+pub fn review_request(
+    uid: &str,
+    object: &serde_json::Value,
+    old: Option<&serde_json::Value>,
+    dry_run: bool,
+) -> serde_json::Value {
+    let api_version = object["apiVersion"].as_str().unwrap_or_default();
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    let kind = object["kind"].as_str().unwrap_or_default();
+    let gvk = serde_json::json!({"group": group, "version": version, "kind": kind});
+    let gvr = serde_json::json!({"group": group, "version": version, "resource": resource_plural(kind)});
+    let mut request = serde_json::json!({
+        "uid": uid,
+        "kind": gvk, "resource": gvr, "requestKind": gvk, "requestResource": gvr,
+        "name": object["metadata"]["name"],
+        "operation": if old.is_some() { "UPDATE" } else { "CREATE" },
+        "userInfo": {"username": "kubernetes-admin", "groups": ["system:masters", "system:authenticated"]},
+        "object": object,
+        "oldObject": old.cloned().unwrap_or(serde_json::Value::Null),
+        "dryRun": dry_run,
+        "options": {"kind": if old.is_some() { "UpdateOptions" } else { "CreateOptions" }, "apiVersion": "meta.k8s.io/v1"},
+    });
+    if let Some(ns) = object["metadata"]["namespace"].as_str() {
+        request["namespace"] = serde_json::Value::String(ns.to_owned());
+    }
+    serde_json::json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": request})
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine as _;
+
+    use super::*;
+    use crate::fleet::files;
+
+    fn frontend() -> serde_json::Value {
+        serde_yaml::from_str(include_str!("../../examples/manifests/takeover-frontend.yaml")).unwrap()
+    }
+
+    #[test]
+    fn patches_are_base64_json_patches_with_the_request_uid() {
+        let body = serde_json::to_vec(&review_request("u-1", &frontend(), None, false)).unwrap();
+        let reviewed = review(
+            Webhook::MutateWorkload,
+            &body,
+            &files::embedded(),
+            &Config::default(),
+        )
+        .unwrap();
+        let response: serde_json::Value = serde_json::from_slice(&reviewed.body).unwrap();
+        assert_eq!(response["apiVersion"], "admission.k8s.io/v1");
+        assert_eq!(response["kind"], "AdmissionReview");
+        assert_eq!(response["response"]["uid"], "u-1");
+        assert_eq!(response["response"]["patchType"], "JSONPatch");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(response["response"]["patch"].as_str().unwrap())
+            .unwrap();
+        let ops: json_patch::Patch = serde_json::from_slice(&bytes).unwrap();
+        let mut object = frontend();
+        json_patch::patch(&mut object, &ops).unwrap();
+        assert_eq!(
+            object["metadata"]["annotations"]["karmada-takeover.io/clusters"],
+            "member1,member2"
+        );
+        assert_eq!(reviewed.summary.outcome, Outcome::Patched);
+        assert_eq!(reviewed.summary.actions.len(), 1);
+    }
+
+    #[test]
+    fn dry_run_and_denied_reviews_carry_no_actions() {
+        let body = serde_json::to_vec(&review_request("u-2", &frontend(), None, true)).unwrap();
+        let reviewed = review(
+            Webhook::MutateWorkload,
+            &body,
+            &files::embedded(),
+            &Config::default(),
+        )
+        .unwrap();
+        assert_eq!(reviewed.summary.outcome, Outcome::Patched);
+        assert!(reviewed.summary.actions.is_empty() && reviewed.summary.dry_run);
+    }
+
+    #[test]
+    fn unsynced_fleet_fails_safe_with_a_warning() {
+        let body = serde_json::to_vec(&review_request("u-3", &frontend(), None, false)).unwrap();
+        let reviewed = review(Webhook::MutateWorkload, &body, &Fleet::new(), &Config::default()).unwrap();
+        let response: serde_json::Value = serde_json::from_slice(&reviewed.body).unwrap();
+        assert_eq!(response["response"]["allowed"], true);
+        assert!(response["response"].get("patch").is_none());
+        assert!(
+            response["response"]["warnings"][0]
+                .as_str()
+                .unwrap()
+                .contains("not synced")
+        );
+    }
+
+    #[test]
+    fn bad_reviews_say_what_is_wrong() {
+        let err = review(
+            Webhook::MutateWorkload,
+            b"{not json",
+            &Fleet::new(),
+            &Config::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("not a valid admission.k8s.io/v1 AdmissionReview"),
+            "{err}"
+        );
+        let err = review(
+            Webhook::MutateWorkload,
+            br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}"#,
+            &Fleet::new(),
+            &Config::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, BadReview::NoRequest), "{err}");
     }
 }

@@ -12,7 +12,9 @@ use crate::{
     config::Config,
     fleet::{Fleet, files},
     karmada::PolicyKind,
-    rules::{self, Action, Decision, DynamicObject, Operation, Review, Verdict, Webhook, workload::TakeoverPlan},
+    rules::{
+        self, Action, Decision, DynamicObject, Operation, Review, Verdict, Webhook, workload::TakeoverPlan,
+    },
 };
 
 /// Options of `check`.
@@ -67,18 +69,23 @@ pub struct Checked {
 }
 
 /// Runs the mutating then the validating webhook for one object, as the API server chains them.
-pub fn admit(object: &Value, fleet: &Fleet, config: &Config) -> anyhow::Result<(Operation, Decision, Decision, bool)> {
+pub fn admit(
+    object: &Value,
+    fleet: &Fleet,
+    config: &Config,
+) -> anyhow::Result<(Operation, Decision, Decision, bool)> {
     let api_version = object["apiVersion"].as_str().unwrap_or_default().to_owned();
     let kind = object["kind"].as_str().unwrap_or_default();
     let namespace = object["metadata"]["namespace"].as_str().unwrap_or_default();
     let name = object["metadata"]["name"].as_str().unwrap_or_default();
-    let (mutate, validate) = if PolicyKind::from_kind(kind).is_some() && api_version.starts_with("policy.karmada.io/") {
-        (Webhook::MutatePolicy, Webhook::ValidatePolicy)
-    } else if config.selects(&api_version, kind) {
-        (Webhook::MutateWorkload, Webhook::ValidateWorkload)
-    } else {
-        return Ok((Operation::Create, Decision::allow(), Decision::allow(), false));
-    };
+    let (mutate, validate) =
+        if PolicyKind::from_kind(kind).is_some() && api_version.starts_with("policy.karmada.io/") {
+            (Webhook::MutatePolicy, Webhook::ValidatePolicy)
+        } else if config.selects(&api_version, kind) {
+            (Webhook::MutateWorkload, Webhook::ValidateWorkload)
+        } else {
+            return Ok((Operation::Create, Decision::allow(), Decision::allow(), false));
+        };
     let old: Option<Value> = match PolicyKind::from_kind(kind) {
         Some(pk) if mutate == Webhook::MutatePolicy => {
             let ns = if pk == PolicyKind::PropagationPolicy { namespace } else { "" };
@@ -89,8 +96,15 @@ pub fn admit(object: &Value, fleet: &Fleet, config: &Config) -> anyhow::Result<(
                 "metadata": {"name": t.name, "namespace": t.namespace, "labels": t.labels, "annotations": t.annotations}})
         }),
     };
-    let old: Option<DynamicObject> = old.map(serde_json::from_value).transpose().context("old object")?;
-    let operation = if old.is_some() { Operation::Update } else { Operation::Create };
+    let old: Option<DynamicObject> = old
+        .map(serde_json::from_value)
+        .transpose()
+        .context("old object")?;
+    let operation = if old.is_some() {
+        Operation::Update
+    } else {
+        Operation::Create
+    };
     let mut current: DynamicObject = serde_json::from_value(object.clone()).context("object")?;
     let review = |obj: &DynamicObject, webhook: Webhook| {
         rules::decide(
@@ -115,7 +129,11 @@ pub fn admit(object: &Value, fleet: &Fleet, config: &Config) -> anyhow::Result<(
         json_patch::patch(&mut value, &mutated.patch).context("applying the webhook's own patch")?;
         current = serde_json::from_value(value)?;
     }
-    let validated = if mutated.allowed() { review(&current, validate) } else { Decision::allow() };
+    let validated = if mutated.allowed() {
+        review(&current, validate)
+    } else {
+        Decision::allow()
+    };
     Ok((operation, mutated, validated, true))
 }
 
@@ -138,7 +156,14 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             Verdict::Allow => None,
         });
         let mut warnings = mutated.warnings.clone();
-        warnings.extend(validated.warnings.iter().filter(|w| !warnings.contains(w)).cloned().collect::<Vec<_>>());
+        warnings.extend(
+            validated
+                .warnings
+                .iter()
+                .filter(|w| !warnings.contains(w))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
         let mut actions = mutated.actions.clone();
         actions.extend(validated.actions.iter().cloned());
         results.push(Checked {
@@ -156,10 +181,17 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         });
     }
     match args.output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "results": results }))?),
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "results": results }))?
+        ),
         Output::Text => print!("{}", text(&results)),
     }
-    Ok(if results.iter().any(|r| !r.allowed) { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if results.iter().any(|r| !r.allowed) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Human output.
@@ -184,10 +216,15 @@ pub fn text(results: &[Checked]) -> String {
                 out,
                 "  takeover: {} {} pinned to {} ({})",
                 t.policy_kind,
-                if t.policy_namespace.is_empty() { t.policy_name.clone() } else { format!("{}/{}", t.policy_namespace, t.policy_name) },
+                if t.policy_namespace.is_empty() {
+                    t.policy_name.clone()
+                } else {
+                    format!("{}/{}", t.policy_namespace, t.policy_name)
+                },
                 t.clusters.join(", "),
                 match t.cluster_source {
-                    rules::workload::ClusterSource::Annotation => "from the karmada-takeover.io/clusters annotation",
+                    rules::workload::ClusterSource::Annotation =>
+                        "from the karmada-takeover.io/clusters annotation",
                     rules::workload::ClusterSource::MemberIndex => "where it runs",
                 }
             );
@@ -197,13 +234,30 @@ pub fn text(results: &[Checked]) -> String {
                     "  dependency: {} {} ({})",
                     d.kind.as_str(),
                     d.name,
-                    if d.in_karmada { "in Karmada".to_owned() } else { format!("not in Karmada; in {}", d.in_clusters.join(", ")) }
+                    if d.in_karmada {
+                        "in Karmada".to_owned()
+                    } else {
+                        format!("not in Karmada; in {}", d.in_clusters.join(", "))
+                    }
                 );
             }
         }
         for a in &r.actions {
-            if let Action::ReleasePolicy { kind, namespace, name } = a {
-                let _ = writeln!(out, "  release: {kind} {}", if namespace.is_empty() { name.clone() } else { format!("{namespace}/{name}") });
+            if let Action::ReleasePolicy {
+                kind,
+                namespace,
+                name,
+            } = a
+            {
+                let _ = writeln!(
+                    out,
+                    "  release: {kind} {}",
+                    if namespace.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{namespace}/{name}")
+                    }
+                );
             }
         }
         for w in &r.warnings {

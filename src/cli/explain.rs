@@ -70,13 +70,21 @@ pub fn read_inputs(args: &ExplainArgs) -> anyhow::Result<(Located, Vec<Policy>, 
     let resource = match objects.len() {
         1 => objects.remove(0),
         0 => bail!("--resource {}: no object found", args.resource.display()),
-        n => bail!("--resource {}: holds {n} objects; explain one resource template at a time", args.resource.display()),
+        n => bail!(
+            "--resource {}: holds {n} objects; explain one resource template at a time",
+            args.resource.display()
+        ),
     };
     let mut policies = Vec::new();
     let mut ignored = Vec::new();
     for obj in files::read_paths(&args.policies)? {
-        if PolicyKind::from_kind(obj.kind()).is_none() || !obj.api_version().starts_with("policy.karmada.io/") {
-            ignored.push(format!("{}: {} is not a PropagationPolicy or ClusterPropagationPolicy", obj.origin(), obj.describe()));
+        if PolicyKind::from_kind(obj.kind()).is_none() || !obj.api_version().starts_with("policy.karmada.io/")
+        {
+            ignored.push(format!(
+                "{}: {} is not a PropagationPolicy or ClusterPropagationPolicy",
+                obj.origin(),
+                obj.describe()
+            ));
             continue;
         }
         let mut policy: Policy = obj.parse()?;
@@ -112,7 +120,11 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
             name: template.name,
         },
         preemption_gate: gate,
-        winner: resolution.winner().map(|w| PolicyRef { kind: w.kind, namespace: w.namespace, name: w.name }),
+        winner: resolution.winner().map(|w| PolicyRef {
+            kind: w.kind,
+            namespace: w.namespace,
+            name: w.name,
+        }),
         resolution: &resolution,
         ignored,
     };
@@ -126,16 +138,26 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
 fn text(r: &Report<'_>) -> String {
     let mut out = String::new();
     let res = &r.resource;
-    let shown = if res.namespace.is_empty() { res.name.to_owned() } else { format!("{}/{}", res.namespace, res.name) };
+    let shown = if res.namespace.is_empty() {
+        res.name.to_owned()
+    } else {
+        format!("{}/{}", res.namespace, res.name)
+    };
     let _ = writeln!(out, "{} {shown} ({})", res.kind, res.api_version);
-    let _ = writeln!(out, "preemption gate: {}", if r.preemption_gate { "on" } else { "off" });
+    let _ = writeln!(
+        out,
+        "preemption gate: {}",
+        if r.preemption_gate { "on" } else { "off" }
+    );
     match (r.resolution.winner(), r.resolution.won_by) {
         (Some(w), Some(by)) => {
             let how = match by {
                 WonBy::ExistingClaim => "already claims it (sticky claim)",
                 WonBy::Preemption => "preempts the claiming policy",
                 WonBy::FirstMatchPropagationPolicy => "best-ranked matching PropagationPolicy",
-                WonBy::FirstMatchClusterPropagationPolicy => "best-ranked ClusterPropagationPolicy (no PropagationPolicy matches)",
+                WonBy::FirstMatchClusterPropagationPolicy => {
+                    "best-ranked ClusterPropagationPolicy (no PropagationPolicy matches)"
+                }
             };
             let _ = writeln!(out, "winner: {} — {how}", w.display());
         }
@@ -171,6 +193,10 @@ fn candidate_line(c: &Candidate<'_>) -> String {
         c.display(),
         c.explicit_priority,
         c.implicit_priority.value(),
-        if c.preemption_always { "  preemption: Always" } else { "" }
+        if c.preemption_always {
+            "  preemption: Always"
+        } else {
+            ""
+        }
     )
 }

@@ -3,15 +3,26 @@
 use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod check;
+pub mod demo;
 pub mod explain;
 pub mod serve;
+pub mod serve_karmada;
 
 /// Global options and the subcommand.
 #[derive(Debug, Parser)]
-#[command(name = "karmada-takeover", version, about = "Takeover-on-apply admission webhook and policy engine for Karmada")]
+#[command(
+    name = "karmada-takeover",
+    version,
+    about = "Takeover-on-apply admission webhook and policy engine for Karmada"
+)]
 pub struct Cli {
     /// Log format: `plain` for humans, `json` for log pipelines.
-    #[arg(long, env = "KARMADA_TAKEOVER_LOG_FORMAT", default_value = "plain", global = true)]
+    #[arg(
+        long,
+        env = "KARMADA_TAKEOVER_LOG_FORMAT",
+        default_value = "plain",
+        global = true
+    )]
     pub log_format: String,
     /// The subcommand.
     #[command(subcommand)]
@@ -23,6 +34,8 @@ pub struct Cli {
 pub enum Command {
     /// Serve the admission webhooks over TLS.
     Serve(Box<serve::ServeArgs>),
+    /// Run the main job end to end on this machine: a local webhook over TLS, real reviews, a transcript.
+    Demo(demo::DemoArgs),
     /// Explain which policy Karmada lets claim a resource template, and why.
     Explain(explain::ExplainArgs),
     /// Show what admission would do to manifests, offline (exit code 1 on any denial).
@@ -55,6 +68,7 @@ impl Cli {
                 crate::telemetry::init(self.log_format.parse()?)?;
                 serve::run(*args)
             }
+            Command::Demo(args) => demo::run(args),
             Command::Explain(args) => explain::run(args),
             Command::Check(args) => check::run(args),
         }

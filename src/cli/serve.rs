@@ -37,7 +37,8 @@ pub struct ServeArgs {
     /// Fleet directory for the file adapter (default: the embedded sample fleet).
     #[arg(long, env = "KARMADA_TAKEOVER_FLEET", conflicts_with = "kubeconfig")]
     pub fleet: Option<PathBuf>,
-    /// kubeconfig of karmada-apiserver (the Karmada adapter; not available yet).
+    /// kubeconfig of karmada-apiserver: watch Karmada and its member clusters, write takeover
+    /// policies, run the reconciler (docs/karmada.md).
     #[arg(long, env = "KARMADA_TAKEOVER_KUBECONFIG")]
     pub kubeconfig: Option<PathBuf>,
     /// Largest accepted request body in bytes; larger bodies get 413.
@@ -65,15 +66,33 @@ pub struct ServeArgs {
     /// How often the fleet directory and the config file are checked for changes.
     #[arg(long, env = "KARMADA_TAKEOVER_FLEET_RELOAD_INTERVAL", default_value = "5s", value_parser = humantime::parse_duration)]
     pub fleet_reload_interval: Duration,
+    /// With --kubeconfig: let the reconciler adopt templates that existed before the webhook was
+    /// installed (unclaimed, running unmanaged in member clusters).
+    #[arg(
+        long,
+        env = "KARMADA_TAKEOVER_SWEEP_EXISTING_TEMPLATES",
+        default_value_t = false
+    )]
+    pub sweep_existing_templates: bool,
+    /// With --kubeconfig: namespace in karmada-apiserver of the reconciler's leader-election Lease
+    /// (the chart passes its `karmada.leaseNamespace`, default the release namespace).
+    #[arg(
+        long,
+        env = "KARMADA_TAKEOVER_LEASE_NAMESPACE",
+        default_value = "karmada-system"
+    )]
+    pub lease_namespace: String,
 }
 
-/// Where the fleet view comes from. The Karmada adapter (issue 4) becomes a third variant.
+/// Where the fleet view comes from.
 #[derive(Debug, Clone)]
 enum FleetSource {
     /// The sample fleet compiled into the binary.
     Embedded,
     /// A fleet directory, polled for changes.
     Dir(PathBuf),
+    /// karmada-apiserver (and its members through the cluster proxy), watched.
+    Karmada(PathBuf),
 }
 
 /// Runs the webhook until SIGTERM/SIGINT.
@@ -106,14 +125,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         shutdown_grace_period,
         tls_reload_interval,
         fleet_reload_interval,
+        sweep_existing_templates,
+        lease_namespace,
     } = args;
     let started = std::time::Instant::now();
 
     let source = match (fleet_dir, kubeconfig) {
-        (_, Some(path)) => anyhow::bail!(
-            "--kubeconfig {}: the Karmada adapter is not available yet; use --fleet DIR (or neither, for the embedded sample fleet)",
-            path.display()
-        ),
+        (_, Some(path)) => FleetSource::Karmada(path),
         (Some(dir), None) => FleetSource::Dir(dir),
         (None, None) => FleetSource::Embedded,
     };
@@ -126,13 +144,38 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         FleetSource::Dir(dir) => {
             fleet::files::load_dir(dir).with_context(|| format!("--fleet {}", dir.display()))?
         }
+        // Unsynced until the adapter has listed everything: /readyz stays false until then.
+        FleetSource::Karmada(_) => fleet::Fleet::new(),
     };
 
     let metrics = Arc::new(Metrics::new()?);
+    let fleet_view = SharedFleet::new(initial);
+    let config = Arc::new(ArcSwap::from_pointee(config));
+    let (writer, _karmada): (
+        Arc<dyn crate::writer::Writer>,
+        Option<super::serve_karmada::Karmada>,
+    ) = match &source {
+        FleetSource::Karmada(path) => {
+            let k = super::serve_karmada::start(
+                path,
+                fleet_view.clone(),
+                config.clone(),
+                &metrics,
+                crate::reconciler::Options {
+                    sweep_existing: sweep_existing_templates,
+                    lease_namespace,
+                    ..crate::reconciler::Options::default()
+                },
+            )
+            .await?;
+            (Arc::new(k.writer.clone()), Some(k))
+        }
+        _ => (Arc::new(MemoryStore::new(metrics.clone())), None),
+    };
     let state = State {
-        fleet: SharedFleet::new(initial),
-        config: Arc::new(ArcSwap::from_pointee(config)),
-        writer: Arc::new(MemoryStore::new(metrics.clone())),
+        fleet: fleet_view,
+        config,
+        writer,
         metrics: metrics.clone(),
     };
     let settings = Settings {

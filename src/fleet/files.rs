@@ -53,15 +53,27 @@ impl Located {
 
     /// `apiVersion`, if a string.
     pub fn api_version(&self) -> &str {
-        self.value.get("apiVersion").and_then(Value::as_str).unwrap_or_default()
+        self.value
+            .get("apiVersion")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
     }
 
     /// Deserialises the object as `T`; the error names the file, line and field path.
     pub fn parse<T: DeserializeOwned>(&self) -> Result<T, LoadError> {
         serde_path_to_error::deserialize(&self.value).map_err(|e| {
             let path = e.path().to_string();
-            let at = if path == "." { String::new() } else { format!(" at {path}") };
-            LoadError(format!("{}: {} is not valid{at}: {}", self.origin(), self.describe(), e.inner()))
+            let at = if path == "." {
+                String::new()
+            } else {
+                format!(" at {path}")
+            };
+            LoadError(format!(
+                "{}: {} is not valid{at}: {}",
+                self.origin(),
+                self.describe(),
+                e.inner()
+            ))
         })
     }
 
@@ -83,7 +95,10 @@ pub fn parse_objects(text: &str, file: &str) -> Result<Vec<Located>, LoadError> 
     let mut doc = String::new();
     let flush = |doc: &mut String, start: usize, out: &mut Vec<Located>| -> Result<(), LoadError> {
         let body = std::mem::take(doc);
-        if body.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+        if body
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+        {
             return Ok(());
         }
         let value: Value = serde_yaml::from_str(&body).map_err(|e| {
@@ -108,24 +123,45 @@ pub fn parse_objects(text: &str, file: &str) -> Result<Vec<Located>, LoadError> 
 fn push_object(value: Value, file: &str, line: usize, out: &mut Vec<Located>) -> Result<(), LoadError> {
     match value {
         Value::Null => Ok(()),
-        Value::Array(items) => items.into_iter().try_for_each(|v| push_object(v, file, line, out)),
+        Value::Array(items) => items
+            .into_iter()
+            .try_for_each(|v| push_object(v, file, line, out)),
         Value::Object(ref map) if map.get("kind").and_then(Value::as_str) == Some("List") => {
-            let items = map.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
-            items.into_iter().try_for_each(|v| push_object(v, file, line, out))
+            let items = map
+                .get("items")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            items
+                .into_iter()
+                .try_for_each(|v| push_object(v, file, line, out))
         }
         Value::Object(ref map) => {
             for field in ["apiVersion", "kind"] {
                 if !map.get(field).is_some_and(Value::is_string) {
-                    return Err(LoadError(format!("{file}:{line}: object has no {field}: every object needs apiVersion and kind")));
+                    return Err(LoadError(format!(
+                        "{file}:{line}: object has no {field}: every object needs apiVersion and kind"
+                    )));
                 }
             }
-            if !map.get("metadata").and_then(|m| m.get("name")).is_some_and(Value::is_string) {
+            if !map
+                .get("metadata")
+                .and_then(|m| m.get("name"))
+                .is_some_and(Value::is_string)
+            {
                 return Err(LoadError(format!("{file}:{line}: object has no metadata.name")));
             }
-            out.push(Located { value, file: file.to_owned(), line });
+            out.push(Located {
+                value,
+                file: file.to_owned(),
+                line,
+            });
             Ok(())
         }
-        other => Err(LoadError(format!("{file}:{line}: expected an object, found {}", json_type(&other)))),
+        other => Err(LoadError(format!(
+            "{file}:{line}: expected an object, found {}",
+            json_type(&other)
+        ))),
     }
 }
 
@@ -142,23 +178,29 @@ fn json_type(v: &Value) -> &'static str {
 
 /// Reads one file of objects.
 pub fn read_file(path: &Path) -> Result<Vec<Located>, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError(format!("{}: cannot read: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| LoadError(format!("{}: cannot read: {e}", path.display())))?;
     parse_objects(&text, &path.display().to_string())
 }
 
 /// Whether a file name is a manifest (`*.yaml`, `*.yml`, `*.json`).
 pub fn is_manifest(path: &Path) -> bool {
-    matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml" | "json"))
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml" | "json")
+    )
 }
 
 /// The manifest files under `path` (itself if a file; sorted, recursively if a directory).
 pub fn manifest_files(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
-    let meta = std::fs::metadata(path).map_err(|e| LoadError(format!("{}: cannot read: {e}", path.display())))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| LoadError(format!("{}: cannot read: {e}", path.display())))?;
     if meta.is_file() {
         return Ok(vec![path.to_owned()]);
     }
     let mut out = Vec::new();
-    let entries = std::fs::read_dir(path).map_err(|e| LoadError(format!("{}: cannot list: {e}", path.display())))?;
+    let entries =
+        std::fs::read_dir(path).map_err(|e| LoadError(format!("{}: cannot list: {e}", path.display())))?;
     for entry in entries {
         let entry = entry.map_err(|e| LoadError(format!("{}: cannot list: {e}", path.display())))?;
         let p = entry.path();
@@ -223,10 +265,18 @@ pub fn load_dir(dir: &Path) -> Result<Fleet, LoadError> {
     }
     let mut sources = Vec::new();
     for file in manifest_files(dir)? {
-        let rel = file.strip_prefix(dir).unwrap_or(&file).to_string_lossy().replace('\\', "/");
-        let text =
-            std::fs::read_to_string(&file).map_err(|e| LoadError(format!("{}: cannot read: {e}", file.display())))?;
-        sources.push(Source { path: rel.into(), text: text.into(), shown: file.display().to_string() });
+        let rel = file
+            .strip_prefix(dir)
+            .unwrap_or(&file)
+            .to_string_lossy()
+            .replace('\\', "/");
+        let text = std::fs::read_to_string(&file)
+            .map_err(|e| LoadError(format!("{}: cannot read: {e}", file.display())))?;
+        sources.push(Source {
+            path: rel.into(),
+            text: text.into(),
+            shown: file.display().to_string(),
+        });
     }
     load_sources(&sources)
 }
@@ -241,13 +291,23 @@ pub fn load_sources(sources: &[Source<'_>]) -> Result<Fleet, LoadError> {
         if path == "clusters.yaml" || path == "clusters.yml" {
             let parsed: ClustersFile = serde_yaml::from_str(&source.text).map_err(|e| {
                 let line = e.location().map_or(String::new(), |l| format!(":{}", l.line()));
-                LoadError(format!("{}{line}: {e} (expected `clusters: [{{name, labels, ready}}]`)", source.shown))
+                LoadError(format!(
+                    "{}{line}: {e} (expected `clusters: [{{name, labels, ready}}]`)",
+                    source.shown
+                ))
             })?;
             for c in parsed.clusters {
                 if fleet.cluster(&c.name).is_some() {
-                    return Err(LoadError(format!("{}: cluster {} is listed twice", source.shown, c.name)));
+                    return Err(LoadError(format!(
+                        "{}: cluster {} is listed twice",
+                        source.shown, c.name
+                    )));
                 }
-                fleet.upsert_cluster(ClusterInfo { name: c.name, labels: c.labels, ready: c.ready });
+                fleet.upsert_cluster(ClusterInfo {
+                    name: c.name,
+                    labels: c.labels,
+                    ready: c.ready,
+                });
             }
             clusters_seen = true;
         } else if let Some(rest) = path.strip_prefix("karmada/") {
@@ -333,7 +393,11 @@ fn load_karmada_object(fleet: &mut Fleet, obj: &Located) -> Result<(), LoadError
             )));
         }
         if policy.policy_kind() == Some(PolicyKind::PropagationPolicy) && policy.namespace().is_empty() {
-            return Err(LoadError(format!("{}: {} needs metadata.namespace", obj.origin(), obj.describe())));
+            return Err(LoadError(format!(
+                "{}: {} needs metadata.namespace",
+                obj.origin(),
+                obj.describe()
+            )));
         }
         fleet.upsert_policy(policy);
         return Ok(());
@@ -364,13 +428,34 @@ fn load_karmada_object(fleet: &mut Fleet, obj: &Located) -> Result<(), LoadError
 
 /// The files of `examples/fleet`, compiled into the binary.
 pub const EMBEDDED: &[(&str, &str)] = &[
-    ("clusters.yaml", include_str!("../../examples/fleet/clusters.yaml")),
-    ("karmada/namespaces.yaml", include_str!("../../examples/fleet/karmada/namespaces.yaml")),
-    ("karmada/policies.yaml", include_str!("../../examples/fleet/karmada/policies.yaml")),
-    ("karmada/templates.yaml", include_str!("../../examples/fleet/karmada/templates.yaml")),
-    ("members/member1/workloads.yaml", include_str!("../../examples/fleet/members/member1/workloads.yaml")),
-    ("members/member2/workloads.yaml", include_str!("../../examples/fleet/members/member2/workloads.yaml")),
-    ("members/member3/workloads.yaml", include_str!("../../examples/fleet/members/member3/workloads.yaml")),
+    (
+        "clusters.yaml",
+        include_str!("../../examples/fleet/clusters.yaml"),
+    ),
+    (
+        "karmada/namespaces.yaml",
+        include_str!("../../examples/fleet/karmada/namespaces.yaml"),
+    ),
+    (
+        "karmada/policies.yaml",
+        include_str!("../../examples/fleet/karmada/policies.yaml"),
+    ),
+    (
+        "karmada/templates.yaml",
+        include_str!("../../examples/fleet/karmada/templates.yaml"),
+    ),
+    (
+        "members/member1/workloads.yaml",
+        include_str!("../../examples/fleet/members/member1/workloads.yaml"),
+    ),
+    (
+        "members/member2/workloads.yaml",
+        include_str!("../../examples/fleet/members/member2/workloads.yaml"),
+    ),
+    (
+        "members/member3/workloads.yaml",
+        include_str!("../../examples/fleet/members/member3/workloads.yaml"),
+    ),
 ];
 
 /// The sample fleet of `examples/fleet`, embedded in the binary (demo, `serve` without `--fleet`).
@@ -404,10 +489,17 @@ mod tests {
             .map(|p| p.strip_prefix(&dir).unwrap().to_string_lossy().replace('\\', "/"))
             .collect();
         let embedded: Vec<&str> = EMBEDDED.iter().map(|(p, _)| *p).collect();
-        assert_eq!(on_disk, embedded, "EMBEDDED must list exactly the files of examples/fleet");
+        assert_eq!(
+            on_disk, embedded,
+            "EMBEDDED must list exactly the files of examples/fleet"
+        );
         let sources: Vec<Source<'_>> = EMBEDDED
             .iter()
-            .map(|(p, t)| Source { path: (*p).into(), text: (*t).into(), shown: (*p).into() })
+            .map(|(p, t)| Source {
+                path: (*p).into(),
+                text: (*t).into(),
+                shown: (*p).into(),
+            })
             .collect();
         let fleet = load_sources(&sources).unwrap();
         assert!(fleet.is_synced());
@@ -444,16 +536,24 @@ mod tests {
 
     #[test]
     fn objects_without_kind_or_name_are_rejected() {
-        let err = parse_objects("metadata: {name: a}\n", "f.yaml").unwrap_err().to_string();
+        let err = parse_objects("metadata: {name: a}\n", "f.yaml")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no apiVersion"), "{err}");
-        let err = parse_objects("apiVersion: v1\nkind: Secret\n", "f.yaml").unwrap_err().to_string();
+        let err = parse_objects("apiVersion: v1\nkind: Secret\n", "f.yaml")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("metadata.name"), "{err}");
     }
 
     #[test]
     fn member_directories_must_be_known_clusters() {
         let sources = [
-            Source { path: "clusters.yaml".into(), text: "clusters: [{name: m1}]".into(), shown: "clusters.yaml".into() },
+            Source {
+                path: "clusters.yaml".into(),
+                text: "clusters: [{name: m1}]".into(),
+                shown: "clusters.yaml".into(),
+            },
             Source {
                 path: "members/m9/a.yaml".into(),
                 text: "apiVersion: v1\nkind: Secret\nmetadata: {name: s, namespace: d}\n".into(),
@@ -468,8 +568,11 @@ mod tests {
     fn managed_markers() {
         let managed: Labels = [(keys::MANAGED.to_owned(), "true".to_owned())].into();
         assert!(is_karmada_managed(&managed, &Labels::new()));
-        let work: Labels =
-            [(keys::WORK_NAME.to_owned(), "w".to_owned()), (keys::WORK_NAMESPACE.to_owned(), "karmada-es-m1".to_owned())].into();
+        let work: Labels = [
+            (keys::WORK_NAME.to_owned(), "w".to_owned()),
+            (keys::WORK_NAMESPACE.to_owned(), "karmada-es-m1".to_owned()),
+        ]
+        .into();
         assert!(is_karmada_managed(&Labels::new(), &work));
         assert!(!is_karmada_managed(&Labels::new(), &Labels::new()));
     }

@@ -31,6 +31,7 @@ use crate::{
 };
 
 pub mod files;
+pub mod karmada;
 
 /// Metadata of a resource template stored in Karmada: what claims and markers live in.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -82,7 +83,11 @@ pub struct ClusterInfo {
 
 impl From<&Cluster> for ClusterInfo {
     fn from(c: &Cluster) -> Self {
-        Self { name: c.name().to_owned(), labels: c.metadata.labels.clone().unwrap_or_default(), ready: c.is_ready() }
+        Self {
+            name: c.name().to_owned(),
+            labels: c.metadata.labels.clone().unwrap_or_default(),
+            ready: c.is_ready(),
+        }
     }
 }
 
@@ -119,9 +124,13 @@ pub struct Fleet {
     /// PP buckets always carry the (effective) namespace; CPP buckets may have empty namespace/name.
     pp_buckets: HashMap<String, Vec<Arc<Policy>>>,
     cpp_buckets: HashMap<String, Vec<Arc<Policy>>>,
-    /// Batch-tier policies by `join(apiVersion, kind, namespace)` of each selector (namespace empty
-    /// for a CPP selector without one): the guardrails' competitor search.
-    batch_buckets: HashMap<String, Vec<Arc<Policy>>>,
+    /// Batch-tier policies with unnamed selectors by `join(apiVersion, kind, namespace)` (namespace
+    /// empty for a CPP selector without one): the guardrails' competitor search.
+    batch_unnamed: HashMap<String, Vec<Arc<Policy>>>,
+    /// Template keys by `join(apiVersion, kind, namespace)`.
+    templates_by_scope: HashMap<String, HashSet<String>>,
+    /// Template keys by `join(apiVersion, kind, namespace, label_slot(k, v))`.
+    templates_by_label: HashMap<String, HashSet<String>>,
     templates: HashMap<String, TemplateMeta>,
     /// Policy key → keys of the templates whose claim names it.
     claims: HashMap<String, HashSet<String>>,
@@ -130,6 +139,41 @@ pub struct Fleet {
     /// Interned cluster names for the member index (index = `MemberCopy::cluster`).
     cluster_names: Vec<String>,
     members: HashMap<String, Vec<MemberCopy>>,
+}
+
+/// One index slot of a selector.
+struct Slot {
+    /// `join(apiVersion, kind, namespace, name | label slot | "")`.
+    key: String,
+    /// `join(apiVersion, kind, namespace)`.
+    scope: String,
+    /// Whether the selector has a name.
+    named: bool,
+}
+
+/// The fourth key part for a label pair (`\u{1}` cannot start a Kubernetes name).
+fn label_slot(key: &str, value: &str) -> String {
+    format!("\u{1}{key}={value}")
+}
+
+fn push_unique(list: &mut Vec<Arc<Policy>>, policy: &Arc<Policy>) {
+    if !list.iter().any(|p| Arc::ptr_eq(p, policy)) {
+        list.push(Arc::clone(policy));
+    }
+}
+
+fn remove_from(map: &mut HashMap<String, Vec<Arc<Policy>>>, key: &str, policy: &Arc<Policy>) {
+    if let Some(list) = map.get_mut(key) {
+        list.retain(|p| !Arc::ptr_eq(p, policy));
+        if list.is_empty() {
+            map.remove(key);
+        }
+    }
+}
+
+fn dedup_policies(list: &mut Vec<&Policy>) {
+    list.sort_unstable_by_key(|p| std::ptr::from_ref::<Policy>(p) as usize);
+    list.dedup_by(|a, b| std::ptr::eq(*a, *b));
 }
 
 /// Joins key parts with NUL.
@@ -168,7 +212,10 @@ impl Fleet {
 
     /// An empty view that counts as synced.
     pub fn synced_empty() -> Self {
-        Self { synced: true, ..Self::default() }
+        Self {
+            synced: true,
+            ..Self::default()
+        }
     }
 
     /// Object counts.
@@ -188,51 +235,41 @@ impl Fleet {
         let Some(kind) = policy.policy_kind() else { return };
         self.remove_policy(kind, policy.namespace(), policy.name());
         let policy = Arc::new(policy);
-        if tier_of(&policy) == Tier::Batch {
-            for bucket in Self::buckets_of(kind, &policy) {
-                let entry = self.batch_buckets.entry(Self::batch_bucket(&bucket)).or_default();
-                if !entry.iter().any(|p| Arc::ptr_eq(p, &policy)) {
-                    entry.push(Arc::clone(&policy));
-                }
-            }
-        }
-        for bucket in Self::buckets_of(kind, &policy) {
+        let batch = tier_of(&policy) == Tier::Batch;
+        for slot in Self::slots_of(kind, &policy) {
             let buckets = match kind {
                 PolicyKind::PropagationPolicy => &mut self.pp_buckets,
                 PolicyKind::ClusterPropagationPolicy => &mut self.cpp_buckets,
             };
-            let entry = buckets.entry(bucket).or_default();
-            if !entry.iter().any(|p| Arc::ptr_eq(p, &policy)) {
-                entry.push(Arc::clone(&policy));
+            push_unique(buckets.entry(slot.key).or_default(), &policy);
+            if batch && !slot.named {
+                push_unique(self.batch_unnamed.entry(slot.scope).or_default(), &policy);
             }
         }
-        self.policies.insert(policy_key(kind, policy.namespace(), policy.name()), policy);
+        self.policies
+            .insert(policy_key(kind, policy.namespace(), policy.name()), policy);
     }
 
     /// Removes a policy.
     pub fn remove_policy(&mut self, kind: PolicyKind, namespace: &str, name: &str) -> Option<Arc<Policy>> {
         let old = self.policies.remove(&policy_key(kind, namespace, name))?;
-        let buckets = match kind {
-            PolicyKind::PropagationPolicy => &mut self.pp_buckets,
-            PolicyKind::ClusterPropagationPolicy => &mut self.cpp_buckets,
-        };
-        for bucket in Self::buckets_of(kind, &old) {
-            for (map, key) in [(&mut *buckets, bucket.clone()), (&mut self.batch_buckets, Self::batch_bucket(&bucket))] {
-                if let Some(entry) = map.get_mut(&key) {
-                    entry.retain(|p| !Arc::ptr_eq(p, &old));
-                    if entry.is_empty() {
-                        map.remove(&key);
-                    }
-                }
-            }
+        for slot in Self::slots_of(kind, &old) {
+            let buckets = match kind {
+                PolicyKind::PropagationPolicy => &mut self.pp_buckets,
+                PolicyKind::ClusterPropagationPolicy => &mut self.cpp_buckets,
+            };
+            remove_from(buckets, &slot.key, &old);
+            remove_from(&mut self.batch_unnamed, &slot.scope, &old);
         }
         Some(old)
     }
 
-    /// The selector buckets a policy lives in. A PP selector's empty namespace means the PP's own
-    /// (Karmada's webhook fills it in); a selector naming another namespace can never match
-    /// (a PP only sees its own namespace), so it gets no bucket.
-    fn buckets_of(kind: PolicyKind, policy: &Policy) -> Vec<String> {
+    /// The index slots of a policy's selectors. A PP selector's empty namespace means the PP's own
+    /// (Karmada's webhook fills it in); a PP selector naming another namespace can never match (a
+    /// PP only sees its own namespace), so it gets no slot. A selector with a name is indexed by
+    /// name; one with `matchLabels` by its first label pair (a template can only match if it
+    /// carries that pair); any other by kind and namespace alone.
+    fn slots_of(kind: PolicyKind, policy: &Policy) -> Vec<Slot> {
         let mut out = Vec::with_capacity(policy.spec.resource_selectors.len());
         for rs in &policy.spec.resource_selectors {
             let ns = match kind {
@@ -243,38 +280,35 @@ impl Fleet {
                 },
                 PolicyKind::ClusterPropagationPolicy => rs.namespace(),
             };
-            out.push(join(&[&rs.api_version, &rs.kind, ns, rs.name()]));
-        }
-        out
-    }
-
-    /// A selector bucket without its name part.
-    fn batch_bucket(bucket: &str) -> String {
-        bucket.rsplit_once('\0').map_or(bucket, |(head, _)| head).to_owned()
-    }
-
-    /// Batch-tier policies with a selector for `api_version`/`obj_kind` that can reach `namespace`
-    /// (a namespace-less CPP selector reaches every namespace). An empty `namespace` asks for
-    /// every namespace. A superset: callers check the selectors.
-    pub fn batch_competitors(&self, api_version: &str, obj_kind: &str, namespace: &str) -> Vec<&Policy> {
-        let lists: Vec<&Vec<Arc<Policy>>> = if namespace.is_empty() {
-            let prefix = join(&[api_version, obj_kind, ""]);
-            self.batch_buckets.iter().filter(|(bucket, _)| bucket.starts_with(&prefix)).map(|(_, l)| l).collect()
-        } else {
-            [namespace, ""].iter().filter_map(|ns| self.batch_buckets.get(&join(&[api_version, obj_kind, ns]))).collect()
-        };
-        let mut out: Vec<&Policy> = Vec::new();
-        for p in lists.into_iter().flatten() {
-            if !out.iter().any(|q| std::ptr::eq(*q, p.as_ref())) {
-                out.push(p.as_ref());
-            }
+            let scope = join(&[&rs.api_version, &rs.kind, ns]);
+            let (fourth, named) = if !rs.name().is_empty() {
+                (rs.name().to_owned(), true)
+            } else {
+                let first_pair = rs
+                    .label_selector
+                    .as_ref()
+                    .filter(|s| crate::rules::selector::is_valid(s))
+                    .and_then(|s| s.match_labels.as_ref())
+                    .and_then(|m| m.iter().next());
+                (
+                    first_pair.map_or_else(String::new, |(k, v)| label_slot(k, v)),
+                    false,
+                )
+            };
+            out.push(Slot {
+                key: join(&[&scope, &fourth]),
+                scope,
+                named,
+            });
         }
         out
     }
 
     /// A policy by kind, namespace (empty for CPP) and name.
     pub fn policy(&self, kind: PolicyKind, namespace: &str, name: &str) -> Option<&Policy> {
-        self.policies.get(&policy_key(kind, namespace, name)).map(AsRef::as_ref)
+        self.policies
+            .get(&policy_key(kind, namespace, name))
+            .map(AsRef::as_ref)
     }
 
     /// Every policy (unordered).
@@ -282,9 +316,9 @@ impl Fleet {
         self.policies.values().map(AsRef::as_ref)
     }
 
-    /// Policies of `kind` with a selector that could select objects of `api_version`/`obj_kind` in
-    /// `namespace` named `name` (empty `name`: any name; for CPP an empty `namespace`: any namespace).
-    /// A superset of the matches; every one must still be checked.
+    /// Policies of `kind` with a selector that could select the object of `api_version`/`obj_kind`
+    /// in `namespace` named `name` carrying `labels`. A superset of the matches (each one must still
+    /// be checked), found with a few hash lookups per label whatever the number of policies.
     pub fn policies_for(
         &self,
         kind: PolicyKind,
@@ -292,59 +326,112 @@ impl Fleet {
         obj_kind: &str,
         namespace: &str,
         name: &str,
+        labels: &Labels,
     ) -> Vec<&Policy> {
-        fn add<'f>(
-            out: &mut Vec<&'f Policy>,
+        let (buckets, namespaces): (_, &[&str]) = match kind {
+            PolicyKind::PropagationPolicy if namespace.is_empty() => return Vec::new(),
+            PolicyKind::PropagationPolicy => (&self.pp_buckets, &[namespace]),
+            PolicyKind::ClusterPropagationPolicy if namespace.is_empty() => (&self.cpp_buckets, &[""]),
+            PolicyKind::ClusterPropagationPolicy => (&self.cpp_buckets, &[namespace, ""]),
+        };
+        fn look<'f>(
             buckets: &'f HashMap<String, Vec<Arc<Policy>>>,
+            key: &mut String,
             parts: [&str; 4],
+            out: &mut Vec<&'f Policy>,
         ) {
-            if let Some(list) = buckets.get(&join(&parts)) {
-                for p in list {
-                    if !out.iter().any(|q| std::ptr::eq(*q, p.as_ref())) {
-                        out.push(p);
-                    }
+            key.clear();
+            for (i, part) in parts.iter().enumerate() {
+                if i > 0 {
+                    key.push('\0');
                 }
+                key.push_str(part);
+            }
+            if let Some(list) = buckets.get(key.as_str()) {
+                out.extend(list.iter().map(AsRef::as_ref));
             }
         }
         let mut out: Vec<&Policy> = Vec::new();
-        let (av, k) = (api_version, obj_kind);
-        match kind {
-            PolicyKind::PropagationPolicy => {
-                if !name.is_empty() {
-                    add(&mut out, &self.pp_buckets, [av, k, namespace, name]);
-                }
-                add(&mut out, &self.pp_buckets, [av, k, namespace, ""]);
+        let mut key = String::new();
+        for ns in namespaces {
+            if !name.is_empty() {
+                look(buckets, &mut key, [api_version, obj_kind, ns, name], &mut out);
             }
-            PolicyKind::ClusterPropagationPolicy => {
-                if !name.is_empty() {
-                    add(&mut out, &self.cpp_buckets, [av, k, namespace, name]);
-                    if !namespace.is_empty() {
-                        add(&mut out, &self.cpp_buckets, [av, k, "", name]);
-                    }
-                }
-                add(&mut out, &self.cpp_buckets, [av, k, namespace, ""]);
-                if !namespace.is_empty() {
-                    add(&mut out, &self.cpp_buckets, [av, k, "", ""]);
-                }
+            look(buckets, &mut key, [api_version, obj_kind, ns, ""], &mut out);
+            for (k, v) in labels {
+                look(
+                    buckets,
+                    &mut key,
+                    [api_version, obj_kind, ns, &label_slot(k, v)],
+                    &mut out,
+                );
             }
         }
+        dedup_policies(&mut out);
         out
     }
 
-    /// Every policy with a selector for `api_version`/`obj_kind` (any namespace, any name), for
-    /// the guardrails' overlap search. Walks the buckets, so it costs the number of buckets.
-    pub fn policies_of_kind(&self, api_version: &str, obj_kind: &str) -> Vec<&Policy> {
-        let prefix = join(&[api_version, obj_kind, ""]);
+    /// Batch-tier policies that may compete for templates selected by `rs` in `namespace` (empty:
+    /// every namespace): batch policies with unnamed selectors there, and batch policies naming a
+    /// template there that `rs` selects. A superset: callers check the selectors.
+    pub fn batch_competitors(&self, rs: &crate::karmada::ResourceSelector, namespace: &str) -> Vec<&Policy> {
+        let (av, k) = (rs.api_version.as_str(), rs.kind.as_str());
         let mut out: Vec<&Policy> = Vec::new();
-        for (bucket, list) in self.pp_buckets.iter().chain(&self.cpp_buckets) {
-            if bucket.starts_with(&prefix) {
-                for p in list {
-                    if !out.iter().any(|q| std::ptr::eq(*q, p.as_ref())) {
-                        out.push(p);
+        let scopes: Vec<String> = if namespace.is_empty() {
+            let prefix = join(&[av, k, ""]);
+            self.batch_unnamed
+                .keys()
+                .filter(|s| s.starts_with(&prefix))
+                .cloned()
+                .collect()
+        } else {
+            vec![join(&[av, k, namespace]), join(&[av, k, ""])]
+        };
+        for scope in &scopes {
+            if let Some(list) = self.batch_unnamed.get(scope) {
+                out.extend(list.iter().map(AsRef::as_ref));
+            }
+        }
+        // Named batch selectors compete only through templates that exist: a template created
+        // later goes through the takeover webhook, which defers to application policies.
+        let named_templates: Vec<&TemplateMeta> = if !rs.name().is_empty() {
+            if namespace.is_empty() {
+                self.templates_of_kind(av, k)
+                    .into_iter()
+                    .filter(|t| t.name == rs.name())
+                    .collect()
+            } else {
+                self.template(av, k, namespace, rs.name()).into_iter().collect()
+            }
+        } else {
+            self.templates_selected_by(rs, namespace)
+        };
+        for t in named_templates {
+            for kind in [
+                PolicyKind::PropagationPolicy,
+                PolicyKind::ClusterPropagationPolicy,
+            ] {
+                let buckets = match kind {
+                    PolicyKind::PropagationPolicy => &self.pp_buckets,
+                    PolicyKind::ClusterPropagationPolicy => &self.cpp_buckets,
+                };
+                let spaces: &[&str] = if kind == PolicyKind::PropagationPolicy {
+                    &[&t.namespace]
+                } else {
+                    &[&t.namespace, ""]
+                };
+                for ns in spaces {
+                    if let Some(list) = buckets.get(&join(&[av, k, ns, &t.name])) {
+                        out.extend(
+                            list.iter()
+                                .map(AsRef::as_ref)
+                                .filter(|p| tier_of(p) == Tier::Batch),
+                        );
                     }
                 }
             }
         }
+        dedup_policies(&mut out);
         out
     }
 
@@ -355,8 +442,22 @@ impl Fleet {
         let key = template.key();
         self.remove_template_by_key(&key);
         if let Some(claim) = template.as_template().claim() {
-            self.claims.entry(policy_key(claim.kind, claim.namespace, claim.name)).or_default().insert(key.clone());
+            self.claims
+                .entry(policy_key(claim.kind, claim.namespace, claim.name))
+                .or_default()
+                .insert(key.clone());
         }
+        let scope = join(&[&template.api_version, &template.kind, &template.namespace]);
+        for (k, v) in &template.labels {
+            self.templates_by_label
+                .entry(join(&[&scope, &label_slot(k, v)]))
+                .or_default()
+                .insert(key.clone());
+        }
+        self.templates_by_scope
+            .entry(scope)
+            .or_default()
+            .insert(key.clone());
         self.templates.insert(key, template);
     }
 
@@ -366,9 +467,23 @@ impl Fleet {
     }
 
     fn remove_template_by_key(&mut self, key: &str) {
-        if let Some(old) = self.templates.remove(key)
-            && let Some(claim) = old.as_template().claim()
-        {
+        let Some(old) = self.templates.remove(key) else {
+            return;
+        };
+        let scope = join(&[&old.api_version, &old.kind, &old.namespace]);
+        let unindex = |map: &mut HashMap<String, HashSet<String>>, index_key: String| {
+            if let Some(set) = map.get_mut(&index_key) {
+                set.remove(key);
+                if set.is_empty() {
+                    map.remove(&index_key);
+                }
+            }
+        };
+        for (k, v) in &old.labels {
+            unindex(&mut self.templates_by_label, join(&[&scope, &label_slot(k, v)]));
+        }
+        unindex(&mut self.templates_by_scope, scope);
+        if let Some(claim) = old.as_template().claim() {
             let pk = policy_key(claim.kind, claim.namespace, claim.name);
             if let Some(set) = self.claims.get_mut(&pk) {
                 set.remove(key);
@@ -380,8 +495,59 @@ impl Fleet {
     }
 
     /// A template by identity.
-    pub fn template(&self, api_version: &str, kind: &str, namespace: &str, name: &str) -> Option<&TemplateMeta> {
+    pub fn template(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<&TemplateMeta> {
         self.templates.get(&join(&[api_version, kind, namespace, name]))
+    }
+
+    /// Every template of a kind, in every namespace (walks the namespace index).
+    pub fn templates_of_kind(&self, api_version: &str, kind: &str) -> Vec<&TemplateMeta> {
+        let prefix = join(&[api_version, kind, ""]);
+        self.templates_by_scope
+            .iter()
+            .filter(|(scope, _)| scope.starts_with(&prefix))
+            .flat_map(|(_, keys)| keys.iter().filter_map(|k| self.templates.get(k)))
+            .collect()
+    }
+
+    /// The existing templates an unnamed selector selects in `namespace` (empty: every namespace),
+    /// through the label index when the selector has `matchLabels`.
+    pub fn templates_selected_by(
+        &self,
+        rs: &crate::karmada::ResourceSelector,
+        namespace: &str,
+    ) -> Vec<&TemplateMeta> {
+        let (av, k) = (rs.api_version.as_str(), rs.kind.as_str());
+        let first_pair = rs
+            .label_selector
+            .as_ref()
+            .and_then(|s| s.match_labels.as_ref())
+            .and_then(|m| m.iter().next());
+        let candidates: Vec<&TemplateMeta> = match (first_pair, namespace) {
+            (Some((lk, lv)), ns) if !ns.is_empty() => self
+                .templates_by_label
+                .get(&join(&[av, k, ns, &label_slot(lk, lv)]))
+                .map(|keys| keys.iter().filter_map(|key| self.templates.get(key)).collect())
+                .unwrap_or_default(),
+            (_, "") => self.templates_of_kind(av, k),
+            (_, ns) => self
+                .templates_by_scope
+                .get(&join(&[av, k, ns]))
+                .map(|keys| keys.iter().filter_map(|key| self.templates.get(key)).collect())
+                .unwrap_or_default(),
+        };
+        candidates
+            .into_iter()
+            .filter(|t| {
+                crate::rules::claim::selector_priority(rs, &t.as_template())
+                    != crate::rules::claim::Implicit::Mismatch
+            })
+            .collect()
     }
 
     /// The templates whose claim names this policy.
@@ -426,9 +592,17 @@ impl Fleet {
         self.namespaces.remove(name);
     }
 
+    /// Names of the namespaces whose labels are known.
+    pub fn namespace_names(&self) -> impl Iterator<Item = &str> {
+        self.namespaces.keys().map(String::as_str)
+    }
+
     /// Whether the namespace carries `karmada-takeover.io/admission: disabled`.
     pub fn namespace_disabled(&self, name: &str) -> bool {
-        self.namespaces.get(name).and_then(|l| l.get(keys::ADMISSION)).is_some_and(|v| v == "disabled")
+        self.namespaces
+            .get(name)
+            .and_then(|l| l.get(keys::ADMISSION))
+            .is_some_and(|v| v == "disabled")
     }
 
     // === member index ===
@@ -442,18 +616,34 @@ impl Fleet {
     }
 
     /// Records that `cluster` holds the object (and whether Karmada manages it there).
-    pub fn set_member(&mut self, cluster: &str, group: &str, kind: &str, namespace: &str, name: &str, managed: bool) {
+    pub fn set_member(
+        &mut self,
+        cluster: &str,
+        group: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        managed: bool,
+    ) {
         let idx = self.intern_cluster(cluster);
-        let copies = self.members.entry(member_key(group, kind, namespace, name)).or_default();
+        let copies = self
+            .members
+            .entry(member_key(group, kind, namespace, name))
+            .or_default();
         match copies.iter_mut().find(|c| c.cluster == idx) {
             Some(c) => c.managed = managed,
-            None => copies.push(MemberCopy { cluster: idx, managed }),
+            None => copies.push(MemberCopy {
+                cluster: idx,
+                managed,
+            }),
         }
     }
 
     /// Records that `cluster` no longer holds the object.
     pub fn remove_member(&mut self, cluster: &str, group: &str, kind: &str, namespace: &str, name: &str) {
-        let Some(idx) = self.cluster_names.iter().position(|n| n == cluster) else { return };
+        let Some(idx) = self.cluster_names.iter().position(|n| n == cluster) else {
+            return;
+        };
         let key = member_key(group, kind, namespace, name);
         if let Some(copies) = self.members.get_mut(&key) {
             copies.retain(|c| usize::from(c.cluster) != idx);
@@ -465,8 +655,36 @@ impl Fleet {
 
     /// Forgets everything recorded for one member cluster (it left, or turned NotReady).
     pub fn clear_member_cluster(&mut self, cluster: &str) {
-        let Some(idx) = self.cluster_names.iter().position(|n| n == cluster) else { return };
+        let Some(idx) = self.cluster_names.iter().position(|n| n == cluster) else {
+            return;
+        };
         self.members.retain(|_, copies| {
+            copies.retain(|c| usize::from(c.cluster) != idx);
+            !copies.is_empty()
+        });
+    }
+
+    /// Keeps, of the objects of one `(group, kind)` that `cluster` holds, only those for which
+    /// `keep(namespace, name)` holds (a re-list replacing one member watch's state).
+    pub fn retain_member_objects(
+        &mut self,
+        cluster: &str,
+        group: &str,
+        kind: &str,
+        mut keep: impl FnMut(&str, &str) -> bool,
+    ) {
+        let Some(idx) = self.cluster_names.iter().position(|n| n == cluster) else {
+            return;
+        };
+        let prefix = join(&[group, kind, ""]);
+        self.members.retain(|key, copies| {
+            let Some(rest) = key.strip_prefix(&prefix) else {
+                return true;
+            };
+            let (namespace, name) = rest.split_once('\0').unwrap_or(("", rest));
+            if keep(namespace, name) {
+                return true;
+            }
             copies.retain(|c| usize::from(c.cluster) != idx);
             !copies.is_empty()
         });
@@ -480,7 +698,11 @@ impl Fleet {
             .map(|copies| {
                 copies
                     .iter()
-                    .filter_map(|c| self.cluster_names.get(usize::from(c.cluster)).map(|n| (n.as_str(), c.managed)))
+                    .filter_map(|c| {
+                        self.cluster_names
+                            .get(usize::from(c.cluster))
+                            .map(|n| (n.as_str(), c.managed))
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -492,12 +714,22 @@ impl Fleet {
 /// The fleet as a [`PolicySource`] for claim resolution: candidates come from the selector buckets.
 impl<'f> PolicySource<'f> for &'f Fleet {
     fn candidates(&self, t: &Template<'_>) -> Vec<&'f Policy> {
-        let mut out = if t.namespace.is_empty() {
-            Vec::new()
-        } else {
-            self.policies_for(PolicyKind::PropagationPolicy, t.api_version, t.kind, t.namespace, t.name)
-        };
-        out.extend(self.policies_for(PolicyKind::ClusterPropagationPolicy, t.api_version, t.kind, t.namespace, t.name));
+        let mut out = self.policies_for(
+            PolicyKind::PropagationPolicy,
+            t.api_version,
+            t.kind,
+            t.namespace,
+            t.name,
+            t.labels,
+        );
+        out.extend(self.policies_for(
+            PolicyKind::ClusterPropagationPolicy,
+            t.api_version,
+            t.kind,
+            t.namespace,
+            t.name,
+            t.labels,
+        ));
         out
     }
 
@@ -561,7 +793,11 @@ mod tests {
         f.upsert_policy(cpp("any", None, vec![deploy()]));
         f.upsert_policy(cpp("named-anyns", None, vec![deploy().named("web")]));
         let t = tpl("default", "web");
-        let mut names: Vec<&str> = (&f).candidates(&t.as_template()).iter().map(|p| p.name()).collect();
+        let mut names: Vec<&str> = (&f)
+            .candidates(&t.as_template())
+            .iter()
+            .map(|p| p.name())
+            .collect();
         names.sort_unstable();
         assert_eq!(names, ["any", "named", "named-anyns", "wide"]);
     }
@@ -571,11 +807,33 @@ mod tests {
         let mut f = Fleet::new();
         f.upsert_policy(pp("default", "a", None, vec![deploy().named("web")]));
         f.upsert_policy(pp("default", "a", None, vec![deploy().named("api")]));
-        assert!(f.policies_for(PolicyKind::PropagationPolicy, "apps/v1", "Deployment", "default", "web").is_empty());
-        assert_eq!(f.policies_for(PolicyKind::PropagationPolicy, "apps/v1", "Deployment", "default", "api").len(), 1);
+        let none = Labels::new();
+        assert!(
+            f.policies_for(
+                PolicyKind::PropagationPolicy,
+                "apps/v1",
+                "Deployment",
+                "default",
+                "web",
+                &none
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            f.policies_for(
+                PolicyKind::PropagationPolicy,
+                "apps/v1",
+                "Deployment",
+                "default",
+                "api",
+                &none
+            )
+            .len(),
+            1
+        );
         f.remove_policy(PolicyKind::PropagationPolicy, "default", "a");
         assert_eq!(f.counts().policies, 0);
-        assert!(f.pp_buckets.is_empty());
+        assert!(f.pp_buckets.is_empty() && f.batch_unnamed.is_empty());
     }
 
     #[test]
@@ -590,10 +848,86 @@ mod tests {
             f.upsert_policy(p.clone());
         }
         let t = tpl("default", "web");
-        let from_fleet = resolve(&t.as_template(), &&f, false).winner().map(|w| w.name.to_owned());
-        let from_list = resolve(&t.as_template(), &&policies[..], false).winner().map(|w| w.name.to_owned());
+        let from_fleet = resolve(&t.as_template(), &&f, false)
+            .winner()
+            .map(|w| w.name.to_owned());
+        let from_list = resolve(&t.as_template(), &&policies[..], false)
+            .winner()
+            .map(|w| w.name.to_owned());
         assert_eq!(from_fleet, from_list);
         assert_eq!(from_fleet.as_deref(), Some("a"));
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::rules::testing::{PolicyExt, map};
+
+        fn arb_selector() -> impl Strategy<Value = crate::karmada::ResourceSelector> {
+            (
+                0u8..6,
+                prop_oneof![Just(None), Just(Some("default")), Just(Some("other"))],
+            )
+                .prop_map(|(shape, ns)| {
+                    let s = match shape {
+                        0 => deploy(),
+                        1 => deploy().named("web"),
+                        2 => deploy().named("api"),
+                        3 => deploy().labels(&[("app", "web")]),
+                        4 => deploy().labels(&[("app", "web"), ("tier", "front")]),
+                        _ => deploy().labels(&[("app", "api")]),
+                    };
+                    match ns {
+                        Some(ns) => s.in_ns(ns),
+                        None => s,
+                    }
+                })
+        }
+
+        fn arb_policy() -> impl Strategy<Value = Policy> {
+            (
+                any::<bool>(),
+                "[a-c]{1,2}",
+                -1i32..2,
+                proptest::collection::vec(arb_selector(), 1..3),
+                any::<bool>(),
+            )
+                .prop_map(|(is_pp, name, prio, sels, always)| {
+                    let p = if is_pp {
+                        pp("default", &name, Some(prio), sels)
+                    } else {
+                        cpp(&name, Some(prio), sels)
+                    };
+                    if always { p.always() } else { p }
+                })
+        }
+
+        proptest! {
+            #[test]
+            fn the_indexed_fleet_resolves_like_a_plain_list(
+                policies in proptest::collection::vec(arb_policy(), 0..8),
+                name in prop_oneof![Just("web"), Just("api"), Just("db")],
+                labels in prop_oneof![Just(vec![]), Just(vec![("app", "web")]), Just(vec![("app", "web"), ("tier", "front")]), Just(vec![("app", "api")])],
+            ) {
+                let mut unique: Vec<Policy> = Vec::new();
+                for p in policies {
+                    unique.retain(|q| !(q.kind == p.kind && q.name() == p.name()));
+                    unique.push(p);
+                }
+                let mut f = Fleet::new();
+                for p in &unique {
+                    f.upsert_policy(p.clone());
+                }
+                let l = map(&labels);
+                let t = Template::new("apps/v1", "Deployment", "default", name, Some(&l), None);
+                let from_fleet = resolve(&t, &&f, true);
+                let from_list = resolve(&t, &&unique[..], true);
+                let key = |r: &crate::rules::claim::Resolution<'_>| r.winner().map(|w| (w.kind, w.name.to_owned()));
+                prop_assert_eq!(key(&from_fleet), key(&from_list));
+                prop_assert_eq!(from_fleet.candidates.len(), from_list.candidates.len());
+            }
+        }
     }
 
     #[test]
@@ -604,9 +938,15 @@ mod tests {
         t.annotations.insert(keys::PP_NAMESPACE.into(), "default".into());
         t.annotations.insert(keys::PP_NAME.into(), "p".into());
         f.upsert_template(t);
-        assert_eq!(f.claimed_by(PolicyKind::PropagationPolicy, "default", "p").len(), 1);
+        assert_eq!(
+            f.claimed_by(PolicyKind::PropagationPolicy, "default", "p").len(),
+            1
+        );
         f.remove_template("apps/v1", "Deployment", "default", "web");
-        assert!(f.claimed_by(PolicyKind::PropagationPolicy, "default", "p").is_empty());
+        assert!(
+            f.claimed_by(PolicyKind::PropagationPolicy, "default", "p")
+                .is_empty()
+        );
     }
 
     #[test]
@@ -614,9 +954,15 @@ mod tests {
         let mut f = Fleet::new();
         f.set_member("member2", "apps", "Deployment", "default", "web", false);
         f.set_member("member1", "apps", "Deployment", "default", "web", true);
-        assert_eq!(f.member_copies("apps", "Deployment", "default", "web"), [("member1", true), ("member2", false)]);
+        assert_eq!(
+            f.member_copies("apps", "Deployment", "default", "web"),
+            [("member1", true), ("member2", false)]
+        );
         f.remove_member("member1", "apps", "Deployment", "default", "web");
-        assert_eq!(f.member_copies("apps", "Deployment", "default", "web"), [("member2", false)]);
+        assert_eq!(
+            f.member_copies("apps", "Deployment", "default", "web"),
+            [("member2", false)]
+        );
         f.clear_member_cluster("member2");
         assert_eq!(f.counts().member_entries, 0);
     }

@@ -3,13 +3,17 @@
 
 /// FNV-32a of the bytes (the hash behind Karmada's generated names).
 pub fn fnv32a(bytes: &[u8]) -> u32 {
-    bytes.iter().fold(0x811c_9dc5_u32, |hash, &b| (hash ^ u32::from(b)).wrapping_mul(0x0100_0193))
+    bytes.iter().fold(0x811c_9dc5_u32, |hash, &b| {
+        (hash ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// `SafeEncodeString`: maps each character to one of 27 characters that never form bad words.
 pub fn safe_encode(s: &str) -> String {
     const ALPHANUMS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-    s.bytes().map(|b| char::from(ALPHANUMS[usize::from(b) % ALPHANUMS.len()])).collect()
+    s.bytes()
+        .map(|b| char::from(ALPHANUMS[usize::from(b) % ALPHANUMS.len()]))
+        .collect()
 }
 
 /// Go's `GroupVersionKind.String()`: `apps/v1, Kind=Deployment`; core group: `/v1, Kind=Secret`.
@@ -21,7 +25,11 @@ pub fn gvk_string(api_version: &str, kind: &str) -> String {
 /// `GeneratePolicyName(namespace, name, gvk)`: what `karmadactl promote` names its policy.
 pub fn generate_policy_name(namespace: &str, name: &str, gvk: &str) -> String {
     let hash = fnv32a(format!("{namespace}{gvk}").as_bytes());
-    format!("{}-{}", name.replace(':', ".").to_lowercase(), safe_encode(&hash.to_string()))
+    format!(
+        "{}-{}",
+        name.replace(':', ".").to_lowercase(),
+        safe_encode(&hash.to_string())
+    )
 }
 
 /// `GenerateBindingName(kind, name)`: the ResourceBinding of a template.
@@ -68,13 +76,19 @@ mod tests {
     #[test]
     fn binding_names_match_go() {
         assert_eq!(binding_name("Deployment", "nginx"), "nginx-deployment");
-        assert_eq!(binding_name("ClusterRole", "system:admin"), "system.admin-clusterrole");
+        assert_eq!(
+            binding_name("ClusterRole", "system:admin"),
+            "system.admin-clusterrole"
+        );
     }
 
     #[test]
     fn takeover_names_are_deterministic_and_valid() {
         let a = takeover_policy_name("default", "Nginx", "apps/v1", "Deployment");
-        assert_eq!(a, takeover_policy_name("default", "Nginx", "apps/v1", "Deployment"));
+        assert_eq!(
+            a,
+            takeover_policy_name("default", "Nginx", "apps/v1", "Deployment")
+        );
         assert!(a.starts_with("takeover-nginx-"), "{a}");
         assert_ne!(a, takeover_policy_name("other", "Nginx", "apps/v1", "Deployment"));
         let long = takeover_policy_name("default", &"x".repeat(400), "apps/v1", "Deployment");

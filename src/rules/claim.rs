@@ -72,12 +72,21 @@ impl<'a> Template<'a> {
             non_empty(self.annotations, PP_NAMESPACE),
             non_empty(self.annotations, PP_NAME),
         ) {
-            return Some(Claim { kind: PolicyKind::PropagationPolicy, namespace, name });
+            return Some(Claim {
+                kind: PolicyKind::PropagationPolicy,
+                namespace,
+                name,
+            });
         }
-        if let (Some(_), Some(name)) =
-            (non_empty(self.labels, CPP_PERMANENT_ID), non_empty(self.annotations, CPP_NAME))
-        {
-            return Some(Claim { kind: PolicyKind::ClusterPropagationPolicy, namespace: "", name });
+        if let (Some(_), Some(name)) = (
+            non_empty(self.labels, CPP_PERMANENT_ID),
+            non_empty(self.annotations, CPP_NAME),
+        ) {
+            return Some(Claim {
+                kind: PolicyKind::ClusterPropagationPolicy,
+                namespace: "",
+                name,
+            });
         }
         None
     }
@@ -127,7 +136,11 @@ pub fn selector_priority(rs: &ResourceSelector, t: &Template<'_>) -> Implicit {
     }
     let name = rs.name();
     if !name.is_empty() {
-        return if name == t.name { Implicit::Name } else { Implicit::Mismatch };
+        return if name == t.name {
+            Implicit::Name
+        } else {
+            Implicit::Mismatch
+        };
     }
     match &rs.label_selector {
         None => Implicit::MatchAll,
@@ -175,7 +188,9 @@ pub fn names_template(kind: PolicyKind, policy: &Policy, t: &Template<'_>) -> bo
 /// Karmada's ranking of two matching policies of the same kind: `Less` means `a` wins.
 /// Explicit priority first, then implicit, then the smaller name (Go byte order).
 pub fn rank(a: (i32, Implicit, &str), b: (i32, Implicit, &str)) -> Ordering {
-    b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.as_bytes().cmp(b.2.as_bytes()))
+    b.0.cmp(&a.0)
+        .then(b.1.cmp(&a.1))
+        .then(a.2.as_bytes().cmp(b.2.as_bytes()))
 }
 
 /// One policy as evaluated against the template.
@@ -217,7 +232,11 @@ impl<'p> Candidate<'p> {
 
 /// `PropagationPolicy default/web` or `ClusterPropagationPolicy web`.
 pub fn display_policy(kind: PolicyKind, namespace: &str, name: &str) -> String {
-    if namespace.is_empty() { format!("{kind} {name}") } else { format!("{kind} {namespace}/{name}") }
+    if namespace.is_empty() {
+        format!("{kind} {name}")
+    } else {
+        format!("{kind} {namespace}/{name}")
+    }
 }
 
 /// How the winner got the template.
@@ -278,12 +297,28 @@ impl<'p> PolicySource<'p> for &'p [Policy] {
     }
 
     fn get(&self, kind: PolicyKind, namespace: &str, name: &str) -> Option<&'p Policy> {
-        self.iter().find(|p| p.policy_kind() == Some(kind) && p.namespace() == namespace && p.name() == name)
+        self.iter()
+            .find(|p| p.policy_kind() == Some(kind) && p.namespace() == namespace && p.name() == name)
     }
 }
 
-/// Resolves which policy claims `t`.
-pub fn resolve<'p>(t: &Template<'p>, source: &impl PolicySource<'p>, preemption_gate: bool) -> Resolution<'p> {
+/// Resolves which policy claims `t`, with a one-sentence verdict for every candidate (explain).
+pub fn resolve<'p>(
+    t: &Template<'p>,
+    source: &impl PolicySource<'p>,
+    preemption_gate: bool,
+) -> Resolution<'p> {
+    resolve_with(t, source, preemption_gate, true)
+}
+
+/// Resolves which policy claims `t`; `explain: false` skips the per-candidate verdict strings
+/// (the admission hot path only needs the winner).
+pub fn resolve_with<'p>(
+    t: &Template<'p>,
+    source: &impl PolicySource<'p>,
+    preemption_gate: bool,
+    explain: bool,
+) -> Resolution<'p> {
     let mut r = Resolution {
         winner: None,
         won_by: None,
@@ -293,7 +328,10 @@ pub fn resolve<'p>(t: &Template<'p>, source: &impl PolicySource<'p>, preemption_
         notes: Vec::new(),
     };
     if keys::is_reserved_namespace(t.namespace) {
-        r.notes.push(format!("namespace {} is reserved by Karmada: no policy ever claims templates in it", t.namespace));
+        r.notes.push(format!(
+            "namespace {} is reserved by Karmada: no policy ever claims templates in it",
+            t.namespace
+        ));
         return r;
     }
     if keys::is_default_skipped_namespace(t.namespace) {
@@ -312,12 +350,16 @@ pub fn resolve<'p>(t: &Template<'p>, source: &impl PolicySource<'p>, preemption_
     }
 
     for policy in source.candidates(t) {
-        let Some(kind) = policy.policy_kind() else { continue };
+        let Some(kind) = policy.policy_kind() else {
+            continue;
+        };
         if !in_scope(kind, policy, t) {
             continue;
         }
         let (implicit, selector) = policy_priority(policy, t);
-        let is_claimant = r.claim.is_some_and(|c| c.kind == kind && c.namespace == policy.namespace() && c.name == policy.name());
+        let is_claimant = r
+            .claim
+            .is_some_and(|c| c.kind == kind && c.namespace == policy.namespace() && c.name == policy.name());
         if implicit == Implicit::Mismatch && !is_claimant {
             continue;
         }
@@ -358,7 +400,8 @@ pub fn resolve<'p>(t: &Template<'p>, source: &impl PolicySource<'p>, preemption_
         let (held_kind, held_priority) = (r.candidates[ci].kind, r.candidates[ci].explicit_priority);
         r.winner = Some(ci);
         r.won_by = Some(WonBy::ExistingClaim);
-        r.candidates[ci].verdict = "claims the template (claims are sticky: priority is not re-evaluated)".into();
+        r.candidates[ci].verdict =
+            "claims the template (claims are sticky: priority is not re-evaluated)".into();
         // 4. Preemption.
         let eligible = |c: &Candidate<'_>| -> Result<(), String> {
             if !c.preemption_always {
@@ -391,7 +434,13 @@ pub fn resolve<'p>(t: &Template<'p>, source: &impl PolicySource<'p>, preemption_
                 Ok(()) => {
                     best = match best {
                         None => Some(i),
-                        Some(b) => Some(if preempt_order(&r.candidates[i], &r.candidates[b]) == Ordering::Less { i } else { b }),
+                        Some(b) => Some(
+                            if preempt_order(&r.candidates[i], &r.candidates[b]) == Ordering::Less {
+                                i
+                            } else {
+                                b
+                            },
+                        ),
                     }
                 }
                 Err(why) => r.candidates[i].verdict = format!("loses: {why}"),
@@ -399,17 +448,24 @@ pub fn resolve<'p>(t: &Template<'p>, source: &impl PolicySource<'p>, preemption_
         }
         if let Some(b) = best {
             r.preempted = Some(r.candidates[ci].display());
-            r.candidates[ci].verdict = format!("claimed the template, preempted by {}", r.candidates[b].display());
+            r.candidates[ci].verdict =
+                format!("claimed the template, preempted by {}", r.candidates[b].display());
             for i in 0..r.candidates.len() {
                 if i != b && i != ci && r.candidates[i].verdict.is_empty() {
-                    r.candidates[i].verdict =
-                        format!("could preempt too, but {} ranks higher", r.candidates[b].display());
+                    r.candidates[i].verdict = format!(
+                        "could preempt too, but {} ranks higher",
+                        r.candidates[b].display()
+                    );
                 }
             }
-            r.candidates[b].verdict = "preempts the claiming policy (preemption: Always, names the template)".into();
+            r.candidates[b].verdict =
+                "preempts the claiming policy (preemption: Always, names the template)".into();
             r.winner = Some(b);
             r.won_by = Some(WonBy::Preemption);
-            r.notes.push("preemption runs when the preempting policy is created or updated, not on template events".into());
+            r.notes.push(
+                "preemption runs when the preempting policy is created or updated, not on template events"
+                    .into(),
+            );
         } else if !preemption_gate {
             r.notes.push(
                 "Karmada's PropagationPolicyPreemption feature gate is off: no policy can take this claimed template".into(),
@@ -437,13 +493,23 @@ pub fn resolve<'p>(t: &Template<'p>, source: &impl PolicySource<'p>, preemption_
     };
     r.winner = winner;
     r.won_by = won_by;
-    let winner_key = winner.map(|w| (r.candidates[w].kind, r.candidates[w].key(), r.candidates[w].display()));
+    if !explain {
+        return r;
+    }
+    let winner_key = winner.map(|w| {
+        (
+            r.candidates[w].kind,
+            r.candidates[w].key(),
+            r.candidates[w].display(),
+        )
+    });
     for (i, c) in r.candidates.iter_mut().enumerate() {
         c.verdict = if Some(i) == winner {
             match c.kind {
                 PolicyKind::PropagationPolicy => "wins: best-ranked matching PropagationPolicy".into(),
                 PolicyKind::ClusterPropagationPolicy => {
-                    "wins: best-ranked matching ClusterPropagationPolicy (no PropagationPolicy matches)".into()
+                    "wins: best-ranked matching ClusterPropagationPolicy (no PropagationPolicy matches)"
+                        .into()
                 }
             }
         } else if deleting(c) {
@@ -452,7 +518,9 @@ pub fn resolve<'p>(t: &Template<'p>, source: &impl PolicySource<'p>, preemption_
             "does not select the template".into()
         } else if let Some((wkind, wkey, wshown)) = &winner_key {
             if *wkind != c.kind {
-                format!("not considered: {wshown} matches, and PropagationPolicies are consulted before ClusterPropagationPolicies")
+                format!(
+                    "not considered: {wshown} matches, and PropagationPolicies are consulted before ClusterPropagationPolicies"
+                )
             } else {
                 format!("loses to {wshown}: {}", why_loses(c.key(), *wkey))
             }
@@ -461,7 +529,8 @@ pub fn resolve<'p>(t: &Template<'p>, source: &impl PolicySource<'p>, preemption_
         };
     }
     if winner.is_none() {
-        r.notes.push("no policy selects the template: Karmada leaves it unpropagated".into());
+        r.notes
+            .push("no policy selects the template: Karmada leaves it unpropagated".into());
     }
     r
 }
@@ -476,7 +545,12 @@ fn why_loses(c: (i32, Implicit, &str), w: (i32, Implicit, &str)) -> String {
     if c.0 != w.0 {
         format!("explicit priority {} < {}", c.0, w.0)
     } else if c.1 != w.1 {
-        format!("same priority {}, less precise selector ({} < {})", c.0, c.1.value(), w.1.value())
+        format!(
+            "same priority {}, less precise selector ({} < {})",
+            c.0,
+            c.1.value(),
+            w.1.value()
+        )
     } else {
         format!("full tie, and {:?} sorts after {:?} in byte order", c.2, w.2)
     }

@@ -71,25 +71,40 @@ pub fn pod_spec<'a>(api_version: &str, kind: &str, body: &'a Value) -> Option<&'
 ///
 /// `body` is the object JSON without `metadata` (e.g. `DynamicObject::data`).
 pub fn dependencies(api_version: &str, kind: &str, body: &Value) -> Vec<Dependency> {
-    let Some(spec) = pod_spec(api_version, kind, body) else { return Vec::new() };
+    let Some(spec) = pod_spec(api_version, kind, body) else {
+        return Vec::new();
+    };
     let mut found: BTreeSet<Dependency> = BTreeSet::new();
     let mut add = |kind: DependencyKind, name: Option<&Value>| {
         if let Some(name) = name.and_then(Value::as_str).filter(|n| !n.is_empty()) {
-            found.insert(Dependency { kind, name: name.to_owned() });
+            found.insert(Dependency {
+                kind,
+                name: name.to_owned(),
+            });
         }
     };
-    let list = |v: &Value, key: &str| -> Vec<Value> { v.get(key).and_then(Value::as_array).cloned().unwrap_or_default() };
-    let at = |v: &Value, path: &[&str]| -> Option<Value> { path.iter().try_fold(v, |v, k| v.get(k)).cloned() };
+    fn list<'v>(v: &'v Value, key: &str) -> &'v [Value] {
+        v.get(key).and_then(Value::as_array).map_or(&[], Vec::as_slice)
+    }
+    fn at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v Value> {
+        path.iter().try_fold(v, |v, k| v.get(k))
+    }
 
     for group in ["containers", "initContainers", "ephemeralContainers"] {
         for container in list(spec, group) {
-            for from in list(&container, "envFrom") {
-                add(DependencyKind::ConfigMap, at(&from, &["configMapRef", "name"]).as_ref());
-                add(DependencyKind::Secret, at(&from, &["secretRef", "name"]).as_ref());
+            for from in list(container, "envFrom") {
+                add(DependencyKind::ConfigMap, at(from, &["configMapRef", "name"]));
+                add(DependencyKind::Secret, at(from, &["secretRef", "name"]));
             }
-            for env in list(&container, "env") {
-                add(DependencyKind::ConfigMap, at(&env, &["valueFrom", "configMapKeyRef", "name"]).as_ref());
-                add(DependencyKind::Secret, at(&env, &["valueFrom", "secretKeyRef", "name"]).as_ref());
+            for env in list(container, "env") {
+                add(
+                    DependencyKind::ConfigMap,
+                    at(env, &["valueFrom", "configMapKeyRef", "name"]),
+                );
+                add(
+                    DependencyKind::Secret,
+                    at(env, &["valueFrom", "secretKeyRef", "name"]),
+                );
             }
         }
     }
@@ -105,25 +120,39 @@ pub fn dependencies(api_version: &str, kind: &str, body: &Value) -> Vec<Dependen
         BTreeSet::new()
     };
     for volume in list(spec, "volumes") {
-        add(DependencyKind::ConfigMap, at(&volume, &["configMap", "name"]).as_ref());
-        add(DependencyKind::Secret, at(&volume, &["secret", "secretName"]).as_ref());
-        for source in volume.get("projected").map(|p| list(p, "sources")).unwrap_or_default() {
-            add(DependencyKind::ConfigMap, at(&source, &["configMap", "name"]).as_ref());
-            add(DependencyKind::Secret, at(&source, &["secret", "name"]).as_ref());
+        add(DependencyKind::ConfigMap, at(volume, &["configMap", "name"]));
+        add(DependencyKind::Secret, at(volume, &["secret", "secretName"]));
+        for source in volume.get("projected").map_or(&[][..], |p| list(p, "sources")) {
+            add(DependencyKind::ConfigMap, at(source, &["configMap", "name"]));
+            add(DependencyKind::Secret, at(source, &["secret", "name"]));
         }
-        add(DependencyKind::Secret, at(&volume, &["azureFile", "secretName"]).as_ref());
-        for plugin in ["cephfs", "cinder", "flexVolume", "rbd", "scaleIO", "iscsi", "storageos"] {
-            add(DependencyKind::Secret, at(&volume, &[plugin, "secretRef", "name"]).as_ref());
+        add(DependencyKind::Secret, at(volume, &["azureFile", "secretName"]));
+        for plugin in [
+            "cephfs",
+            "cinder",
+            "flexVolume",
+            "rbd",
+            "scaleIO",
+            "iscsi",
+            "storageos",
+        ] {
+            add(DependencyKind::Secret, at(volume, &[plugin, "secretRef", "name"]));
         }
-        add(DependencyKind::Secret, at(&volume, &["csi", "nodePublishSecretRef", "name"]).as_ref());
-        if let Some(claim) = at(&volume, &["persistentVolumeClaim", "claimName"])
+        add(
+            DependencyKind::Secret,
+            at(volume, &["csi", "nodePublishSecretRef", "name"]),
+        );
+        if let Some(claim) = at(volume, &["persistentVolumeClaim", "claimName"])
             && !claim.as_str().is_some_and(|c| claim_templates.contains(c))
         {
-            add(DependencyKind::PersistentVolumeClaim, Some(&claim));
+            add(DependencyKind::PersistentVolumeClaim, Some(claim));
         }
     }
-    if let Some(sa) = spec.get("serviceAccountName").and_then(Value::as_str).filter(|s| *s != "default") {
-        add(DependencyKind::ServiceAccount, Some(&Value::String(sa.to_owned())));
+    if let Some(sa) = spec
+        .get("serviceAccountName")
+        .filter(|s| s.as_str() != Some("default"))
+    {
+        add(DependencyKind::ServiceAccount, Some(sa));
     }
     found.into_iter().collect()
 }
@@ -136,7 +165,9 @@ mod tests {
     use super::{DependencyKind::*, *};
 
     fn names(deps: &[Dependency]) -> Vec<String> {
-        deps.iter().map(|d| format!("{}/{}", d.kind.as_str(), d.name)).collect()
+        deps.iter()
+            .map(|d| format!("{}/{}", d.kind.as_str(), d.name))
+            .collect()
     }
 
     fn pod(spec: Value) -> Value {
@@ -161,7 +192,14 @@ mod tests {
     #[case::duplicates_are_removed(pod(json!({"containers": [{"envFrom": [{"configMapRef": {"name": "c"}}]}, {"envFrom": [{"configMapRef": {"name": "c"}}]}], "volumes": [{"configMap": {"name": "c"}}]})), &["ConfigMap/c"])]
     fn deployment_dependencies(#[case] body: Value, #[case] want: &[&str]) {
         let mut want: Vec<String> = want.iter().map(|s| (*s).to_owned()).collect();
-        want.sort_by_key(|w| (["ConfigMap", "Secret", "ServiceAccount", "PersistentVolumeClaim"].iter().position(|k| w.starts_with(&format!("{k}/"))), w.clone()));
+        want.sort_by_key(|w| {
+            (
+                ["ConfigMap", "Secret", "ServiceAccount", "PersistentVolumeClaim"]
+                    .iter()
+                    .position(|k| w.starts_with(&format!("{k}/"))),
+                w.clone(),
+            )
+        });
         assert_eq!(names(&dependencies("apps/v1", "Deployment", &body)), want);
     }
 
@@ -182,7 +220,10 @@ mod tests {
         let body = json!({"spec": {
             "volumeClaimTemplates": [{"metadata": {"name": "data"}}],
             "template": {"spec": {"volumes": [{"persistentVolumeClaim": {"claimName": "data"}}, {"persistentVolumeClaim": {"claimName": "shared"}}]}}}});
-        assert_eq!(names(&dependencies("apps/v1", "StatefulSet", &body)), ["PersistentVolumeClaim/shared"]);
+        assert_eq!(
+            names(&dependencies("apps/v1", "StatefulSet", &body)),
+            ["PersistentVolumeClaim/shared"]
+        );
         assert_eq!(dependencies("apps/v1", "Deployment", &body).len(), 2);
     }
 

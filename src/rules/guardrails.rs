@@ -23,8 +23,7 @@ use serde_json::{Value, json};
 use super::{
     Action, Decision, DenyReason, Operation, Review, Webhook,
     claim::{self, display_policy},
-    patch,
-    selector,
+    patch, selector,
     tier::{Tier, classify, is_ours, tier_of},
 };
 use crate::{
@@ -68,25 +67,50 @@ pub struct Assessment {
 
 /// Decides a PropagationPolicy / ClusterPropagationPolicy review.
 pub fn decide(webhook: Webhook, r: &Review<'_>, fleet: &Fleet, config: &Config) -> Decision {
-    let Some(kind) = PolicyKind::from_kind(r.kind) else { return Decision::allow() };
-    if !matches!(r.operation, Operation::Create | Operation::Update) || !r.api_version.starts_with("policy.karmada.io/") {
+    let Some(kind) = PolicyKind::from_kind(r.kind) else {
+        return Decision::allow();
+    };
+    if !matches!(r.operation, Operation::Create | Operation::Update)
+        || !r.api_version.starts_with("policy.karmada.io/")
+    {
         return Decision::allow();
     }
-    let Some(object) = r.object else { return Decision::allow() };
+    let Some(object) = r.object else {
+        return Decision::allow();
+    };
     let value = match serde_json::to_value(object) {
         Ok(v) => v,
-        Err(e) => return Decision::deny(DenyReason::MalformedObject, format!("{} cannot be encoded: {e}", r.kind)),
+        Err(e) => {
+            return Decision::deny(
+                DenyReason::MalformedObject,
+                format!("{} cannot be encoded: {e}", r.kind),
+            );
+        }
     };
     let mut policy: Policy = match serde_path_to_error::deserialize(&value) {
         Ok(p) => p,
         Err(e) => {
             return Decision::deny(
                 DenyReason::MalformedObject,
-                format!("{} {} is not a valid {}: {} at {}", r.kind, r.name, r.kind, e.inner(), e.path()),
+                format!(
+                    "{} {} is not a valid {}: {} at {}",
+                    r.kind,
+                    r.name,
+                    r.kind,
+                    e.inner(),
+                    e.path()
+                ),
             );
         }
     };
-    if policy.metadata.namespace.as_deref().unwrap_or_default().is_empty() && kind == PolicyKind::PropagationPolicy {
+    if policy
+        .metadata
+        .namespace
+        .as_deref()
+        .unwrap_or_default()
+        .is_empty()
+        && kind == PolicyKind::PropagationPolicy
+    {
         policy.metadata.namespace = Some(r.namespace.to_owned());
     }
     let namespace = policy.namespace().to_owned();
@@ -96,7 +120,10 @@ pub fn decide(webhook: Webhook, r: &Review<'_>, fleet: &Fleet, config: &Config) 
         return Decision::allow();
     }
     let assessment = match classify(&policy) {
-        Err(message) => Assessment { violations: vec![Violation { message, fix: None }], ..Default::default() },
+        Err(message) => Assessment {
+            violations: vec![Violation { message, fix: None }],
+            ..Default::default()
+        },
         Ok(tier) => assess(&policy, kind, tier, fleet, config),
     };
     render(webhook, &policy, kind, &value, assessment, config)
@@ -176,7 +203,8 @@ fn assess_application(
         }
         if !claimed.is_empty() && !gate {
             if is_ours(b) {
-                out.releases.push((b_kind, b.namespace().to_owned(), b.name().to_owned()));
+                out.releases
+                    .push((b_kind, b.namespace().to_owned(), b.name().to_owned()));
                 out.notes.push(format!(
                     "Karmada's preemption gate is off: karmada-takeover releases takeover policy {b_shown} so that \
                      {shown} claims {}",
@@ -200,7 +228,8 @@ fn assess_application(
             needs_always.push(format!("{} (claimed by {b_shown})", list(&claimed)));
         }
         let same_kind = a_kind == b_kind;
-        if same_kind && a_priority <= b_priority && required.as_ref().is_none_or(|(p, _)| b_priority + 1 > *p) {
+        if same_kind && a_priority <= b_priority && required.as_ref().is_none_or(|(p, _)| b_priority + 1 > *p)
+        {
             required = Some((b_priority + 1, b_shown));
         }
     }
@@ -218,7 +247,8 @@ fn assess_application(
             fix: Some(Fix::Priority(fix)),
         });
     }
-    if !needs_always.is_empty() && !(a.spec.preempts() && all_named) {
+    let already_preempts = a.spec.preempts() && all_named;
+    if !needs_always.is_empty() && !already_preempts {
         let what = needs_always.join("; ");
         out.violations.push(if all_named {
             Violation {
@@ -254,8 +284,10 @@ fn list(items: &[String]) -> String {
 fn competitors<'f>(a: &Policy, a_kind: PolicyKind, fleet: &'f Fleet) -> Vec<&'f Policy> {
     let mut out: Vec<&'f Policy> = Vec::new();
     for rs in &a.spec.resource_selectors {
-        let Some(a_ns) = effective_namespace(a_kind, a, rs) else { continue };
-        for b in fleet.batch_competitors(&rs.api_version, &rs.kind, a_ns) {
+        let Some(a_ns) = effective_namespace(a_kind, a, rs) else {
+            continue;
+        };
+        for b in fleet.batch_competitors(rs, a_ns) {
             let Some(b_kind) = b.policy_kind() else { continue };
             let same = b_kind == a_kind && b.namespace() == a.namespace() && b.name() == a.name();
             if same || tier_of(b) != Tier::Batch || out.iter().any(|q| std::ptr::eq(*q, b)) {
@@ -273,7 +305,11 @@ fn competitors<'f>(a: &Policy, a_kind: PolicyKind, fleet: &'f Fleet) -> Vec<&'f 
 
 /// The namespace a selector reaches: a PP's own (a PP selector naming another namespace can never
 /// match: `None`); for a CPP the selector's namespace, empty meaning every namespace.
-fn effective_namespace<'a>(kind: PolicyKind, policy: &'a Policy, rs: &'a ResourceSelector) -> Option<&'a str> {
+fn effective_namespace<'a>(
+    kind: PolicyKind,
+    policy: &'a Policy,
+    rs: &'a ResourceSelector,
+) -> Option<&'a str> {
     match kind {
         PolicyKind::PropagationPolicy => match rs.namespace() {
             "" => Some(policy.namespace()),
@@ -318,13 +354,24 @@ fn may_overlap(a: &ResourceSelector, a_ns: &str, b: &ResourceSelector, b_ns: &st
 }
 
 fn labels_compatible(a: &ResourceSelector, b: &ResourceSelector) -> bool {
-    let (Some(la), Some(lb)) = (&a.label_selector, &b.label_selector) else { return true };
-    let (Some(ma), Some(mb)) = (&la.match_labels, &lb.match_labels) else { return true };
+    let (Some(la), Some(lb)) = (&a.label_selector, &b.label_selector) else {
+        return true;
+    };
+    let (Some(ma), Some(mb)) = (&la.match_labels, &lb.match_labels) else {
+        return true;
+    };
     ma.iter().all(|(k, v)| mb.get(k).is_none_or(|w| w == v))
 }
 
 /// Turns an assessment into the webhook's answer according to the mode.
-fn render(webhook: Webhook, policy: &Policy, kind: PolicyKind, value: &Value, a: Assessment, config: &Config) -> Decision {
+fn render(
+    webhook: Webhook,
+    policy: &Policy,
+    kind: PolicyKind,
+    value: &Value,
+    a: Assessment,
+    config: &Config,
+) -> Decision {
     let mode = config.guardrails.mode;
     let shown = display_policy(kind, policy.namespace(), policy.name());
     let mut decision = Decision::allow();
@@ -343,7 +390,12 @@ fn render(webhook: Webhook, policy: &Policy, kind: PolicyKind, value: &Value, a:
     if a.violations.is_empty() {
         return decision;
     }
-    let joined = |vs: &[&Violation]| vs.iter().map(|v| v.message.as_str()).collect::<Vec<_>>().join("; ");
+    let joined = |vs: &[&Violation]| {
+        vs.iter()
+            .map(|v| v.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
     let all: Vec<&Violation> = a.violations.iter().collect();
     match (mode, webhook) {
         (GuardrailMode::Enforce, Webhook::ValidatePolicy) | (GuardrailMode::Fix, Webhook::ValidatePolicy) => {
@@ -358,7 +410,10 @@ fn render(webhook: Webhook, policy: &Policy, kind: PolicyKind, value: &Value, a:
         (GuardrailMode::Fix, Webhook::MutatePolicy) => {
             let unfixable: Vec<&Violation> = a.violations.iter().filter(|v| v.fix.is_none()).collect();
             if !unfixable.is_empty() {
-                return Decision::deny(DenyReason::Guardrail, format!("no automatic fix exists: {}", joined(&unfixable)));
+                return Decision::deny(
+                    DenyReason::Guardrail,
+                    format!("no automatic fix exists: {}", joined(&unfixable)),
+                );
             }
             let spec = value.get("spec");
             let has = |field: &str| spec.and_then(|s| s.get(field)).is_some();
@@ -373,12 +428,18 @@ fn render(webhook: Webhook, policy: &Policy, kind: PolicyKind, value: &Value, a:
             }
             if let Some(p) = priority {
                 let was = policy.spec.explicit_priority();
-                decision.patch.push(patch::set_spec_field(has("priority"), "priority", json!(p)));
-                decision = decision.warn(format!("karmada-takeover set spec.priority of {shown} to {p} (was {was})"));
+                decision
+                    .patch
+                    .push(patch::set_spec_field(has("priority"), "priority", json!(p)));
+                decision = decision.warn(format!(
+                    "karmada-takeover set spec.priority of {shown} to {p} (was {was})"
+                ));
             }
             if let Some(on) = preemption {
                 let v = if on { "Always" } else { "Never" };
-                decision.patch.push(patch::set_spec_field(has("preemption"), "preemption", json!(v)));
+                decision
+                    .patch
+                    .push(patch::set_spec_field(has("preemption"), "preemption", json!(v)));
                 decision = decision.warn(format!("karmada-takeover set spec.preemption of {shown} to {v}"));
             }
             decision

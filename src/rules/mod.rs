@@ -48,8 +48,12 @@ pub enum Webhook {
 
 impl Webhook {
     /// Every webhook, in the order they are documented.
-    pub const ALL: [Webhook; 4] =
-        [Webhook::MutateWorkload, Webhook::ValidateWorkload, Webhook::MutatePolicy, Webhook::ValidatePolicy];
+    pub const ALL: [Webhook; 4] = [
+        Webhook::MutateWorkload,
+        Webhook::ValidateWorkload,
+        Webhook::MutatePolicy,
+        Webhook::ValidatePolicy,
+    ];
 
     /// The HTTPS path the webhook is served on.
     pub fn path(self) -> &'static str {
@@ -172,12 +176,24 @@ pub struct Decision {
 impl Decision {
     /// Admit unchanged.
     pub fn allow() -> Self {
-        Self { verdict: Verdict::Allow, patch: Vec::new(), warnings: Vec::new(), actions: Vec::new(), takeover: None }
+        Self {
+            verdict: Verdict::Allow,
+            patch: Vec::new(),
+            warnings: Vec::new(),
+            actions: Vec::new(),
+            takeover: None,
+        }
     }
 
     /// Reject.
     pub fn deny(reason: DenyReason, message: impl Into<String>) -> Self {
-        Self { verdict: Verdict::Deny { reason, message: message.into() }, ..Self::allow() }
+        Self {
+            verdict: Verdict::Deny {
+                reason,
+                message: message.into(),
+            },
+            ..Self::allow()
+        }
     }
 
     /// Adds a warning.
@@ -196,7 +212,9 @@ impl Decision {
 /// Decides one review for one webhook.
 pub fn decide(webhook: Webhook, review: &Review<'_>, fleet: &Fleet, config: &Config) -> Decision {
     match webhook {
-        Webhook::MutateWorkload | Webhook::ValidateWorkload => workload::decide(webhook, review, fleet, config),
+        Webhook::MutateWorkload | Webhook::ValidateWorkload => {
+            workload::decide(webhook, review, fleet, config)
+        }
         Webhook::MutatePolicy | Webhook::ValidatePolicy => guardrails::decide(webhook, review, fleet, config),
     }
 }
@@ -206,7 +224,7 @@ pub mod dependencies;
 pub mod guardrails;
 pub mod patch;
 pub mod selector;
-pub mod tier;
-pub mod workload;
 #[cfg(test)]
 pub(crate) mod testing;
+pub mod tier;
+pub mod workload;

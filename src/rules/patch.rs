@@ -44,7 +44,10 @@ mod tests {
         let mut doc = json!({"metadata": {"name": "x"}});
         let ops = set_annotations(false, &[("karmada-takeover.io/clusters", "m1,m2".into())]);
         json_patch::patch(&mut doc, &ops).unwrap();
-        assert_eq!(doc["metadata"]["annotations"]["karmada-takeover.io/clusters"], "m1,m2");
+        assert_eq!(
+            doc["metadata"]["annotations"]["karmada-takeover.io/clusters"],
+            "m1,m2"
+        );
         let text = serde_json::to_string(&ops).unwrap();
         assert!(text.contains("karmada-takeover.io~1clusters"), "{text}");
     }
@@ -59,7 +62,14 @@ mod tests {
     #[test]
     fn spec_fields_add_or_replace() {
         let mut doc = json!({"spec": {"priority": 0}});
-        json_patch::patch(&mut doc, &[set_spec_field(true, "priority", json!(3)), set_spec_field(false, "preemption", json!("Always"))]).unwrap();
+        json_patch::patch(
+            &mut doc,
+            &[
+                set_spec_field(true, "priority", json!(3)),
+                set_spec_field(false, "preemption", json!("Always")),
+            ],
+        )
+        .unwrap();
         assert_eq!(doc["spec"], json!({"priority": 3, "preemption": "Always"}));
     }
 }

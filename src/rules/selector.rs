@@ -86,7 +86,9 @@ fn valid_name_chars(s: &str) -> bool {
     let alnum = |b: &u8| b.is_ascii_alphanumeric();
     bytes.first().is_some_and(alnum)
         && bytes.last().is_some_and(alnum)
-        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 fn valid_dns_subdomain(s: &str) -> bool {
@@ -96,7 +98,8 @@ fn valid_dns_subdomain(s: &str) -> bool {
             let b = label.as_bytes();
             !b.is_empty()
                 && b.len() <= 63
-                && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+                && b.iter()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
                 && b[0] != b'-'
                 && b[b.len() - 1] != b'-'
         })
@@ -110,7 +113,10 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
     }
 
     fn expr(key: &str, op: &str, values: &[&str]) -> LabelSelector {
@@ -119,7 +125,11 @@ mod tests {
             match_expressions: Some(vec![LabelSelectorRequirement {
                 key: key.into(),
                 operator: op.into(),
-                values: if values.is_empty() { None } else { Some(values.iter().map(|v| (*v).into()).collect()) },
+                values: if values.is_empty() {
+                    None
+                } else {
+                    Some(values.iter().map(|v| (*v).into()).collect())
+                },
             }]),
         }
     }
@@ -144,7 +154,11 @@ mod tests {
     #[case::bad_value_is_invalid(expr("app", "In", &["a b"]), &[("app", "a b")], None)]
     #[case::prefixed_key(expr("example.com/app", "Exists", &[]), &[("example.com/app", "")], Some(true))]
     #[case::uppercase_prefix_is_invalid(expr("Example.com/app", "Exists", &[]), &[], None)]
-    fn expressions(#[case] selector: LabelSelector, #[case] object: &[(&str, &str)], #[case] want: Option<bool>) {
+    fn expressions(
+        #[case] selector: LabelSelector,
+        #[case] object: &[(&str, &str)],
+        #[case] want: Option<bool>,
+    ) {
         assert_eq!(matches(&selector, &labels(object)), want);
     }
 
@@ -159,14 +173,23 @@ mod tests {
     fn match_labels_and_expressions_are_anded() {
         let mut s = expr("tier", "In", &["web"]);
         s.match_labels = Some([("app".to_owned(), "nginx".to_owned())].into());
-        assert_eq!(matches(&s, &labels(&[("app", "nginx"), ("tier", "web")])), Some(true));
-        assert_eq!(matches(&s, &labels(&[("app", "nginx"), ("tier", "db")])), Some(false));
+        assert_eq!(
+            matches(&s, &labels(&[("app", "nginx"), ("tier", "web")])),
+            Some(true)
+        );
+        assert_eq!(
+            matches(&s, &labels(&[("app", "nginx"), ("tier", "db")])),
+            Some(false)
+        );
         assert_eq!(matches(&s, &labels(&[("tier", "web")])), Some(false));
     }
 
     #[test]
     fn invalid_match_labels_never_match() {
-        let s = LabelSelector { match_labels: Some([("app".into(), "has space".into())].into()), ..Default::default() };
+        let s = LabelSelector {
+            match_labels: Some([("app".into(), "has space".into())].into()),
+            ..Default::default()
+        };
         assert_eq!(matches(&s, &labels(&[("app", "has space")])), None);
         assert!(!is_valid(&s));
     }

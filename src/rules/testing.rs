@@ -16,7 +16,11 @@ pub fn deploy() -> ResourceSelector {
 
 /// A kind-wide selector.
 pub fn sel(api_version: &str, kind: &str) -> ResourceSelector {
-    ResourceSelector { api_version: api_version.into(), kind: kind.into(), ..Default::default() }
+    ResourceSelector {
+        api_version: api_version.into(),
+        kind: kind.into(),
+        ..Default::default()
+    }
 }
 
 /// Selector refinements.
@@ -49,7 +53,10 @@ impl SelectorExt for ResourceSelector {
 
 /// A string map.
 pub fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
 }
 
 /// A PropagationPolicy.
@@ -59,10 +66,22 @@ pub fn pp(ns: &str, name: &str, priority: Option<i32>, selectors: Vec<ResourceSe
 
 /// A ClusterPropagationPolicy.
 pub fn cpp(name: &str, priority: Option<i32>, selectors: Vec<ResourceSelector>) -> Policy {
-    policy(PolicyKind::ClusterPropagationPolicy, "", name, priority, selectors)
+    policy(
+        PolicyKind::ClusterPropagationPolicy,
+        "",
+        name,
+        priority,
+        selectors,
+    )
 }
 
-fn policy(kind: PolicyKind, ns: &str, name: &str, priority: Option<i32>, selectors: Vec<ResourceSelector>) -> Policy {
+fn policy(
+    kind: PolicyKind,
+    ns: &str,
+    name: &str,
+    priority: Option<i32>,
+    selectors: Vec<ResourceSelector>,
+) -> Policy {
     Policy {
         api_version: API_VERSION.into(),
         kind: kind.as_str().into(),
@@ -71,7 +90,11 @@ fn policy(kind: PolicyKind, ns: &str, name: &str, priority: Option<i32>, selecto
             namespace: (!ns.is_empty()).then(|| ns.into()),
             ..Default::default()
         },
-        spec: PropagationSpec { resource_selectors: selectors, priority, ..Default::default() },
+        spec: PropagationSpec {
+            resource_selectors: selectors,
+            priority,
+            ..Default::default()
+        },
     }
 }
 
@@ -95,7 +118,10 @@ impl PolicyExt for Policy {
         self
     }
     fn label(mut self, key: &str, value: &str) -> Self {
-        self.metadata.labels.get_or_insert_with(Default::default).insert(key.into(), value.into());
+        self.metadata
+            .labels
+            .get_or_insert_with(Default::default)
+            .insert(key.into(), value.into());
         self
     }
 }
@@ -110,9 +136,14 @@ pub fn run(
 ) -> crate::rules::Decision {
     use crate::rules::{DynamicObject, Operation, Review, decide};
     let object: DynamicObject = serde_json::from_value(obj.clone()).expect("object");
-    let old_object: Option<DynamicObject> = old.map(|o| serde_json::from_value(o.clone()).expect("old object"));
+    let old_object: Option<DynamicObject> =
+        old.map(|o| serde_json::from_value(o.clone()).expect("old object"));
     let review = Review {
-        operation: if old.is_some() { Operation::Update } else { Operation::Create },
+        operation: if old.is_some() {
+            Operation::Update
+        } else {
+            Operation::Create
+        },
         api_version: obj["apiVersion"].as_str().unwrap_or_default().to_owned(),
         kind: obj["kind"].as_str().unwrap_or_default(),
         namespace: obj["metadata"]["namespace"].as_str().unwrap_or_default(),

@@ -90,7 +90,14 @@ struct Subject<'a> {
 
 impl Subject<'_> {
     fn template(&self) -> Template<'_> {
-        Template::new(self.api_version, self.kind, self.namespace, self.name, Some(self.labels), Some(self.annotations))
+        Template::new(
+            self.api_version,
+            self.kind,
+            self.namespace,
+            self.name,
+            Some(self.labels),
+            Some(self.annotations),
+        )
     }
 
     fn shown(&self) -> String {
@@ -112,15 +119,30 @@ fn annotations_of(o: &super::DynamicObject) -> &Labels {
 
 /// Decides a review of a selected kind.
 pub fn decide(webhook: Webhook, r: &Review<'_>, fleet: &Fleet, config: &Config) -> Decision {
-    if !matches!(r.operation, Operation::Create | Operation::Update) || !config.selects(&r.api_version, r.kind) {
+    if !matches!(r.operation, Operation::Create | Operation::Update)
+        || !config.selects(&r.api_version, r.kind)
+    {
         return Decision::allow();
     }
-    let Some(object) = r.object else { return Decision::allow() };
-    let namespace = object.metadata.namespace.as_deref().filter(|n| !n.is_empty()).unwrap_or(r.namespace);
-    if !namespace.is_empty() && (!config.namespace_allowed(namespace) || fleet.namespace_disabled(namespace)) {
+    let Some(object) = r.object else {
+        return Decision::allow();
+    };
+    let namespace = object
+        .metadata
+        .namespace
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .unwrap_or(r.namespace);
+    if !namespace.is_empty() && (!config.namespace_allowed(namespace) || fleet.namespace_disabled(namespace))
+    {
         return Decision::allow();
     }
-    let name = object.metadata.name.as_deref().filter(|n| !n.is_empty()).unwrap_or(r.name);
+    let name = object
+        .metadata
+        .name
+        .as_deref()
+        .filter(|n| !n.is_empty())
+        .unwrap_or(r.name);
     if name.is_empty() {
         return Decision::allow(); // generateName: nothing to look up in member clusters
     }
@@ -145,7 +167,9 @@ pub fn decide(webhook: Webhook, r: &Review<'_>, fleet: &Fleet, config: &Config) 
     let old_annotations = old.map(annotations_of);
     let markers = member_markers(subject.labels, subject.annotations);
     if !markers.is_empty() {
-        let had = old_labels.zip(old_annotations).is_some_and(|(l, a)| !member_markers(l, a).is_empty());
+        let had = old_labels
+            .zip(old_annotations)
+            .is_some_and(|(l, a)| !member_markers(l, a).is_empty());
         if !had {
             return Decision::deny(
                 DenyReason::MemberMarkers,
@@ -179,9 +203,18 @@ pub fn decide(webhook: Webhook, r: &Review<'_>, fleet: &Fleet, config: &Config) 
         }
     }
     let requested = subject.annotations.get(keys::CLUSTERS);
-    let takeover_requested = requested.is_some() && requested != old_annotations.and_then(|a| a.get(keys::CLUSTERS));
+    let takeover_requested =
+        requested.is_some() && requested != old_annotations.and_then(|a| a.get(keys::CLUSTERS));
     let stored_claim = match old {
-        Some(o) => Template::new(subject.api_version, subject.kind, namespace, name, Some(labels_of(o)), Some(annotations_of(o))).claim(),
+        Some(o) => Template::new(
+            subject.api_version,
+            subject.kind,
+            namespace,
+            name,
+            Some(labels_of(o)),
+            Some(annotations_of(o)),
+        )
+        .claim(),
         None => subject.template().claim(),
     };
     if takeover_requested
@@ -234,19 +267,24 @@ pub fn member_markers(labels: &Labels, annotations: &Labels) -> Vec<String> {
 }
 
 fn is_claim_key(key: &str) -> bool {
-    key.starts_with("propagationpolicy.karmada.io/") || key.starts_with("clusterpropagationpolicy.karmada.io/")
+    key.starts_with("propagationpolicy.karmada.io/")
+        || key.starts_with("clusterpropagationpolicy.karmada.io/")
 }
 
 /// Whether an UPDATE only adds/changes/removes Karmada's claim labels and annotations (plus
 /// server-managed fields and status): what karmada-controller-manager's detector does.
 pub fn only_claims_changed(old: &super::DynamicObject, new: &super::DynamicObject) -> bool {
     let without_claims = |m: &Labels| -> Vec<(String, String)> {
-        m.iter().filter(|(k, _)| !is_claim_key(k)).map(|(k, v)| (k.clone(), v.clone())).collect()
+        m.iter()
+            .filter(|(k, _)| !is_claim_key(k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     };
     let same_body = match (&old.data, &new.data) {
-        (Value::Object(a), Value::Object(b)) => {
-            a.iter().filter(|(k, _)| *k != "status").eq(b.iter().filter(|(k, _)| *k != "status"))
-        }
+        (Value::Object(a), Value::Object(b)) => a
+            .iter()
+            .filter(|(k, _)| *k != "status")
+            .eq(b.iter().filter(|(k, _)| *k != "status")),
         (a, b) => a == b,
     };
     same_body
@@ -257,7 +295,12 @@ pub fn only_claims_changed(old: &super::DynamicObject, new: &super::DynamicObjec
 
 /// Parses the clusters annotation: comma-separated names, trimmed, de-duplicated, sorted.
 pub fn parse_clusters(value: &str) -> Vec<String> {
-    let mut out: Vec<String> = value.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect();
+    let mut out: Vec<String> = value
+        .split(',')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect();
     out.sort_unstable();
     out.dedup();
     out
@@ -278,7 +321,10 @@ fn takeover(
     if s.labels.get(keys::CLAIMED_BY).is_some_and(|v| !v.is_empty()) {
         return decision; // Karmada itself skips such templates
     }
-    if s.annotations.get(keys::CONFLICT_RESOLUTION).is_some_and(|v| v == keys::CONFLICT_RESOLUTION_ABORT) {
+    if s.annotations
+        .get(keys::CONFLICT_RESOLUTION)
+        .is_some_and(|v| v == keys::CONFLICT_RESOLUTION_ABORT)
+    {
         return decision.warn(format!(
             "{} asks Karmada not to overwrite member copies ({}: abort): no takeover; remove that annotation to let \
              karmada-takeover adopt it",
@@ -291,7 +337,7 @@ fn takeover(
     let unmanaged: Vec<&str> = copies.iter().filter(|(_, m)| !*m).map(|(c, _)| *c).collect();
 
     // An application policy takes precedence: never compete with it.
-    let before = claim::resolve(&template, &fleet, gate);
+    let before = claim::resolve_with(&template, &fleet, gate, false);
     if let Some(w) = before.winner()
         && tier_of(w.policy) == Tier::Application
     {
@@ -301,7 +347,9 @@ fn takeover(
             s.shown()
         ));
         let overwrites = w.policy.spec.conflict_resolution == Some(ConflictResolution::Overwrite)
-            || s.annotations.get(keys::CONFLICT_RESOLUTION).is_some_and(|v| v == keys::CONFLICT_RESOLUTION_OVERWRITE);
+            || s.annotations
+                .get(keys::CONFLICT_RESOLUTION)
+                .is_some_and(|v| v == keys::CONFLICT_RESOLUTION_OVERWRITE);
         if !overwrites && !unmanaged.is_empty() {
             decision = decision.warn(format!(
                 "{} has conflictResolution Abort but {} already runs in {}: Karmada will refuse to manage those copies; \
@@ -319,7 +367,11 @@ fn takeover(
     let (clusters, source) = match s.annotations.get(keys::CLUSTERS) {
         Some(value) => {
             let named = parse_clusters(value);
-            let unknown: Vec<&str> = named.iter().map(String::as_str).filter(|c| fleet.cluster(c).is_none()).collect();
+            let unknown: Vec<&str> = named
+                .iter()
+                .map(String::as_str)
+                .filter(|c| fleet.cluster(c).is_none())
+                .collect();
             if named.is_empty() || !unknown.is_empty() {
                 let known: Vec<&str> = fleet.clusters().map(|c| c.name.as_str()).collect();
                 return Decision::deny(
@@ -332,9 +384,17 @@ fn takeover(
                         if named.is_empty() {
                             "names no cluster".to_owned()
                         } else {
-                            format!("names unknown cluster{} {}", if unknown.len() == 1 { "" } else { "s" }, unknown.join(", "))
+                            format!(
+                                "names unknown cluster{} {}",
+                                if unknown.len() == 1 { "" } else { "s" },
+                                unknown.join(", ")
+                            )
                         },
-                        if known.is_empty() { "(none)".to_owned() } else { known.join(", ") }
+                        if known.is_empty() {
+                            "(none)".to_owned()
+                        } else {
+                            known.join(", ")
+                        }
                     ),
                 );
             }
@@ -348,7 +408,10 @@ fn takeover(
             }
             (named, ClusterSource::Annotation)
         }
-        None => (unmanaged.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>(), ClusterSource::MemberIndex),
+        None => (
+            unmanaged.iter().map(|c| (*c).to_owned()).collect::<Vec<_>>(),
+            ClusterSource::MemberIndex,
+        ),
     };
     if clusters.is_empty() {
         return decision.warn(format!(
@@ -359,18 +422,28 @@ fn takeover(
     }
     for c in &clusters {
         if fleet.cluster(c).is_some_and(|c| !c.ready) {
-            decision = decision.warn(format!("member cluster {c} is not Ready: Karmada cannot schedule to it until it is"));
+            decision = decision.warn(format!(
+                "member cluster {c} is not Ready: Karmada cannot schedule to it until it is"
+            ));
         }
     }
 
     // The takeover policy, and whether it would really claim the template.
     let policy = takeover_policy(s, &clusters, config);
-    let with_ours = WithPolicy { fleet, extra: &policy };
-    let after = claim::resolve(&template, &with_ours, gate);
-    let ours_wins = after.winner().is_some_and(|w| std::ptr::eq(w.policy, &policy));
+    let with_ours = WithPolicy {
+        fleet,
+        extra: &policy,
+    };
+    let ours_wins = claim::resolve_with(&template, &with_ours, gate, false)
+        .winner()
+        .is_some_and(|w| std::ptr::eq(w.policy, &policy));
     if !ours_wins {
-        let (holder, why) =
-            after.winner().map_or(("no policy".to_owned(), String::new()), |w| (w.display(), w.verdict.clone()));
+        let after = claim::resolve(&template, &with_ours, gate);
+        let (holder, why) = after
+            .winner()
+            .map_or(("no policy".to_owned(), String::new()), |w| {
+                (w.display(), w.verdict.clone())
+            });
         return decision.warn(format!(
             "takeover policy {} would not claim {}: {holder} keeps it ({why}); no takeover policy was created",
             display_policy(policy.policy_kind().unwrap_or(PolicyKind::PropagationPolicy), policy.namespace(), policy.name()),
@@ -381,7 +454,10 @@ fn takeover(
     // Patch, policy, dependencies.
     let mut pairs = Vec::new();
     if !s.annotations.contains_key(keys::CONFLICT_RESOLUTION) {
-        pairs.push((keys::CONFLICT_RESOLUTION, keys::CONFLICT_RESOLUTION_OVERWRITE.to_owned()));
+        pairs.push((
+            keys::CONFLICT_RESOLUTION,
+            keys::CONFLICT_RESOLUTION_OVERWRITE.to_owned(),
+        ));
     }
     pairs.push((keys::CLUSTERS, clusters.join(",")));
     pairs.push((keys::POLICY, policy.name().to_owned()));
@@ -391,7 +467,9 @@ fn takeover(
 
     let mut deps = Vec::new();
     for dep in dependencies::dependencies(s.api_version, s.kind, s.body) {
-        let in_karmada = fleet.template("v1", dep.kind.as_str(), s.namespace, &dep.name).is_some();
+        let in_karmada = fleet
+            .template("v1", dep.kind.as_str(), s.namespace, &dep.name)
+            .is_some();
         let held: Vec<String> = fleet
             .member_copies("", dep.kind.as_str(), s.namespace, &dep.name)
             .into_iter()
@@ -409,7 +487,12 @@ fn takeover(
                 (_, None) => format!("{shown} is in neither Karmada nor the source clusters: the workload may not start"),
             });
         }
-        deps.push(DependencyStatus { kind: dep.kind, name: dep.name, in_karmada, in_clusters: held });
+        deps.push(DependencyStatus {
+            kind: dep.kind,
+            name: dep.name,
+            in_karmada,
+            in_clusters: held,
+        });
     }
     decision.takeover = Some(TakeoverPlan {
         policy_kind: policy.policy_kind().unwrap_or(PolicyKind::PropagationPolicy),
@@ -466,7 +549,10 @@ pub fn takeover_policy(s: &impl TemplateIdentity, clusters: &[String], config: &
             }],
             propagate_deps: Some(config.takeover.propagate_deps),
             placement: Some(Placement {
-                cluster_affinity: Some(ClusterAffinity { cluster_names: Some(sorted), ..Default::default() }),
+                cluster_affinity: Some(ClusterAffinity {
+                    cluster_names: Some(sorted),
+                    ..Default::default()
+                }),
                 ..Default::default()
             }),
             priority: Some(config.takeover.priority),
@@ -507,20 +593,29 @@ pub struct WithPolicy<'f> {
 
 impl<'f> WithPolicy<'f> {
     fn is_extra(&self, kind: PolicyKind, namespace: &str, name: &str) -> bool {
-        self.extra.policy_kind() == Some(kind) && self.extra.namespace() == namespace && self.extra.name() == name
+        self.extra.policy_kind() == Some(kind)
+            && self.extra.namespace() == namespace
+            && self.extra.name() == name
     }
 }
 
 impl<'f> PolicySource<'f> for WithPolicy<'f> {
     fn candidates(&self, t: &Template<'_>) -> Vec<&'f Policy> {
         let mut out = (&self.fleet).candidates(t);
-        out.retain(|p| !p.policy_kind().is_some_and(|k| self.is_extra(k, p.namespace(), p.name())));
+        out.retain(|p| {
+            !p.policy_kind()
+                .is_some_and(|k| self.is_extra(k, p.namespace(), p.name()))
+        });
         out.push(self.extra);
         out
     }
 
     fn get(&self, kind: PolicyKind, namespace: &str, name: &str) -> Option<&'f Policy> {
-        if self.is_extra(kind, namespace, name) { Some(self.extra) } else { self.fleet.policy(kind, namespace, name) }
+        if self.is_extra(kind, namespace, name) {
+            Some(self.extra)
+        } else {
+            self.fleet.policy(kind, namespace, name)
+        }
     }
 }
 

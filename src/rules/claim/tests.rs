@@ -7,11 +7,27 @@ use crate::{
 };
 
 /// The outcome in one line: `PP default/a` / `CPP a` / `none`.
-fn winner(policies: &[Policy], labels: &[(&str, &str)], annotations: &[(&str, &str)], ns: &str, gate: bool) -> String {
+fn winner(
+    policies: &[Policy],
+    labels: &[(&str, &str)],
+    annotations: &[(&str, &str)],
+    ns: &str,
+    gate: bool,
+) -> String {
     let (l, a) = (map(labels), map(annotations));
     let t = Template::new("apps/v1", "Deployment", ns, "nginx", Some(&l), Some(&a));
     let r = resolve(&t, &policies, gate);
-    r.winner().map_or("none".into(), |w| format!("{} {}", w.kind.short(), if w.namespace.is_empty() { w.name.to_owned() } else { format!("{}/{}", w.namespace, w.name) }))
+    r.winner().map_or("none".into(), |w| {
+        format!(
+            "{} {}",
+            w.kind.short(),
+            if w.namespace.is_empty() {
+                w.name.to_owned()
+            } else {
+                format!("{}/{}", w.namespace, w.name)
+            }
+        )
+    })
 }
 
 fn unclaimed(policies: &[Policy]) -> String {
@@ -81,7 +97,10 @@ fn first_match(#[case] policies: Vec<Policy>, #[case] want: &str) {
 fn empty_label_selector_matches_with_label_precision_and_nil_with_kind_precision() {
     let mut empty = deploy();
     empty.label_selector = Some(Default::default());
-    let policies = [pp("default", "b", None, vec![empty]), pp("default", "a", None, vec![deploy()])];
+    let policies = [
+        pp("default", "b", None, vec![empty]),
+        pp("default", "a", None, vec![deploy()]),
+    ];
     assert_eq!(unclaimed(&policies), "PP default/b");
 }
 
@@ -89,11 +108,13 @@ fn empty_label_selector_matches_with_label_precision_and_nil_with_kind_precision
 fn invalid_label_selector_never_matches() {
     let mut bad = deploy();
     bad.label_selector = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector {
-        match_expressions: Some(vec![k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement {
-            key: "app".into(),
-            operator: "In".into(),
-            values: None,
-        }]),
+        match_expressions: Some(vec![
+            k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement {
+                key: "app".into(),
+                operator: "In".into(),
+                values: None,
+            },
+        ]),
         ..Default::default()
     });
     assert_eq!(unclaimed(&[pp("default", "a", None, vec![bad])]), "none");
@@ -112,7 +133,10 @@ fn skipped_namespaces_never_match(#[case] ns: &str) {
 #[test]
 fn claimed_by_label_skips_the_template() {
     let policies = [pp("default", "a", None, vec![deploy()])];
-    assert_eq!(winner(&policies, &[(CLAIMED_BY, "mcs")], &[], "default", false), "none");
+    assert_eq!(
+        winner(&policies, &[(CLAIMED_BY, "mcs")], &[], "default", false),
+        "none"
+    );
 }
 
 #[rstest]
@@ -182,7 +206,10 @@ fn claims_and_preemption(
 
 #[test]
 fn explanation_names_the_tie_break() {
-    let policies = [pp("default", "b", None, vec![deploy()]), pp("default", "a", None, vec![deploy()])];
+    let policies = [
+        pp("default", "b", None, vec![deploy()]),
+        pp("default", "a", None, vec![deploy()]),
+    ];
     let l = map(&[]);
     let t = Template::new("apps/v1", "Deployment", "default", "nginx", Some(&l), None);
     let r = resolve(&t, &&policies[..], false);
@@ -211,7 +238,11 @@ mod properties {
                     2 => deploy().labels(&[("app", "nginx")]),
                     _ => deploy().named("other"),
                 };
-                let p = if is_pp { pp("default", &name, prio, vec![s]) } else { cpp(&name, prio, vec![s]) };
+                let p = if is_pp {
+                    pp("default", &name, prio, vec![s])
+                } else {
+                    cpp(&name, prio, vec![s])
+                };
                 if always { p.always() } else { p }
             })
     }

@@ -34,18 +34,32 @@ fn admit(policy: &Policy, fleet: &Fleet, config: &Config) -> (Decision, Decision
 }
 
 fn batch_cpp_too_high() -> Policy {
-    cpp("migrate-statefulsets", Some(50), vec![sel("apps/v1", "StatefulSet")]).overwrite()
+    cpp(
+        "migrate-statefulsets",
+        Some(50),
+        vec![sel("apps/v1", "StatefulSet")],
+    )
+    .overwrite()
 }
 
 /// An application PP for StatefulSets labelled app=db in `shop`, where the batch PP shop/shop-batch
 /// (priority 0) selects every StatefulSet.
 fn app_db(priority: Option<i32>) -> Policy {
-    pp("shop", "db-app", priority, vec![sel("apps/v1", "StatefulSet").labels(&[("app", "db")])])
+    pp(
+        "shop",
+        "db-app",
+        priority,
+        vec![sel("apps/v1", "StatefulSet").labels(&[("app", "db")])],
+    )
 }
 
 #[test]
 fn a_batch_policy_above_the_batch_maximum_is_denied_in_enforce_mode() {
-    let (m, v) = admit(&batch_cpp_too_high(), &example_fleet(), &config(GuardrailMode::Enforce, false));
+    let (m, v) = admit(
+        &batch_cpp_too_high(),
+        &example_fleet(),
+        &config(GuardrailMode::Enforce, false),
+    );
     assert_eq!(m, Decision::allow());
     let (reason, message) = denial(&v);
     assert_eq!(reason, DenyReason::Guardrail);
@@ -55,14 +69,26 @@ fn a_batch_policy_above_the_batch_maximum_is_denied_in_enforce_mode() {
 
 #[test]
 fn warn_mode_admits_with_the_same_message_as_a_warning() {
-    let (_, v) = admit(&batch_cpp_too_high(), &example_fleet(), &config(GuardrailMode::Warn, false));
+    let (_, v) = admit(
+        &batch_cpp_too_high(),
+        &example_fleet(),
+        &config(GuardrailMode::Warn, false),
+    );
     assert!(v.allowed());
-    assert!(v.warnings[0].contains("above the batch maximum"), "{:?}", v.warnings);
+    assert!(
+        v.warnings[0].contains("above the batch maximum"),
+        "{:?}",
+        v.warnings
+    );
 }
 
 #[test]
 fn fix_mode_lowers_a_batch_policy_and_turns_preemption_off() {
-    let (m, v) = admit(&batch_cpp_too_high().always(), &example_fleet(), &config(GuardrailMode::Fix, false));
+    let (m, v) = admit(
+        &batch_cpp_too_high().always(),
+        &example_fleet(),
+        &config(GuardrailMode::Fix, false),
+    );
     assert!(v.allowed(), "{v:?}");
     let mut obj = json_of(&batch_cpp_too_high().always());
     json_patch::patch(&mut obj, &m.patch).unwrap();
@@ -76,11 +102,18 @@ fn fix_mode_lowers_a_batch_policy_and_turns_preemption_off() {
 #[case::nil_priority_loses(None, false)]
 #[case::strictly_higher_wins(Some(1), true)]
 fn an_application_pp_must_outrank_a_competing_batch_pp(#[case] priority: Option<i32>, #[case] ok: bool) {
-    let (_, v) = admit(&app_db(priority), &example_fleet(), &config(GuardrailMode::Enforce, false));
+    let (_, v) = admit(
+        &app_db(priority),
+        &example_fleet(),
+        &config(GuardrailMode::Enforce, false),
+    );
     assert_eq!(v.allowed(), ok, "{v:?}");
     if !ok {
         let (_, message) = denial(&v);
-        assert!(message.contains("competes with batch policy PropagationPolicy shop/shop-batch (priority 0)"), "{message}");
+        assert!(
+            message.contains("competes with batch policy PropagationPolicy shop/shop-batch (priority 0)"),
+            "{message}"
+        );
         assert!(message.contains("set spec.priority to 1"), "{message}");
     }
 }
@@ -95,7 +128,11 @@ fn fix_mode_sets_the_smallest_sufficient_priority_but_not_below_the_application_
     json_patch::patch(&mut obj, &m.patch).unwrap();
     assert_eq!(obj["spec"]["priority"], 5);
 
-    let (m, _) = admit(&app_db(None), &example_fleet(), &config(GuardrailMode::Fix, false));
+    let (m, _) = admit(
+        &app_db(None),
+        &example_fleet(),
+        &config(GuardrailMode::Fix, false),
+    );
     let mut obj = json_of(&app_db(None));
     json_patch::patch(&mut obj, &m.patch).unwrap();
     assert_eq!(obj["spec"]["priority"], 1, "adds the field when it was absent");
@@ -110,46 +147,91 @@ fn a_pp_always_beats_a_batch_cpp_on_unclaimed_templates() {
 
 #[test]
 fn a_cpp_can_never_beat_a_batch_pp_and_no_fix_exists() {
-    let app = cpp("db-everywhere", Some(100), vec![sel("apps/v1", "StatefulSet").in_ns("shop").named("db")]);
+    let app = cpp(
+        "db-everywhere",
+        Some(100),
+        vec![sel("apps/v1", "StatefulSet").in_ns("shop").named("db")],
+    );
     let (_, v) = admit(&app, &example_fleet(), &config(GuardrailMode::Enforce, false));
     let (_, message) = denial(&v);
-    assert!(message.contains("can never win over batch policy PropagationPolicy shop/shop-batch"), "{message}");
-    assert!(message.contains("express this placement as a PropagationPolicy in namespace shop"), "{message}");
+    assert!(
+        message.contains("can never win over batch policy PropagationPolicy shop/shop-batch"),
+        "{message}"
+    );
+    assert!(
+        message.contains("express this placement as a PropagationPolicy in namespace shop"),
+        "{message}"
+    );
     let (m, _) = admit(&app, &example_fleet(), &config(GuardrailMode::Fix, false));
     assert!(denial(&m).1.starts_with("no automatic fix exists"), "{m:?}");
 }
 
 fn catalog_app() -> Policy {
-    pp("shop", "catalog-app", Some(0), vec![deploy().in_ns("shop").named("catalog")]).label(keys::TIER, "application")
+    pp(
+        "shop",
+        "catalog-app",
+        Some(0),
+        vec![deploy().in_ns("shop").named("catalog")],
+    )
+    .label(keys::TIER, "application")
 }
 
 #[test]
 fn gate_off_names_the_takeover_policy_to_release() {
-    let (_, v) = admit(&catalog_app(), &example_fleet(), &config(GuardrailMode::Enforce, false));
+    let (_, v) = admit(
+        &catalog_app(),
+        &example_fleet(),
+        &config(GuardrailMode::Enforce, false),
+    );
     assert!(v.allowed(), "{v:?}");
     assert_eq!(
         v.actions,
-        [Action::ReleasePolicy { kind: "PropagationPolicy".into(), namespace: "shop".into(), name: "takeover-catalog-7fd7ff5bf5".into() }]
+        [Action::ReleasePolicy {
+            kind: "PropagationPolicy".into(),
+            namespace: "shop".into(),
+            name: "takeover-catalog-7fd7ff5bf5".into()
+        }]
     );
-    assert!(v.warnings[0].contains("releases takeover policy PropagationPolicy shop/takeover-catalog-7fd7ff5bf5"), "{:?}", v.warnings);
+    assert!(
+        v.warnings[0].contains("releases takeover policy PropagationPolicy shop/takeover-catalog-7fd7ff5bf5"),
+        "{:?}",
+        v.warnings
+    );
 }
 
 #[test]
 fn gate_on_needs_preemption_always_and_a_strictly_higher_priority() {
-    let (_, v) = admit(&catalog_app(), &example_fleet(), &config(GuardrailMode::Enforce, true));
+    let (_, v) = admit(
+        &catalog_app(),
+        &example_fleet(),
+        &config(GuardrailMode::Enforce, true),
+    );
     let (_, message) = denial(&v);
     assert!(message.contains("needs a strictly higher priority"), "{message}");
     assert!(message.contains("spec.preemption: Always"), "{message}");
-    let (m, v) = admit(&catalog_app(), &example_fleet(), &config(GuardrailMode::Fix, true));
+    let (m, v) = admit(
+        &catalog_app(),
+        &example_fleet(),
+        &config(GuardrailMode::Fix, true),
+    );
     assert!(v.allowed(), "{v:?}");
     let mut obj = json_of(&catalog_app());
     json_patch::patch(&mut obj, &m.patch).unwrap();
-    assert_eq!((obj["spec"]["priority"].clone(), obj["spec"]["preemption"].clone()), (json!(1), json!("Always")));
+    assert_eq!(
+        (obj["spec"]["priority"].clone(), obj["spec"]["preemption"].clone()),
+        (json!(1), json!("Always"))
+    );
 }
 
 #[test]
 fn gate_on_preemption_needs_named_selectors() {
-    let app = pp("shop", "by-label", Some(5), vec![deploy().labels(&[("app", "catalog")])]).always();
+    let app = pp(
+        "shop",
+        "by-label",
+        Some(5),
+        vec![deploy().labels(&[("app", "catalog")])],
+    )
+    .always();
     let (_, v) = admit(&app, &example_fleet(), &config(GuardrailMode::Fix, true));
     let (_, message) = denial(&v);
     assert!(message.contains("name the resources"), "{message}");
@@ -169,21 +251,44 @@ fn gate_off_and_someone_elses_batch_claim_is_denied() {
     let app = pp("shop", "api-app", Some(3), vec![deploy().named("api")]);
     let (_, v) = admit(&app, &fleet, &config(GuardrailMode::Enforce, false));
     let (_, message) = denial(&v);
-    assert!(message.contains("ClusterPropagationPolicy migrate-deployments already claims Deployment shop/api"), "{message}");
+    assert!(
+        message.contains("ClusterPropagationPolicy migrate-deployments already claims Deployment shop/api"),
+        "{message}"
+    );
     assert!(message.contains("delete or narrow"), "{message}");
     // With the gate on, a PP with preemption Always takes it from a CPP regardless of priority.
-    let (_, v) = admit(&app.clone().always(), &fleet, &config(GuardrailMode::Enforce, true));
+    let (_, v) = admit(
+        &app.clone().always(),
+        &fleet,
+        &config(GuardrailMode::Enforce, true),
+    );
     assert!(v.allowed(), "{v:?}");
 }
 
 #[test]
 fn label_selectors_that_cannot_overlap_do_not_compete() {
     let mut fleet = Fleet::synced_empty();
-    fleet.upsert_policy(pp("ns", "batch", Some(0), vec![deploy().labels(&[("tier", "batch")])]).label(keys::TIER, "batch"));
+    fleet.upsert_policy(
+        pp(
+            "ns",
+            "batch",
+            Some(0),
+            vec![deploy().labels(&[("tier", "batch")])],
+        )
+        .label(keys::TIER, "batch"),
+    );
     let app = pp("ns", "app", Some(0), vec![deploy().labels(&[("tier", "web")])]);
-    assert!(admit(&app, &fleet, &config(GuardrailMode::Enforce, false)).1.allowed());
+    assert!(
+        admit(&app, &fleet, &config(GuardrailMode::Enforce, false))
+            .1
+            .allowed()
+    );
     let overlapping = pp("ns", "app", Some(0), vec![deploy().labels(&[("team", "a")])]);
-    assert!(!admit(&overlapping, &fleet, &config(GuardrailMode::Enforce, false)).1.allowed());
+    assert!(
+        !admit(&overlapping, &fleet, &config(GuardrailMode::Enforce, false))
+            .1
+            .allowed()
+    );
 }
 
 #[test]
@@ -206,14 +311,26 @@ fn an_invalid_tier_label_is_denied_with_the_allowed_values() {
 fn a_malformed_policy_is_denied_with_the_field() {
     let obj = json!({"apiVersion": "policy.karmada.io/v1alpha1", "kind": "PropagationPolicy",
         "metadata": {"name": "x", "namespace": "shop"}, "spec": {"resourceSelectors": [{"kind": "Deployment"}]}});
-    let d = run(Webhook::ValidatePolicy, &obj, None, &example_fleet(), &Config::default());
+    let d = run(
+        Webhook::ValidatePolicy,
+        &obj,
+        None,
+        &example_fleet(),
+        &Config::default(),
+    );
     let (reason, message) = denial(&d);
     assert_eq!(reason, DenyReason::MalformedObject);
-    assert!(message.contains("apiVersion") && message.contains("resourceSelectors[0]"), "{message}");
+    assert!(
+        message.contains("apiVersion") && message.contains("resourceSelectors[0]"),
+        "{message}"
+    );
 }
 
 #[test]
 fn policies_in_excluded_namespaces_are_not_checked() {
     let p = pp("kube-system", "x", Some(99), vec![deploy()]);
-    assert_eq!(admit(&p, &example_fleet(), &config(GuardrailMode::Enforce, false)).1, Decision::allow());
+    assert_eq!(
+        admit(&p, &example_fleet(), &config(GuardrailMode::Enforce, false)).1,
+        Decision::allow()
+    );
 }

@@ -28,7 +28,13 @@ fn frontend() -> Value {
 }
 
 fn mutate(obj: &Value) -> Decision {
-    run(Webhook::MutateWorkload, obj, None, &example_fleet(), &Config::default())
+    run(
+        Webhook::MutateWorkload,
+        obj,
+        None,
+        &example_fleet(),
+        &Config::default(),
+    )
 }
 
 fn annotation_ops(d: &Decision) -> Vec<(String, String)> {
@@ -36,7 +42,11 @@ fn annotation_ops(d: &Decision) -> Vec<(String, String)> {
     json_patch::patch(&mut doc, &d.patch).expect("patch applies");
     doc["metadata"]["annotations"]
         .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned())).collect())
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -87,16 +97,41 @@ fn takeover_of_an_unmanaged_deployment_pins_a_policy_to_the_clusters_where_it_ru
         })
     );
     // Its ConfigMap is only in the members; its Secret is already in Karmada.
-    let deps: Vec<(DependencyKind, &str, bool)> =
-        plan.dependencies.iter().map(|d| (d.kind, d.name.as_str(), d.in_karmada)).collect();
-    assert_eq!(deps, [(DependencyKind::ConfigMap, "frontend-config", false), (DependencyKind::Secret, "frontend-tls", true)]);
-    assert!(d.warnings.iter().any(|w| w.contains("ConfigMap shop/frontend-config") && w.contains("member1")), "{:?}", d.warnings);
-    assert!(!d.warnings.iter().any(|w| w.contains("frontend-tls")), "{:?}", d.warnings);
+    let deps: Vec<(DependencyKind, &str, bool)> = plan
+        .dependencies
+        .iter()
+        .map(|d| (d.kind, d.name.as_str(), d.in_karmada))
+        .collect();
+    assert_eq!(
+        deps,
+        [
+            (DependencyKind::ConfigMap, "frontend-config", false),
+            (DependencyKind::Secret, "frontend-tls", true)
+        ]
+    );
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.contains("ConfigMap shop/frontend-config") && w.contains("member1")),
+        "{:?}",
+        d.warnings
+    );
+    assert!(
+        !d.warnings.iter().any(|w| w.contains("frontend-tls")),
+        "{:?}",
+        d.warnings
+    );
 }
 
 #[test]
 fn the_validating_webhook_never_patches_or_creates() {
-    let d = run(Webhook::ValidateWorkload, &frontend(), None, &example_fleet(), &Config::default());
+    let d = run(
+        Webhook::ValidateWorkload,
+        &frontend(),
+        None,
+        &example_fleet(),
+        &Config::default(),
+    );
     assert!(d.allowed() && d.patch.is_empty() && d.actions.is_empty(), "{d:?}");
 }
 
@@ -104,7 +139,13 @@ fn the_validating_webhook_never_patches_or_creates() {
 fn takeover_as_a_cluster_propagation_policy_beats_the_kind_wide_batch_cpp() {
     let mut config = Config::default();
     config.takeover.policy_kind = crate::config::TakeoverPolicyKind::ClusterPropagationPolicy;
-    let d = run(Webhook::MutateWorkload, &frontend(), None, &example_fleet(), &config);
+    let d = run(
+        Webhook::MutateWorkload,
+        &frontend(),
+        None,
+        &example_fleet(),
+        &config,
+    );
     let p = ensured_policy(&d);
     assert_eq!(p["kind"], "ClusterPropagationPolicy");
     assert!(p["metadata"].get("namespace").is_none());
@@ -112,20 +153,33 @@ fn takeover_as_a_cluster_propagation_policy_beats_the_kind_wide_batch_cpp() {
 
 #[test]
 fn a_copy_exported_from_a_managed_member_is_denied_with_its_markers() {
-    let obj = deployment("shop", "cart", json!({"app": "cart", MANAGED: "true"}), json!({WORK_NAME: "cart-7c8d9f6b5d", WORK_NAMESPACE: "karmada-es-member2"}));
+    let obj = deployment(
+        "shop",
+        "cart",
+        json!({"app": "cart", MANAGED: "true"}),
+        json!({WORK_NAME: "cart-7c8d9f6b5d", WORK_NAMESPACE: "karmada-es-member2"}),
+    );
     for webhook in [Webhook::MutateWorkload, Webhook::ValidateWorkload] {
         let d = run(webhook, &obj, None, &example_fleet(), &Config::default());
         let (reason, message) = denial(&d);
         assert_eq!(reason, DenyReason::MemberMarkers);
         assert!(message.contains("label karmada.io/managed=true"), "{message}");
-        assert!(message.contains("work.karmada.io/namespace=karmada-es-member2"), "{message}");
+        assert!(
+            message.contains("work.karmada.io/namespace=karmada-es-member2"),
+            "{message}"
+        );
         assert!(message.contains("edit its template in Karmada"), "{message}");
     }
 }
 
 #[test]
 fn a_workload_managed_by_karmada_in_a_member_cannot_be_promoted_again() {
-    let d = mutate(&deployment("payments", "reports", json!({"app": "reports"}), json!({})));
+    let d = mutate(&deployment(
+        "payments",
+        "reports",
+        json!({"app": "reports"}),
+        json!({}),
+    ));
     let (reason, message) = denial(&d);
     assert_eq!(reason, DenyReason::ManagedInMember);
     assert!(message.contains("member cluster member3"), "{message}");
@@ -139,7 +193,13 @@ fn a_takeover_request_on_a_template_claimed_by_an_application_policy_is_denied()
     let mut new_annotations = claim;
     new_annotations[CLUSTERS] = json!("member1");
     let new = deployment("shop", "cart", labels, new_annotations);
-    let d = run(Webhook::ValidateWorkload, &new, Some(&old), &example_fleet(), &Config::default());
+    let d = run(
+        Webhook::ValidateWorkload,
+        &new,
+        Some(&old),
+        &example_fleet(),
+        &Config::default(),
+    );
     let (reason, message) = denial(&d);
     assert_eq!(reason, DenyReason::ClaimedByApplication);
     assert!(message.contains("PropagationPolicy shop/cart-app"), "{message}");
@@ -147,7 +207,12 @@ fn a_takeover_request_on_a_template_claimed_by_an_application_policy_is_denied()
 
 #[test]
 fn karmadas_own_claim_updates_pass_untouched() {
-    let old = deployment("shop", "frontend", json!({"app": "frontend"}), json!({CLUSTERS: "member1,member2"}));
+    let old = deployment(
+        "shop",
+        "frontend",
+        json!({"app": "frontend"}),
+        json!({CLUSTERS: "member1,member2"}),
+    );
     let new = deployment(
         "shop",
         "frontend",
@@ -162,10 +227,23 @@ fn karmadas_own_claim_updates_pass_untouched() {
 
 #[test]
 fn an_application_policy_that_selects_the_workload_takes_precedence_and_abort_is_flagged() {
-    let d = mutate(&deployment("payments", "billing", json!({"app": "billing", "team": "payments"}), json!({})));
+    let d = mutate(&deployment(
+        "payments",
+        "billing",
+        json!({"app": "billing", "team": "payments"}),
+        json!({}),
+    ));
     assert!(d.allowed() && d.patch.is_empty() && d.actions.is_empty(), "{d:?}");
-    assert!(d.warnings[0].contains("PropagationPolicy payments/payments-app"), "{:?}", d.warnings);
-    assert!(d.warnings[1].contains("conflictResolution Abort") && d.warnings[1].contains("member1"), "{:?}", d.warnings);
+    assert!(
+        d.warnings[0].contains("PropagationPolicy payments/payments-app"),
+        "{:?}",
+        d.warnings
+    );
+    assert!(
+        d.warnings[1].contains("conflictResolution Abort") && d.warnings[1].contains("member1"),
+        "{:?}",
+        d.warnings
+    );
 }
 
 #[test]
@@ -185,26 +263,52 @@ fn opt_outs_and_excluded_namespaces_are_left_alone() {
 fn a_workload_that_runs_nowhere_is_admitted_with_a_warning() {
     let d = mutate(&deployment("shop", "brand-new", json!({}), json!({})));
     assert!(d.allowed() && d.patch.is_empty() && d.actions.is_empty());
-    assert!(d.warnings.iter().any(|w| w.contains("runs in no member cluster")), "{:?}", d.warnings);
+    assert!(
+        d.warnings.iter().any(|w| w.contains("runs in no member cluster")),
+        "{:?}",
+        d.warnings
+    );
 }
 
 #[test]
 fn explicit_clusters_are_validated_and_used() {
-    let d = mutate(&deployment("shop", "frontend", json!({}), json!({CLUSTERS: "member9, member1"})));
+    let d = mutate(&deployment(
+        "shop",
+        "frontend",
+        json!({}),
+        json!({CLUSTERS: "member9, member1"}),
+    ));
     let (reason, message) = denial(&d);
     assert_eq!(reason, DenyReason::InvalidClusters);
-    assert!(message.contains("unknown cluster member9") && message.contains("member1, member2, member3"), "{message}");
+    assert!(
+        message.contains("unknown cluster member9") && message.contains("member1, member2, member3"),
+        "{message}"
+    );
 
-    let d = mutate(&deployment("shop", "frontend", json!({}), json!({CLUSTERS: "member3,member1,member1"})));
+    let d = mutate(&deployment(
+        "shop",
+        "frontend",
+        json!({}),
+        json!({CLUSTERS: "member3,member1,member1"}),
+    ));
     let plan = d.takeover.as_ref().expect("plan");
     assert_eq!(plan.clusters, ["member1", "member3"]);
     assert_eq!(plan.cluster_source, ClusterSource::Annotation);
-    assert!(d.warnings.iter().any(|w| w.contains("does not run in member3")), "{:?}", d.warnings);
+    assert!(
+        d.warnings.iter().any(|w| w.contains("does not run in member3")),
+        "{:?}",
+        d.warnings
+    );
 }
 
 #[test]
 fn an_explicit_abort_annotation_means_no_takeover() {
-    let d = mutate(&deployment("shop", "frontend", json!({}), json!({CONFLICT_RESOLUTION: "abort"})));
+    let d = mutate(&deployment(
+        "shop",
+        "frontend",
+        json!({}),
+        json!({CONFLICT_RESOLUTION: "abort"}),
+    ));
     assert!(d.patch.is_empty() && d.actions.is_empty());
     assert!(d.warnings[0].contains("abort"), "{:?}", d.warnings);
 }
@@ -219,7 +323,13 @@ fn a_takeover_policy_that_would_lose_is_not_created() {
     let sts = json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "shop"}, "spec": {}});
     let d = run(Webhook::MutateWorkload, &sts, None, &fleet, &config);
     assert!(d.patch.is_empty() && d.actions.is_empty(), "{d:?}");
-    assert!(d.warnings.iter().any(|w| w.contains("would not claim") && w.contains("shop/shop-batch")), "{:?}", d.warnings);
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.contains("would not claim") && w.contains("shop/shop-batch")),
+        "{:?}",
+        d.warnings
+    );
 }
 
 #[test]
@@ -230,9 +340,18 @@ fn changing_the_clusters_of_an_adopted_workload_updates_its_own_takeover_policy(
     let mut annotations = claim;
     annotations[CLUSTERS] = json!("member1,member2");
     let new = deployment("shop", "catalog", labels, annotations);
-    let d = run(Webhook::MutateWorkload, &new, Some(&old), &example_fleet(), &Config::default());
+    let d = run(
+        Webhook::MutateWorkload,
+        &new,
+        Some(&old),
+        &example_fleet(),
+        &Config::default(),
+    );
     assert!(d.allowed(), "{d:?}");
-    assert_eq!(d.takeover.as_ref().map(|p| p.clusters.clone()), Some(vec!["member1".to_owned(), "member2".to_owned()]));
+    assert_eq!(
+        d.takeover.as_ref().map(|p| p.clusters.clone()),
+        Some(vec!["member1".to_owned(), "member2".to_owned()])
+    );
 }
 
 #[test]
@@ -240,13 +359,28 @@ fn updates_that_do_not_ask_for_takeover_change_nothing() {
     let old = frontend();
     let mut new = frontend();
     new["spec"]["replicas"] = json!(5);
-    assert_eq!(run(Webhook::MutateWorkload, &new, Some(&old), &example_fleet(), &Config::default()), Decision::allow());
+    assert_eq!(
+        run(
+            Webhook::MutateWorkload,
+            &new,
+            Some(&old),
+            &example_fleet(),
+            &Config::default()
+        ),
+        Decision::allow()
+    );
 }
 
 #[test]
 fn markers_present_before_an_update_only_warn() {
     let obj = deployment("shop", "x", json!({MANAGED: "true"}), json!({}));
-    let d = run(Webhook::ValidateWorkload, &obj, Some(&obj), &example_fleet(), &Config::default());
+    let d = run(
+        Webhook::ValidateWorkload,
+        &obj,
+        Some(&obj),
+        &example_fleet(),
+        &Config::default(),
+    );
     assert!(d.allowed() && d.warnings.len() == 1, "{d:?}");
 }
 
@@ -268,8 +402,32 @@ fn only_claims_changed_ignores_status_but_not_spec() {
         serde_json::from_value(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a", "labels": labels}, "spec": spec, "status": status})).unwrap()
     };
     let old = mk(json!({"app": "a"}), json!({"replicas": 1}), json!({"ready": 0}));
-    assert!(only_claims_changed(&old, &mk(json!({"app": "a", PP_PERMANENT_ID: "x"}), json!({"replicas": 1}), json!({"ready": 1}))));
-    assert!(!only_claims_changed(&old, &mk(json!({"app": "a", PP_PERMANENT_ID: "x"}), json!({"replicas": 2}), json!({}))));
-    assert!(!only_claims_changed(&old, &mk(json!({"app": "b", PP_PERMANENT_ID: "x"}), json!({"replicas": 1}), json!({}))));
-    assert!(!only_claims_changed(&old, &old), "no change at all is not a claim update");
+    assert!(only_claims_changed(
+        &old,
+        &mk(
+            json!({"app": "a", PP_PERMANENT_ID: "x"}),
+            json!({"replicas": 1}),
+            json!({"ready": 1})
+        )
+    ));
+    assert!(!only_claims_changed(
+        &old,
+        &mk(
+            json!({"app": "a", PP_PERMANENT_ID: "x"}),
+            json!({"replicas": 2}),
+            json!({})
+        )
+    ));
+    assert!(!only_claims_changed(
+        &old,
+        &mk(
+            json!({"app": "b", PP_PERMANENT_ID: "x"}),
+            json!({"replicas": 1}),
+            json!({})
+        )
+    ));
+    assert!(
+        !only_claims_changed(&old, &old),
+        "no change at all is not a claim update"
+    );
 }

@@ -2,9 +2,12 @@
 //! release) outside the admission path. Admission only *submits*; it never waits for a write.
 //!
 //! `serve --fleet` uses [`MemoryWriter`]: the actions are recorded and logged, so the whole flow
-//! is observable without Karmada. The Karmada writer (server-side apply) plugs into the same trait.
+//! is observable without Karmada. `serve --kubeconfig` uses [`kube::KubeWriter`] (server-side
+//! apply into karmada-apiserver) behind the same trait.
 
 use parking_lot::Mutex;
+
+pub mod kube;
 
 use crate::rules::Action;
 
@@ -37,7 +40,11 @@ impl Writer for MemoryWriter {
                     name = policy["metadata"]["name"].as_str().unwrap_or_default(),
                     "takeover policy recorded (file-backed fleet: not written anywhere)"
                 ),
-                Action::ReleasePolicy { kind, namespace, name } => {
+                Action::ReleasePolicy {
+                    kind,
+                    namespace,
+                    name,
+                } => {
                     tracing::info!(%kind, %namespace, %name, "policy release recorded (file-backed fleet)")
                 }
             }

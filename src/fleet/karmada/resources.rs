@@ -1,0 +1,101 @@
+//! Which REST resource serves a kind: a fixed table for the kinds the webhook selects by default
+//! (no discovery round trip), discovery for any other kind.
+
+use kube::{
+    Client,
+    core::{ApiResource, GroupVersionKind},
+};
+
+use crate::config::KindRef;
+
+/// Plural names of the kinds the default configuration selects, plus the ones the adapter
+/// itself watches.
+const PLURALS: &[(&str, &str, &str)] = &[
+    ("apps/v1", "Deployment", "deployments"),
+    ("apps/v1", "StatefulSet", "statefulsets"),
+    ("apps/v1", "DaemonSet", "daemonsets"),
+    ("apps/v1", "ReplicaSet", "replicasets"),
+    ("batch/v1", "Job", "jobs"),
+    ("batch/v1", "CronJob", "cronjobs"),
+    ("v1", "Service", "services"),
+    ("v1", "ConfigMap", "configmaps"),
+    ("v1", "Secret", "secrets"),
+    ("v1", "ServiceAccount", "serviceaccounts"),
+    ("v1", "PersistentVolumeClaim", "persistentvolumeclaims"),
+    ("v1", "Namespace", "namespaces"),
+    ("networking.k8s.io/v1", "Ingress", "ingresses"),
+    (
+        "policy.karmada.io/v1alpha1",
+        "PropagationPolicy",
+        "propagationpolicies",
+    ),
+    (
+        "policy.karmada.io/v1alpha1",
+        "ClusterPropagationPolicy",
+        "clusterpropagationpolicies",
+    ),
+    ("cluster.karmada.io/v1alpha1", "Cluster", "clusters"),
+    ("coordination.k8s.io/v1", "Lease", "leases"),
+];
+
+/// The group/version/kind of an `apiVersion` + `kind`.
+pub fn gvk(api_version: &str, kind: &str) -> GroupVersionKind {
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    GroupVersionKind::gvk(group, version, kind)
+}
+
+/// The resource of a well-known kind, without discovery.
+pub fn known(api_version: &str, kind: &str) -> Option<ApiResource> {
+    PLURALS
+        .iter()
+        .find(|(av, k, _)| *av == api_version && *k == kind)
+        .map(|(_, _, plural)| ApiResource::from_gvk_with_plural(&gvk(api_version, kind), plural))
+}
+
+/// Why a kind has no resource.
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    /// The API server does not serve the kind (404 from discovery).
+    #[error("{0} is not served by this API server")]
+    NotServed(String),
+    /// Discovery failed; retry later.
+    #[error("discovery of {kind} failed: {source}")]
+    Discovery {
+        /// `apiVersion/kind`.
+        kind: String,
+        /// The client error.
+        source: kube::Error,
+    },
+}
+
+/// The resource of a kind: the table, else discovery through `client` (which may be a member's
+/// proxy client, so a kind is looked up where it is served).
+pub async fn resolve(client: &Client, kind: &KindRef) -> Result<ApiResource, ResolveError> {
+    if let Some(ar) = known(&kind.api_version, &kind.kind) {
+        return Ok(ar);
+    }
+    let shown = format!("{}/{}", kind.api_version, kind.kind);
+    match kube::discovery::pinned_kind(client, &gvk(&kind.api_version, &kind.kind)).await {
+        Ok((ar, _)) => Ok(ar),
+        Err(kube::Error::Api(status)) if status.code == 404 => Err(ResolveError::NotServed(shown)),
+        Err(kube::Error::Discovery(_)) => Err(ResolveError::NotServed(shown)),
+        Err(source) => Err(ResolveError::Discovery { kind: shown, source }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_kinds_need_no_discovery() {
+        for k in crate::config::default_kinds() {
+            assert!(known(&k.api_version, &k.kind).is_some(), "{k:?}");
+        }
+        let cm = known("v1", "ConfigMap").unwrap();
+        assert_eq!(
+            (cm.group.as_str(), cm.version.as_str(), cm.plural.as_str()),
+            ("", "v1", "configmaps")
+        );
+    }
+}

@@ -1,0 +1,314 @@
+//! The Karmada adapter against the fake API server: initial sync and readiness, watch events,
+//! the member index through the cluster proxy, clusters that join/leave/turn NotReady, 410 Gone
+//! and API errors.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::{sync::Arc, time::Duration};
+
+use arc_swap::ArcSwap;
+use karmada_takeover::{
+    config::Config,
+    fleet::{
+        SharedFleet,
+        karmada::{self, Connection, KarmadaMetrics, Options, members::MemberPhase},
+    },
+    karmada::PolicyKind,
+};
+use serde_json::json;
+use support::{apiserver::FakeApi, res, wait_until};
+
+const T: Duration = Duration::from_secs(10);
+
+fn fast() -> Options {
+    Options {
+        backoff_initial: Duration::from_millis(20),
+        backoff_max: Duration::from_millis(200),
+        member_sync_timeout: Duration::from_secs(5),
+        ..Options::default()
+    }
+}
+
+async fn seeded() -> FakeApi {
+    let api = FakeApi::start().await;
+    api.add_member("member1");
+    api.add_member("member2");
+    api.put(None, res::CLUSTERS, support::cluster("member1", true));
+    api.put(None, res::CLUSTERS, support::cluster("member2", true));
+    api.put(None, res::NS, support::namespace("shop"));
+    api.put(
+        None,
+        res::PP,
+        support::pp("shop", "app", json!({"karmada-takeover.io/tier": "application"}),
+            json!({"resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "cart"}], "priority": 5})),
+    );
+    api.put(
+        None,
+        res::DEPLOY,
+        support::deployment("shop", "cart", json!({}), json!({}), None),
+    );
+    api.put(
+        Some("member1"),
+        res::DEPLOY,
+        support::deployment("shop", "web", json!({}), json!({}), None),
+    );
+    api.put(
+        Some("member2"),
+        res::DEPLOY,
+        support::deployment(
+            "shop",
+            "web",
+            json!({"karmada.io/managed": "true"}),
+            json!({}),
+            None,
+        ),
+    );
+    api
+}
+
+async fn connect(api: &FakeApi) -> Connection {
+    let kc = kube::config::Kubeconfig::from_yaml(&api.kubeconfig_yaml()).unwrap();
+    let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+        .await
+        .unwrap();
+    Connection::from_config(config).unwrap()
+}
+
+#[tokio::test]
+async fn initial_lists_sync_the_fleet_then_readiness_flips() {
+    let api = seeded().await;
+    let fleet = SharedFleet::default();
+    let config = Arc::new(ArcSwap::from_pointee(Config::default()));
+    let running = karmada::start(
+        connect(&api).await,
+        fleet.clone(),
+        config,
+        fast(),
+        KarmadaMetrics::unregistered().unwrap(),
+    );
+    assert!(running.wait_synced(T).await, "pending: {:?}", running.pending());
+    let f = fleet.read();
+    assert!(f.is_synced());
+    assert!(f.policy(PolicyKind::PropagationPolicy, "shop", "app").is_some());
+    assert!(f.template("apps/v1", "Deployment", "shop", "cart").is_some());
+    assert_eq!(f.clusters().count(), 2);
+    assert_eq!(
+        f.member_copies("apps", "Deployment", "shop", "web"),
+        [("member1", false), ("member2", true)]
+    );
+    drop(f);
+    assert_eq!(
+        running.member_phases().values().copied().collect::<Vec<_>>(),
+        [MemberPhase::Synced, MemberPhase::Synced]
+    );
+    // Metadata-only requests through the proxy; no writes.
+    let reqs = api.requests();
+    assert!(
+        reqs.iter().any(|r| r.path.starts_with(
+            "/apis/cluster.karmada.io/v1alpha1/clusters/member1/proxy/apis/apps/v1/deployments"
+        ))
+    );
+    assert!(api.writes().is_empty());
+}
+
+#[tokio::test]
+async fn readiness_waits_for_the_lists() {
+    let api = seeded().await;
+    api.stall(true);
+    let fleet = SharedFleet::default();
+    let config = Arc::new(ArcSwap::from_pointee(Config::default()));
+    let running = karmada::start(
+        connect(&api).await,
+        fleet.clone(),
+        config,
+        fast(),
+        KarmadaMetrics::unregistered().unwrap(),
+    );
+    assert!(!running.wait_synced(Duration::from_millis(300)).await);
+    assert!(!fleet.read().is_synced());
+    api.stall(false);
+    assert!(running.wait_synced(T).await);
+}
+
+#[tokio::test]
+async fn watch_events_errors_and_410_gone_keep_the_view_current() {
+    let api = seeded().await;
+    let fleet = SharedFleet::default();
+    let config = Arc::new(ArcSwap::from_pointee(Config::default()));
+    let metrics = KarmadaMetrics::unregistered().unwrap();
+    let running = karmada::start(
+        connect(&api).await,
+        fleet.clone(),
+        config,
+        fast(),
+        metrics.clone(),
+    );
+    assert!(running.wait_synced(T).await);
+
+    // Plain watch events.
+    api.put(
+        Some("member1"),
+        res::DEPLOY,
+        support::deployment("shop", "api", json!({}), json!({}), None),
+    );
+    wait_until("member1 api indexed", T, || {
+        !fleet
+            .read()
+            .member_copies("apps", "Deployment", "shop", "api")
+            .is_empty()
+    })
+    .await;
+    api.remove(None, res::PP, "shop", "app");
+    wait_until("policy removed", T, || {
+        fleet
+            .read()
+            .policy(PolicyKind::PropagationPolicy, "shop", "app")
+            .is_none()
+    })
+    .await;
+    api.bookmark();
+
+    // 410 Gone: a deletion missed while expired is caught by the re-list.
+    api.expire_watches();
+    api.remove(None, res::DEPLOY, "shop", "cart");
+    api.remove(Some("member1"), res::DEPLOY, "shop", "api");
+    wait_until("template gone after re-list", T, || {
+        fleet
+            .read()
+            .template("apps/v1", "Deployment", "shop", "cart")
+            .is_none()
+    })
+    .await;
+    wait_until("member entry gone after re-list", T, || {
+        fleet
+            .read()
+            .member_copies("apps", "Deployment", "shop", "api")
+            .is_empty()
+    })
+    .await;
+
+    // Errors back off and resume.
+    api.fail_with(Some(500));
+    api.close_watches();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    api.fail_with(None);
+    api.put(
+        None,
+        res::DEPLOY,
+        support::deployment("shop", "late", json!({}), json!({}), None),
+    );
+    wait_until("watch resumed after errors", T, || {
+        fleet
+            .read()
+            .template("apps/v1", "Deployment", "shop", "late")
+            .is_some()
+    })
+    .await;
+    assert!(
+        metrics.watch_errors_total.with_label_values(&["member"]).get()
+            + metrics
+                .watch_errors_total
+                .with_label_values(&["propagationpolicies"])
+                .get()
+            > 0
+    );
+}
+
+#[tokio::test]
+async fn clusters_that_join_leave_or_turn_not_ready_are_followed() {
+    let api = seeded().await;
+    let fleet = SharedFleet::default();
+    let config = Arc::new(ArcSwap::from_pointee(Config::default()));
+    let running = karmada::start(
+        connect(&api).await,
+        fleet.clone(),
+        config,
+        fast(),
+        KarmadaMetrics::unregistered().unwrap(),
+    );
+    assert!(running.wait_synced(T).await);
+
+    // Join.
+    api.add_member("member3");
+    api.put(
+        Some("member3"),
+        res::DEPLOY,
+        support::deployment("shop", "web", json!({}), json!({}), None),
+    );
+    api.put(None, res::CLUSTERS, support::cluster("member3", true));
+    wait_until("member3 indexed", T, || {
+        fleet
+            .read()
+            .member_copies("apps", "Deployment", "shop", "web")
+            .len()
+            == 3
+    })
+    .await;
+
+    // NotReady: watches stop, entries are kept.
+    api.put(None, res::CLUSTERS, support::cluster("member3", false));
+    wait_until("member3 not ready", T, || {
+        running.member_phases().get("member3") == Some(&MemberPhase::NotReady)
+    })
+    .await;
+    api.put(
+        Some("member3"),
+        res::DEPLOY,
+        support::deployment("shop", "ignored", json!({}), json!({}), None),
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        fleet
+            .read()
+            .member_copies("apps", "Deployment", "shop", "ignored")
+            .is_empty()
+    );
+    assert_eq!(
+        fleet
+            .read()
+            .member_copies("apps", "Deployment", "shop", "web")
+            .len(),
+        3
+    );
+
+    // Leave: forgotten.
+    api.remove(None, res::CLUSTERS, "", "member3");
+    wait_until("member3 forgotten", T, || {
+        fleet
+            .read()
+            .member_copies("apps", "Deployment", "shop", "web")
+            .len()
+            == 2
+    })
+    .await;
+    assert!(fleet.read().cluster("member3").is_none());
+}
+
+#[tokio::test]
+async fn an_unreachable_member_does_not_keep_the_webhook_unready() {
+    let api = seeded().await;
+    api.remove_member("member2"); // proxy answers 503
+    let fleet = SharedFleet::default();
+    let config = Arc::new(ArcSwap::from_pointee(Config::default()));
+    let options = Options {
+        member_sync_timeout: Duration::from_millis(300),
+        ..fast()
+    };
+    let running = karmada::start(
+        connect(&api).await,
+        fleet.clone(),
+        config,
+        options,
+        KarmadaMetrics::unregistered().unwrap(),
+    );
+    assert!(running.wait_synced(T).await);
+    assert_eq!(
+        running.member_phases().get("member2"),
+        Some(&MemberPhase::Listing)
+    );
+    assert_eq!(
+        fleet.read().member_copies("apps", "Deployment", "shop", "web"),
+        [("member1", false)]
+    );
+}
