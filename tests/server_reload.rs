@@ -174,10 +174,15 @@ fn serve_refuses_bad_flags_with_a_message_naming_the_flag() {
         .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("--kubeconfig") && stderr.contains("not available yet"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("--kubeconfig /nowhere/kubeconfig"), "{stderr}");
+
+    let output = serve_command(dir.path())
+        .args(["--fleet", "/nowhere/fleet"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--fleet /nowhere/fleet"), "{stderr}");
 
     write(&dir.path().join("tls.key"), "not a key\n");
     let output = serve_command(dir.path()).output().unwrap();
