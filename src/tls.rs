@@ -341,7 +341,13 @@ impl ServingTls {
     /// `Ok(true)`: a new certificate (or CA) is now served; `Ok(false)`: nothing changed;
     /// `Err`: the new files are unusable and the old ones keep serving.
     pub fn reload_if_changed(&self) -> Result<bool, Error> {
-        let bytes = FileBytes::read(&self.files)?;
+        let bytes = match FileBytes::read(&self.files) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                self.metrics.tls_reloads_total.with_label_values(&["error"]).inc();
+                return Err(error);
+            }
+        };
         let previous = {
             let mut last = self.last_seen.lock();
             if *last == bytes {

@@ -18,7 +18,10 @@ fuzz_target!(|data: &[u8]| {
                 Ok(body) => body,
                 Err(e) => panic!("response is not JSON: {e}"),
             };
-            assert_eq!(body["response"]["uid"].as_str(), Some(reviewed.summary.uid.as_str()));
+            assert_eq!(
+                body["response"]["uid"].as_str(),
+                Some(reviewed.summary.uid.as_str())
+            );
         }
     }
 });

@@ -9,9 +9,8 @@ use crate::{
     config::Config,
     fleet::{self, SharedFleet},
     metrics::Metrics,
-    server::{Limits, Server, Settings, State, watch_files},
+    server::{Limits, Server, Settings, State, memory_store::MemoryStore, watch_files},
     tls::{self, TlsFiles},
-    writer::MemoryWriter,
 };
 
 /// Options of `serve`. Every flag has an environment variable.
@@ -171,7 +170,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .await?;
             (Arc::new(k.writer.clone()), Some(k))
         }
-        _ => (Arc::new(MemoryWriter::default()), None),
+        _ => (Arc::new(MemoryStore::new(metrics.clone())), None),
     };
     let state = State {
         fleet: fleet_view,

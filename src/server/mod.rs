@@ -45,8 +45,12 @@ use crate::{
 
 mod admin;
 pub mod client;
+pub mod memory_store;
 mod routes;
 pub mod watch_files;
+
+/// How often an idle HTTP/2 connection is pinged, and how long the answer may take.
+const H2_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(20);
 
 /// Request limits (the hardening flags of `serve`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -289,7 +293,12 @@ async fn accept_loop(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .keep_alive(true);
-    builder.http2().timer(TokioTimer::new());
+    // HTTP/2 has no header-read timeout; pings find peers that vanished without closing.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(H2_KEEP_ALIVE_INTERVAL))
+        .keep_alive_timeout(H2_KEEP_ALIVE_INTERVAL);
     let builder = Arc::new(builder);
     let mut connections = JoinSet::new();
     let stop = until_stopped(stopped);

@@ -60,15 +60,29 @@ fn walk(
 }
 
 /// Reloads the fleet from `dir` whenever its fingerprint changes, until `shutdown`.
-pub async fn watch_fleet_dir(
+///
+/// The baseline is taken when this is called (not when the future is first polled), so a change
+/// made right after the initial load is not mistaken for the loaded state.
+pub fn watch_fleet_dir(
     dir: PathBuf,
     interval: Duration,
     fleet: SharedFleet,
     metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()>,
+) -> impl Future<Output = ()> {
+    let last = Fingerprint::of_dir(&dir).unwrap_or_default();
+    poll_fleet_dir(dir, interval, fleet, metrics, shutdown, last)
+}
+
+async fn poll_fleet_dir(
+    dir: PathBuf,
+    interval: Duration,
+    fleet: SharedFleet,
+    metrics: Arc<Metrics>,
+    shutdown: impl Future<Output = ()>,
+    mut last: Fingerprint,
 ) {
     tokio::pin!(shutdown);
-    let mut last = Fingerprint::of_dir(&dir).unwrap_or_default();
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await;
@@ -110,15 +124,27 @@ pub async fn watch_fleet_dir(
 }
 
 /// Reloads the engine config from `path` whenever its bytes change, until `shutdown`.
-pub async fn watch_config(
+/// The baseline is read when this is called, like [`watch_fleet_dir`].
+pub fn watch_config(
     path: PathBuf,
     interval: Duration,
     config: Arc<ArcSwap<Config>>,
     metrics: Arc<Metrics>,
     shutdown: impl Future<Output = ()>,
+) -> impl Future<Output = ()> {
+    let last = std::fs::read(&path).ok();
+    poll_config(path, interval, config, metrics, shutdown, last)
+}
+
+async fn poll_config(
+    path: PathBuf,
+    interval: Duration,
+    config: Arc<ArcSwap<Config>>,
+    metrics: Arc<Metrics>,
+    shutdown: impl Future<Output = ()>,
+    mut last: Option<Vec<u8>>,
 ) {
     tokio::pin!(shutdown);
-    let mut last = std::fs::read(&path).ok();
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticker.tick().await;

@@ -1,0 +1,121 @@
+//! The writer `serve --fleet` uses: takeover policies are kept in memory, keyed like Karmada
+//! would key them, and logged when they appear, change or go.
+//!
+//! Unlike [`crate::writer::MemoryWriter`] (a transcript of every action, for the demo and
+//! tests), this store is bounded by the number of distinct policies: admission decides the same
+//! deterministic policy again for every re-applied template, and a long-running webhook must not
+//! grow with its request count. It applies the actions the way server-side apply would: the same
+//! policy again is a no-op, a changed one replaces the old one.
+
+use std::collections::BTreeMap;
+
+use parking_lot::Mutex;
+use std::sync::Arc;
+
+use crate::{metrics::Metrics, rules::Action, writer::Writer};
+
+/// `(kind, namespace, name)` of a policy.
+pub type PolicyKey = (String, String, String);
+
+/// Takeover policies "written" by a file-backed webhook.
+#[derive(Debug)]
+pub struct MemoryStore {
+    policies: Mutex<BTreeMap<PolicyKey, serde_json::Value>>,
+    metrics: Arc<Metrics>,
+}
+
+impl MemoryStore {
+    /// An empty store counting into `metrics` (`policies_created_total`, `policies_released_total`).
+    pub fn new(metrics: Arc<Metrics>) -> Self {
+        Self {
+            policies: Mutex::new(BTreeMap::new()),
+            metrics,
+        }
+    }
+
+    /// The policies currently held, by key.
+    pub fn policies(&self) -> BTreeMap<PolicyKey, serde_json::Value> {
+        self.policies.lock().clone()
+    }
+}
+
+fn key_of(policy: &serde_json::Value) -> PolicyKey {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    (
+        text(&policy["kind"]),
+        text(&policy["metadata"]["namespace"]),
+        text(&policy["metadata"]["name"]),
+    )
+}
+
+impl Writer for MemoryStore {
+    fn submit(&self, actions: &[Action]) {
+        let mut policies = self.policies.lock();
+        for action in actions {
+            match action {
+                Action::EnsurePolicy { policy } => {
+                    let key = key_of(policy);
+                    if policies.get(&key) == Some(policy) {
+                        continue;
+                    }
+                    let created = policies.insert(key.clone(), policy.clone()).is_none();
+                    self.metrics.policies_created_total.inc();
+                    let (kind, namespace, name) = key;
+                    tracing::info!(
+                        %kind,
+                        %namespace,
+                        %name,
+                        change = if created { "created" } else { "updated" },
+                        "takeover policy recorded (file-backed fleet: kept in memory, not written to Karmada)"
+                    );
+                }
+                Action::ReleasePolicy {
+                    kind,
+                    namespace,
+                    name,
+                } => {
+                    let key = (kind.clone(), namespace.clone(), name.clone());
+                    if policies.remove(&key).is_some() {
+                        self.metrics.policies_released_total.inc();
+                    }
+                    tracing::info!(%kind, %namespace, %name, "takeover policy released (file-backed fleet)");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(name: &str, priority: i64) -> Action {
+        Action::EnsurePolicy {
+            policy: serde_json::json!({
+                "kind": "PropagationPolicy",
+                "metadata": {"namespace": "shop", "name": name},
+                "spec": {"priority": priority},
+            }),
+        }
+    }
+
+    #[test]
+    fn the_same_policy_again_is_a_no_op_and_the_store_stays_bounded() {
+        let metrics = Arc::new(Metrics::new().unwrap());
+        let store = MemoryStore::new(metrics.clone());
+        for _ in 0..1000 {
+            store.submit(&[policy("takeover-web", 0)]);
+        }
+        assert_eq!(store.policies().len(), 1);
+        assert_eq!(metrics.policies_created_total.get(), 1);
+        store.submit(&[policy("takeover-web", 1)]);
+        assert_eq!(metrics.policies_created_total.get(), 2);
+        store.submit(&[Action::ReleasePolicy {
+            kind: "PropagationPolicy".into(),
+            namespace: "shop".into(),
+            name: "takeover-web".into(),
+        }]);
+        assert!(store.policies().is_empty());
+        assert_eq!(metrics.policies_released_total.get(), 1);
+    }
+}
