@@ -7,7 +7,7 @@ use karmada_takeover::cli::Cli;
 
 /// mimalloc instead of glibc malloc: the webhook allocates and frees many small JSON nodes per
 /// review, and glibc's malloc/free took about a fifth of the server's CPU under load
-/// (docs/server-benchmarks.md).
+/// (BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -17,7 +17,7 @@
 //! `enforce` denies, `warn` admits with warnings, `fix` patches the smallest sufficient
 //! priority/preemption (at least `tiers.applicationMinPriority`) and denies what no patch fixes.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::{
@@ -29,7 +29,7 @@ use super::{
 use crate::{
     config::{Config, GuardrailMode},
     fleet::Fleet,
-    karmada::{Policy, PolicyKind, ResourceSelector, keys},
+    karmada::{Policy, PolicyKind, PropagationSpec, ResourceSelector, keys},
 };
 
 /// One broken rule.
@@ -78,30 +78,35 @@ pub fn decide(webhook: Webhook, r: &Review<'_>, fleet: &Fleet, config: &Config) 
     let Some(object) = r.object else {
         return Decision::allow();
     };
-    let value = match serde_json::to_value(object) {
-        Ok(v) => v,
-        Err(e) => {
+    // The spec is read straight from the decoded object (no re-encoding: this is the hot path of
+    // every policy review); only a failure is decoded again, with path tracking, for the message.
+    let spec_value = object.data.get("spec").unwrap_or(&Value::Null);
+    let spec = match PropagationSpec::deserialize(spec_value) {
+        Ok(spec) => spec,
+        Err(error) => {
+            let at = serde_path_to_error::deserialize::<_, PropagationSpec>(spec_value)
+                .err()
+                .map(|e| e.path().to_string())
+                .filter(|p| p != ".")
+                .map_or_else(|| "spec".to_owned(), |p| format!("spec.{p}"));
             return Decision::deny(
                 DenyReason::MalformedObject,
-                format!("{} cannot be encoded: {e}", r.kind),
+                format!("{} {} is not a valid {}: {error} at {at}", r.kind, r.name, r.kind),
             );
         }
     };
-    let mut policy: Policy = match serde_path_to_error::deserialize(&value) {
-        Ok(p) => p,
-        Err(e) => {
-            return Decision::deny(
-                DenyReason::MalformedObject,
-                format!(
-                    "{} {} is not a valid {}: {} at {}",
-                    r.kind,
-                    r.name,
-                    r.kind,
-                    e.inner(),
-                    e.path()
-                ),
-            );
-        }
+    let mut policy = Policy {
+        api_version: r.api_version.clone(),
+        kind: r.kind.to_owned(),
+        // Only what decisions read: cloning managedFields would cost more than the decision.
+        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+            name: object.metadata.name.clone(),
+            namespace: object.metadata.namespace.clone(),
+            labels: object.metadata.labels.clone(),
+            deletion_timestamp: object.metadata.deletion_timestamp.clone(),
+            ..Default::default()
+        },
+        spec,
     };
     if policy
         .metadata
@@ -126,7 +131,7 @@ pub fn decide(webhook: Webhook, r: &Review<'_>, fleet: &Fleet, config: &Config) 
         },
         Ok(tier) => assess(&policy, kind, tier, fleet, config),
     };
-    render(webhook, &policy, kind, &value, assessment, config)
+    render(webhook, &policy, kind, spec_value, assessment, config)
 }
 
 /// Checks a policy against the tier rules and the current fleet.
@@ -368,7 +373,7 @@ fn render(
     webhook: Webhook,
     policy: &Policy,
     kind: PolicyKind,
-    value: &Value,
+    spec: &Value,
     a: Assessment,
     config: &Config,
 ) -> Decision {
@@ -415,8 +420,7 @@ fn render(
                     format!("no automatic fix exists: {}", joined(&unfixable)),
                 );
             }
-            let spec = value.get("spec");
-            let has = |field: &str| spec.and_then(|s| s.get(field)).is_some();
+            let has = |field: &str| spec.get(field).is_some();
             let mut priority = None;
             let mut preemption = None;
             for v in &a.violations {
