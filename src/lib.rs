@@ -19,6 +19,7 @@ pub mod config;
 pub mod fleet;
 pub mod karmada;
 pub mod metrics;
+pub mod poll;
 pub mod reconciler;
 pub mod rules;
 pub mod server;

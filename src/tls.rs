@@ -423,17 +423,10 @@ fn build_config(
 pub async fn watch(
     tls: Arc<ServingTls>,
     interval: Duration,
-    shutdown: impl std::future::Future<Output = ()>,
+    shutdown: impl std::future::Future<Output = ()> + Send,
 ) {
-    tokio::pin!(shutdown);
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    ticker.tick().await;
-    loop {
-        tokio::select! {
-            _ = &mut shutdown => return,
-            _ = ticker.tick() => {}
-        }
+    let mut ticks = crate::poll::Ticks::new(interval, shutdown);
+    while ticks.next().await {
         if let Err(error) = tls.reload_if_changed() {
             tracing::error!(%error, "TLS files changed but cannot be used; still serving the previous certificate");
         }

@@ -16,10 +16,10 @@ use karmada_takeover::{
     fleet::{SharedFleet, files},
     metrics::Metrics,
     server::{
-        Server, Settings, State,
+        State,
         client::{Client, ClientOptions, HttpVersion},
     },
-    tls::{self, TlsFiles},
+    tls,
     writer::{MemoryWriter, Writer},
 };
 use serde_json::Value;
@@ -32,11 +32,6 @@ fn fixtures() -> PathBuf {
 async fn every_case_answers_its_golden_response_over_tls() {
     tls::install_crypto_provider();
     let update = std::env::var_os("UPDATE_GOLDENS").is_some();
-    let certs = tls::dev::throwaway_ca_and_cert(&["localhost"]).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
-    std::fs::write(&cert, &certs.cert_pem).unwrap();
-    std::fs::write(&key, &certs.key_pem).unwrap();
     let config = Arc::new(ArcSwap::from_pointee(Config::default()));
     let writer = Arc::new(MemoryWriter::default());
     let state = State {
@@ -45,19 +40,10 @@ async fn every_case_answers_its_golden_response_over_tls() {
         writer: Arc::clone(&writer) as Arc<dyn Writer>,
         metrics: Arc::new(Metrics::new().unwrap()),
     };
-    let server = Server::start(
-        Settings::loopback(TlsFiles {
-            cert,
-            key,
-            client_ca: None,
-        }),
-        state,
-    )
-    .await
-    .unwrap();
+    let demo::LocalServer { server, ca_pem, _dir } = demo::start_local(state).await.unwrap();
     let mut client = Client::connect(
         server.local_addr(),
-        &ClientOptions::new(certs.ca_pem.as_bytes()).http(HttpVersion::Http1),
+        &ClientOptions::new(ca_pem.as_bytes()).http(HttpVersion::Http1),
     )
     .await
     .unwrap();

@@ -18,7 +18,7 @@ use crate::{
     metrics::Metrics,
     rules::{Action, Webhook},
     server::{
-        Server, Settings, State,
+        RunningServer, Server, Settings, State,
         client::{Client, ClientOptions, HttpVersion},
     },
     tls::{self, TlsFiles},
@@ -212,6 +212,39 @@ pub fn outcome(response: &Value) -> (bool, bool) {
     (r["allowed"].as_bool().unwrap_or(false), r.get("patch").is_some())
 }
 
+/// A webhook server on loopback, serving a throwaway certificate for `localhost` and `127.0.0.1`.
+pub struct LocalServer {
+    /// The running server.
+    pub server: RunningServer,
+    /// The throwaway CA that signed its certificate (what a client trusts).
+    pub ca_pem: String,
+    /// Holds the certificate files for as long as the server runs.
+    pub _dir: tempfile::TempDir,
+}
+
+/// Starts the webhook server on loopback with a throwaway CA (demo, golden tests).
+pub async fn start_local(state: State) -> anyhow::Result<LocalServer> {
+    let certs = tls::dev::throwaway_ca_and_cert(&["localhost", "127.0.0.1"])?;
+    let dir = tempfile::tempdir().context("creating a temporary directory for the throwaway certificate")?;
+    let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
+    std::fs::write(&cert, &certs.cert_pem)?;
+    std::fs::write(&key, &certs.key_pem)?;
+    let server = Server::start(
+        Settings::loopback(TlsFiles {
+            cert,
+            key,
+            client_ca: None,
+        }),
+        state,
+    )
+    .await?;
+    Ok(LocalServer {
+        server,
+        ca_pem: certs.ca_pem,
+        _dir: dir,
+    })
+}
+
 /// Runs `demo`.
 pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     tls::install_crypto_provider();
@@ -229,11 +262,6 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         None => files::embedded(),
     };
     let counts = fleet.counts();
-    let certs = tls::dev::throwaway_ca_and_cert(&["localhost", "127.0.0.1"])?;
-    let dir = tempfile::tempdir().context("creating a temporary directory for the throwaway certificate")?;
-    let (cert, key) = (dir.path().join("tls.crt"), dir.path().join("tls.key"));
-    std::fs::write(&cert, &certs.cert_pem)?;
-    std::fs::write(&key, &certs.key_pem)?;
     let config = Arc::new(ArcSwap::from_pointee(Config::default()));
     let writer = Arc::new(MemoryWriter::default());
     let metrics = Arc::new(Metrics::new()?);
@@ -243,19 +271,11 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         writer: Arc::clone(&writer) as Arc<dyn Writer>,
         metrics,
     };
-    let server = Server::start(
-        Settings::loopback(TlsFiles {
-            cert,
-            key,
-            client_ca: None,
-        }),
-        state,
-    )
-    .await?;
+    let LocalServer { server, ca_pem, _dir } = start_local(state).await?;
     let addr = server.local_addr();
     let mut client = Client::connect(
         addr,
-        &ClientOptions::new(certs.ca_pem.as_bytes()).http(HttpVersion::Http2),
+        &ClientOptions::new(ca_pem.as_bytes()).http(HttpVersion::Http2),
     )
     .await?;
     let negotiated = client

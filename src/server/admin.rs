@@ -19,7 +19,7 @@ use hyper::{body::Incoming, server::conn::http1};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 
-use super::{State, routes::status_response, until_stopped};
+use super::{State, accept_until_stopped, routes::status_response};
 
 /// Serves the admin endpoints until `stopped`.
 pub(super) async fn serve(
@@ -29,36 +29,22 @@ pub(super) async fn serve(
     stopped: watch::Receiver<bool>,
 ) {
     let mut connections = JoinSet::new();
-    let stop = until_stopped(stopped);
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            biased;
-            () = &mut stop => break,
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let state = state.clone();
-                    let serving = serving.clone();
-                    connections.spawn(async move {
-                        let service = hyper::service::service_fn(move |request| {
-                            let response = respond(&state, &serving, &request);
-                            async move { Ok::<_, Infallible>(response) }
-                        });
-                        let _ = http1::Builder::new()
-                            .timer(TokioTimer::new())
-                            .header_read_timeout(Duration::from_secs(5))
-                            .serve_connection(TokioIo::new(stream), service)
-                            .await;
-                    });
-                }
-                Err(error) => {
-                    tracing::warn!(%error, "admin accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
+    accept_until_stopped(&listener, stopped, &mut connections, "admin", |stream| {
+        let state = state.clone();
+        let serving = serving.clone();
+        async move {
+            let service = hyper::service::service_fn(move |request| {
+                let response = respond(&state, &serving, &request);
+                async move { Ok::<_, Infallible>(response) }
+            });
+            let _ = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(5))
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         }
-    }
+    })
+    .await;
     // Admin connections carry no state worth draining.
     connections.abort_all();
     while connections.join_next().await.is_some() {}

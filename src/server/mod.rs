@@ -278,6 +278,37 @@ pub(crate) async fn until_stopped(mut stopped: watch::Receiver<bool>) {
     let _ = stopped.wait_for(|stop| *stop).await;
 }
 
+/// Accepts connections until `stopped`, spawning `serve(stream)` for each into `connections` and
+/// reaping finished ones as it goes. Accept errors (EMFILE and friends) back off instead of spinning.
+pub(crate) async fn accept_until_stopped<F>(
+    listener: &TcpListener,
+    stopped: watch::Receiver<bool>,
+    connections: &mut JoinSet<()>,
+    listener_name: &'static str,
+    mut serve: impl FnMut(tokio::net::TcpStream) -> F,
+) where
+    F: Future<Output = ()> + Send + 'static,
+{
+    let stop = until_stopped(stopped);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut stop => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    connections.spawn(serve(stream));
+                }
+                Err(error) => {
+                    tracing::warn!(%error, listener = listener_name, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+}
+
 async fn accept_loop(
     listener: TcpListener,
     tls: Arc<ServingTls>,
@@ -301,33 +332,18 @@ async fn accept_loop(
         .keep_alive_timeout(H2_KEEP_ALIVE_INTERVAL);
     let builder = Arc::new(builder);
     let mut connections = JoinSet::new();
-    let stop = until_stopped(stopped);
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            biased;
-            () = &mut stop => break,
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
-                    let _ = stream.set_nodelay(true);
-                    connections.spawn(serve_connection(
-                        stream,
-                        tls.acceptor(),
-                        builder.clone(),
-                        app.clone(),
-                        graceful.watcher(),
-                        limits.header_read_timeout,
-                    ));
-                }
-                Err(error) => {
-                    // EMFILE and friends: back off instead of spinning.
-                    tracing::warn!(%error, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-        }
-    }
+    accept_until_stopped(&listener, stopped, &mut connections, "webhook", |stream| {
+        let _ = stream.set_nodelay(true);
+        serve_connection(
+            stream,
+            tls.acceptor(),
+            builder.clone(),
+            app.clone(),
+            graceful.watcher(),
+            limits.header_read_timeout,
+        )
+    })
+    .await;
     serving.store(false, Ordering::SeqCst);
     drop(listener);
     let open = connections.len();

@@ -68,8 +68,8 @@ pub fn watch_fleet_dir(
     interval: Duration,
     fleet: SharedFleet,
     metrics: Arc<Metrics>,
-    shutdown: impl Future<Output = ()>,
-) -> impl Future<Output = ()> {
+    shutdown: impl Future<Output = ()> + Send,
+) -> impl Future<Output = ()> + Send {
     let last = Fingerprint::of_dir(&dir).unwrap_or_default();
     poll_fleet_dir(dir, interval, fleet, metrics, shutdown, last)
 }
@@ -79,18 +79,11 @@ async fn poll_fleet_dir(
     interval: Duration,
     fleet: SharedFleet,
     metrics: Arc<Metrics>,
-    shutdown: impl Future<Output = ()>,
+    shutdown: impl Future<Output = ()> + Send,
     mut last: Fingerprint,
 ) {
-    tokio::pin!(shutdown);
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    ticker.tick().await;
-    loop {
-        tokio::select! {
-            () = &mut shutdown => return,
-            _ = ticker.tick() => {}
-        }
+    let mut ticks = crate::poll::Ticks::new(interval, shutdown);
+    while ticks.next().await {
         let current = match Fingerprint::of_dir(&dir) {
             Ok(current) => current,
             Err(error) => {
@@ -130,8 +123,8 @@ pub fn watch_config(
     interval: Duration,
     config: Arc<ArcSwap<Config>>,
     metrics: Arc<Metrics>,
-    shutdown: impl Future<Output = ()>,
-) -> impl Future<Output = ()> {
+    shutdown: impl Future<Output = ()> + Send,
+) -> impl Future<Output = ()> + Send {
     let last = std::fs::read(&path).ok();
     poll_config(path, interval, config, metrics, shutdown, last)
 }
@@ -141,18 +134,11 @@ async fn poll_config(
     interval: Duration,
     config: Arc<ArcSwap<Config>>,
     metrics: Arc<Metrics>,
-    shutdown: impl Future<Output = ()>,
+    shutdown: impl Future<Output = ()> + Send,
     mut last: Option<Vec<u8>>,
 ) {
-    tokio::pin!(shutdown);
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    ticker.tick().await;
-    loop {
-        tokio::select! {
-            () = &mut shutdown => return,
-            _ = ticker.tick() => {}
-        }
+    let mut ticks = crate::poll::Ticks::new(interval, shutdown);
+    while ticks.next().await {
         let current = std::fs::read(&path).ok();
         if current == last {
             continue;
