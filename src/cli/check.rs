@@ -12,9 +12,7 @@ use crate::{
     config::Config,
     fleet::{Fleet, files},
     karmada::PolicyKind,
-    rules::{
-        self, Action, Decision, DynamicObject, Operation, Review, Verdict, Webhook, workload::TakeoverPlan,
-    },
+    rules::{self, Action, Decision, DynamicObject, Operation, Review, Verdict, Webhook},
 };
 
 /// Options of `check`.
@@ -48,24 +46,9 @@ pub struct Checked {
     pub reviewed: bool,
     /// Admitted or not.
     pub allowed: bool,
-    /// The denial reason (metric label).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<&'static str>,
-    /// The denial message.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// The JSON patch the mutating webhook returns.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub patch: Vec<json_patch::PatchOperation>,
-    /// Warnings from both webhooks.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
-    /// Policies to create or release.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub actions: Vec<Action>,
-    /// The takeover, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub takeover: Option<TakeoverPlan>,
+    /// Both webhooks' answers chained: the first denial, the mutating patch, every warning and action.
+    #[serde(flatten)]
+    pub decision: Decision,
 }
 
 /// Runs the mutating then the validating webhook for one object, as the API server chains them.
@@ -137,6 +120,23 @@ pub fn admit(
     Ok((operation, mutated, validated, true))
 }
 
+/// The outcome of the mutating then the validating webhook, as the client sees it: the first
+/// denial wins; otherwise the mutating patch, with both webhooks' warnings and actions.
+pub fn chain(mutated: Decision, validated: Decision) -> Decision {
+    if !mutated.allowed() {
+        return mutated;
+    }
+    let mut out = mutated;
+    out.verdict = validated.verdict;
+    for w in validated.warnings {
+        if !out.warnings.contains(&w) {
+            out.warnings.push(w);
+        }
+    }
+    out.actions.extend(validated.actions);
+    out
+}
+
 /// Runs `check`.
 pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let config = match &args.config {
@@ -151,33 +151,14 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     for obj in files::read_paths(&args.manifests)? {
         let (operation, mutated, validated, reviewed) = admit(&obj.value, &fleet, &config)
             .with_context(|| format!("{}: {}", obj.origin(), obj.describe()))?;
-        let denied = [&mutated, &validated].into_iter().find_map(|d| match &d.verdict {
-            Verdict::Deny { reason, message } => Some((reason.label(), message.clone())),
-            Verdict::Allow => None,
-        });
-        let mut warnings = mutated.warnings.clone();
-        warnings.extend(
-            validated
-                .warnings
-                .iter()
-                .filter(|w| !warnings.contains(w))
-                .cloned()
-                .collect::<Vec<_>>(),
-        );
-        let mut actions = mutated.actions.clone();
-        actions.extend(validated.actions.iter().cloned());
+        let decision = chain(mutated, validated);
         results.push(Checked {
             origin: obj.origin(),
             object: obj.describe(),
             operation: crate::admission::operation_label(&operation),
             reviewed,
-            allowed: denied.is_none(),
-            reason: denied.as_ref().map(|d| d.0),
-            message: denied.map(|d| d.1),
-            patch: mutated.patch,
-            warnings,
-            actions: if reviewed { actions } else { Vec::new() },
-            takeover: mutated.takeover,
+            allowed: decision.allowed(),
+            decision,
         });
     }
     match args.output {
@@ -198,20 +179,25 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
 pub fn text(results: &[Checked]) -> String {
     let mut out = String::new();
     for r in results {
-        let verdict = match (r.reviewed, r.allowed, r.patch.is_empty()) {
+        let d = &r.decision;
+        let denial = match &d.verdict {
+            Verdict::Deny { reason, message } => Some((reason.label(), message.as_str())),
+            Verdict::Allow => None,
+        };
+        let verdict = match (r.reviewed, r.allowed, d.patch.is_empty()) {
             (false, _, _) => "not reviewed (not a selected kind)".to_owned(),
-            (true, false, _) => format!("DENIED ({})", r.reason.unwrap_or_default()),
+            (true, false, _) => format!("DENIED ({})", denial.map(|d| d.0).unwrap_or_default()),
             (true, true, false) => "ALLOWED with patch".to_owned(),
             (true, true, true) => "ALLOWED".to_owned(),
         };
         let _ = writeln!(out, "{} ({}, {}): {verdict}", r.object, r.operation, r.origin);
-        if let Some(m) = &r.message {
+        if let Some((_, m)) = denial {
             let _ = writeln!(out, "  message: {m}");
         }
-        for op in &r.patch {
+        for op in &d.patch {
             let _ = writeln!(out, "  patch: {}", serde_json::to_string(op).unwrap_or_default());
         }
-        if let Some(t) = &r.takeover {
+        if let Some(t) = &d.takeover {
             let _ = writeln!(
                 out,
                 "  takeover: {} {} pinned to {} ({})",
@@ -242,7 +228,7 @@ pub fn text(results: &[Checked]) -> String {
                 );
             }
         }
-        for a in &r.actions {
+        for a in &d.actions {
             if let Action::ReleasePolicy {
                 kind,
                 namespace,
@@ -260,7 +246,7 @@ pub fn text(results: &[Checked]) -> String {
                 );
             }
         }
-        for w in &r.warnings {
+        for w in &d.warnings {
             let _ = writeln!(out, "  warning: {w}");
         }
     }
