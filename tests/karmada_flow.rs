@@ -601,3 +601,84 @@ async fn admission_answers_in_time_while_the_api_server_stalls_or_fails() {
     let report = env.reconciler(Duration::from_secs(600)).pass().await;
     assert_eq!(report.count("ensure", "created"), 1, "{report:?}");
 }
+
+#[tokio::test]
+async fn the_optional_sweep_adopts_templates_that_predate_the_webhook() {
+    let env = env().await;
+    // Applied before the webhook existed: no annotations of ours, no claim. shop/web runs
+    // unmanaged in member1; shop/legacy only has a Karmada-managed copy in member2.
+    env.api.put(
+        None,
+        res::DEPLOY,
+        support::deployment("shop", "web", json!({}), json!({}), Some("web-config")),
+    );
+    env.api.put(
+        None,
+        res::DEPLOY,
+        support::deployment("shop", "legacy", json!({}), json!({}), None),
+    );
+    wait_until("templates in the fleet", T, || {
+        let f = env.fleet.read();
+        f.template("apps/v1", "Deployment", "shop", "web").is_some()
+            && f.template("apps/v1", "Deployment", "shop", "legacy").is_some()
+    })
+    .await;
+
+    // Off by default: nothing happens.
+    let report = env.reconciler(Duration::from_secs(600)).pass().await;
+    assert_eq!(report.count("sweep", "adopted"), 0, "{report:?}");
+    assert!(env.policies().is_empty());
+
+    let mut sweeping = Reconciler::new(
+        env.conn.clone(),
+        env.fleet.clone(),
+        env.config.clone(),
+        reconciler::Options {
+            interval: Duration::from_millis(50),
+            request_timeout: Duration::from_secs(2),
+            identity: "replica-a".into(),
+            sweep_existing: true,
+            ..reconciler::Options::default()
+        },
+        env.metrics.clone(),
+    );
+    let report = sweeping.pass().await;
+    assert_eq!(report.count("sweep", "adopted"), 1, "{report:?}");
+    let policies = env.policies();
+    assert_eq!(policies.len(), 1, "{policies:?}");
+    assert_eq!(policies[0]["metadata"]["name"], takeover_name("web"));
+    assert_eq!(
+        policies[0]["spec"]["placement"]["clusterAffinity"]["clusterNames"],
+        json!(["member1"])
+    );
+    let web = env.api.get(None, res::DEPLOY, "shop", "web").unwrap();
+    assert_eq!(
+        web["metadata"]["annotations"]["karmada-takeover.io/clusters"],
+        "member1"
+    );
+    assert_eq!(
+        web["metadata"]["annotations"]["karmada-takeover.io/policy"],
+        takeover_name("web")
+    );
+    assert_eq!(
+        web["metadata"]["annotations"]["work.karmada.io/conflict-resolution"],
+        "overwrite"
+    );
+    let legacy = env.api.get(None, res::DEPLOY, "shop", "legacy").unwrap();
+    assert!(
+        legacy["metadata"]["annotations"]
+            .get("karmada-takeover.io/policy")
+            .is_none()
+    );
+
+    // Adopted templates are not swept twice.
+    wait_until("the adoption is in the fleet", T, || {
+        env.fleet
+            .read()
+            .template("apps/v1", "Deployment", "shop", "web")
+            .is_some_and(|t| t.annotations.contains_key("karmada-takeover.io/policy"))
+    })
+    .await;
+    let report = sweeping.pass().await;
+    assert_eq!(report.count("sweep", "adopted"), 0, "{report:?}");
+}

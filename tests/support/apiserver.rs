@@ -9,7 +9,7 @@
 //!   test calls [`FakeApi::expire_watches`];
 //! - POST (create, 409 AlreadyExists), PUT (replace, 409 Conflict on a stale resourceVersion),
 //!   DELETE (with uid/resourceVersion preconditions), merge patch, and server-side apply
-//!   (`application/apply-patch+yaml`): create-or-merge, `managedFields` per field manager, labels
+//!   (`application/apply-patch+yaml`): create-or-merge, JSON patch (`application/json-patch+json`), `managedFields` per field manager, labels
 //!   and finalizers a manager applied before and no longer applies are removed (the SSA rule that
 //!   makes keeping Karmada's labels matter);
 //! - Karmada's PropagationPolicy webhook on create: label `…/permanent-id` (random) + finalizer;
@@ -827,6 +827,31 @@ async fn handle(
                 let mut applied = parsed;
                 applied["metadata"]["name"] = json!(name);
                 s.apply(&cluster, &resource, &ns_str, &name, &manager, applied)
+            }
+        }
+        (Method::PATCH, Some(name)) if content_type.starts_with("application/json-patch") => {
+            let stored = s
+                .store(&cluster, &resource)
+                .get(&(ns_str.clone(), name.clone()))
+                .cloned();
+            match (stored, serde_json::from_value::<json_patch::Patch>(parsed)) {
+                (None, _) => Err((
+                    404,
+                    status(404, "NotFound", &format!("{resource} \"{name}\" not found")),
+                )),
+                (_, Err(e)) => Err((400, status(400, "BadRequest", &format!("not a JSON patch: {e}")))),
+                (Some(mut obj), Ok(patch)) => match json_patch::patch(&mut obj, &patch) {
+                    Err(e) => Err((
+                        422,
+                        status(422, "Invalid", &format!("JSON patch does not apply: {e}")),
+                    )),
+                    Ok(()) => {
+                        if let Some(m) = obj["metadata"].as_object_mut() {
+                            m.remove("resourceVersion");
+                        }
+                        s.put(&cluster, &resource, &ns_str, &name, obj)
+                    }
+                },
             }
         }
         (Method::PATCH, Some(name)) if content_type.starts_with("application/merge-patch") => {
