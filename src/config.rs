@@ -80,7 +80,7 @@ pub struct Config {
     /// gate (Alpha, off by default). When off, the engine releases takeover policies itself so
     /// that application policies can claim their templates.
     pub preemption_gate: bool,
-    /// Member-cluster discovery.
+    /// API discovery.
     pub discovery: Discovery,
 }
 
@@ -195,11 +195,12 @@ pub enum GuardrailMode {
     Fix,
 }
 
-/// Member-cluster discovery settings.
+/// API discovery settings (used with `--kubeconfig`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Discovery {
-    /// Longest wait for member-cluster state during one admission.
+    /// Longest wait for one API discovery call (for kinds outside the built-in table) in
+    /// karmada-apiserver or through a member cluster's proxy; slower calls are retried with backoff.
     #[serde(with = "humantime_serde_compat")]
     pub timeout: Duration,
 }

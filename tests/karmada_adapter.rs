@@ -312,3 +312,37 @@ async fn an_unreachable_member_does_not_keep_the_webhook_unready() {
         [("member1", false)]
     );
 }
+
+#[tokio::test]
+async fn discovery_gives_up_after_the_configured_timeout() {
+    use karmada_takeover::{config::KindRef, fleet::karmada::resources};
+    let api = FakeApi::start().await;
+    let kc = kube::config::Kubeconfig::from_yaml(&api.kubeconfig_yaml()).unwrap();
+    let conf = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+        .await
+        .unwrap();
+    let client = kube::Client::try_from(conf).unwrap();
+    let widget = KindRef::new("example.com/v1", "Widget"); // not in the built-in table
+    api.stall(true);
+    let started = std::time::Instant::now();
+    let err = resources::resolve(&client, &widget, Duration::from_millis(200))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, resources::ResolveError::Timeout { .. }), "{err}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "gave up after {:?}",
+        started.elapsed()
+    );
+    assert!(err.to_string().contains("discovery.timeout"), "{err}");
+    api.stall(false);
+    // Kinds of the built-in table never need discovery, stalled or not.
+    api.stall(true);
+    let deploy = KindRef::new("apps/v1", "Deployment");
+    assert!(
+        resources::resolve(&client, &deploy, Duration::from_millis(1))
+            .await
+            .is_ok()
+    );
+    api.stall(false);
+}

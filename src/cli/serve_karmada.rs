@@ -55,7 +55,10 @@ pub async fn start(
         connection.clone(),
         fleet.clone(),
         config.clone(),
-        karmada::Options::default(),
+        karmada::Options {
+            discovery_timeout: config.load().discovery.timeout,
+            ..karmada::Options::default()
+        },
         kmetrics.clone(),
     );
     let writer = KubeWriter::start(

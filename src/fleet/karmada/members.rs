@@ -197,7 +197,7 @@ async fn watch_kind(
     let source = format!("member/{cluster}/{}/{}", kind.api_version, kind.kind);
     let mut backoff = Backoff::new(&options);
     let ar = loop {
-        match resources::resolve(&client, &kind).await {
+        match resources::resolve(&client, &kind, options.discovery_timeout).await {
             Ok(ar) => break ar,
             Err(resources::ResolveError::NotServed(what)) => {
                 tracing::info!(%cluster, kind = %what, "kind not served by the member cluster: nothing to index");

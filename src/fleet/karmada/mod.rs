@@ -68,6 +68,10 @@ pub struct Options {
     pub relist_chunk: usize,
     /// Watch member clusters (the member index). Off only for tests of the control-plane part.
     pub watch_members: bool,
+    /// Longest wait for one API discovery call (kinds outside the built-in table), in
+    /// karmada-apiserver or through a member's proxy; a slow call is retried with backoff.
+    /// `serve` sets it from the config's `discovery.timeout`.
+    pub discovery_timeout: Duration,
 }
 
 impl Default for Options {
@@ -78,6 +82,7 @@ impl Default for Options {
             member_sync_timeout: Duration::from_secs(30),
             relist_chunk: 1000,
             watch_members: true,
+            discovery_timeout: Duration::from_secs(2),
         }
     }
 }
@@ -680,7 +685,7 @@ async fn watch_templates(
 ) {
     let mut backoff = Backoff::new(&options);
     let ar = loop {
-        match resources::resolve(&client, &kind).await {
+        match resources::resolve(&client, &kind, options.discovery_timeout).await {
             Ok(ar) => break ar,
             Err(resources::ResolveError::NotServed(what)) => {
                 tracing::warn!(kind = %what, "selected kind is not served by karmada-apiserver: no templates of it to watch");

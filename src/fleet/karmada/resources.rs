@@ -66,20 +66,35 @@ pub enum ResolveError {
         /// The client error.
         source: kube::Error,
     },
+    /// Discovery did not answer within the config's `discovery.timeout`.
+    #[error("discovery of {kind} took longer than discovery.timeout ({timeout:?})")]
+    Timeout {
+        /// The kind.
+        kind: String,
+        /// The configured limit.
+        timeout: std::time::Duration,
+    },
 }
 
 /// The resource of a kind: the table, else discovery through `client` (which may be a member's
 /// proxy client, so a kind is looked up where it is served).
-pub async fn resolve(client: &Client, kind: &KindRef) -> Result<ApiResource, ResolveError> {
+pub async fn resolve(
+    client: &Client,
+    kind: &KindRef,
+    timeout: std::time::Duration,
+) -> Result<ApiResource, ResolveError> {
     if let Some(ar) = known(&kind.api_version, &kind.kind) {
         return Ok(ar);
     }
     let shown = format!("{}/{}", kind.api_version, kind.kind);
-    match kube::discovery::pinned_kind(client, &gvk(&kind.api_version, &kind.kind)).await {
-        Ok((ar, _)) => Ok(ar),
-        Err(kube::Error::Api(status)) if status.code == 404 => Err(ResolveError::NotServed(shown)),
-        Err(kube::Error::Discovery(_)) => Err(ResolveError::NotServed(shown)),
-        Err(source) => Err(ResolveError::Discovery { kind: shown, source }),
+    let wanted = gvk(&kind.api_version, &kind.kind);
+    let discovery = kube::discovery::pinned_kind(client, &wanted);
+    match tokio::time::timeout(timeout, discovery).await {
+        Err(_) => Err(ResolveError::Timeout { kind: shown, timeout }),
+        Ok(Ok((ar, _))) => Ok(ar),
+        Ok(Err(kube::Error::Api(status))) if status.code == 404 => Err(ResolveError::NotServed(shown)),
+        Ok(Err(kube::Error::Discovery(_))) => Err(ResolveError::NotServed(shown)),
+        Ok(Err(source)) => Err(ResolveError::Discovery { kind: shown, source }),
     }
 }
 
