@@ -206,7 +206,7 @@ pub fn cases() -> Vec<Case> {
     ]
 }
 
-/// The outcome of a response body: patched / allowed / denied(reason from the message).
+/// `(allowed, patched)` of an AdmissionReview response body.
 pub fn outcome(response: &Value) -> (bool, bool) {
     let r = &response["response"];
     (r["allowed"].as_bool().unwrap_or(false), r.get("patch").is_some())
