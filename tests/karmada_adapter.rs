@@ -68,11 +68,7 @@ async fn seeded() -> FakeApi {
 }
 
 async fn connect(api: &FakeApi) -> Connection {
-    let kc = kube::config::Kubeconfig::from_yaml(&api.kubeconfig_yaml()).unwrap();
-    let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-        .await
-        .unwrap();
-    Connection::from_config(config).unwrap()
+    Connection::from_config(api.kube_config().await).unwrap()
 }
 
 #[tokio::test]
@@ -317,11 +313,7 @@ async fn an_unreachable_member_does_not_keep_the_webhook_unready() {
 async fn discovery_gives_up_after_the_configured_timeout() {
     use karmada_takeover::{config::KindRef, fleet::karmada::resources};
     let api = FakeApi::start().await;
-    let kc = kube::config::Kubeconfig::from_yaml(&api.kubeconfig_yaml()).unwrap();
-    let conf = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-        .await
-        .unwrap();
-    let client = kube::Client::try_from(conf).unwrap();
+    let client = api.client().await;
     let widget = KindRef::new("example.com/v1", "Widget"); // not in the built-in table
     api.stall(true);
     let started = std::time::Instant::now();

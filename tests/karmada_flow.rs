@@ -69,11 +69,7 @@ async fn env() -> Env {
             None,
         ),
     );
-    let kc = kube::config::Kubeconfig::from_yaml(&api.kubeconfig_yaml()).unwrap();
-    let kconf = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-        .await
-        .unwrap();
-    let conn = Connection::from_config(kconf).unwrap();
+    let conn = Connection::from_config(api.kube_config().await).unwrap();
     let fleet = SharedFleet::default();
     let config = Arc::new(ArcSwap::from_pointee(Config::default()));
     let metrics = KarmadaMetrics::unregistered().unwrap();
@@ -117,16 +113,23 @@ impl Env {
     }
 
     fn reconciler(&self, gc_grace: Duration) -> Reconciler {
+        self.reconciler_with(reconciler::Options {
+            gc_grace,
+            ..reconciler::Options::default()
+        })
+    }
+
+    /// A reconciler with test timings (fast interval, short requests, a fixed identity).
+    fn reconciler_with(&self, options: reconciler::Options) -> Reconciler {
         Reconciler::new(
             self.conn.clone(),
             self.fleet.clone(),
             self.config.clone(),
             reconciler::Options {
                 interval: Duration::from_millis(50),
-                gc_grace,
                 request_timeout: Duration::from_secs(2),
                 identity: "replica-a".into(),
-                ..reconciler::Options::default()
+                ..options
             },
             self.metrics.clone(),
         )
@@ -629,19 +632,10 @@ async fn the_optional_sweep_adopts_templates_that_predate_the_webhook() {
     assert_eq!(report.count("sweep", "adopted"), 0, "{report:?}");
     assert!(env.policies().is_empty());
 
-    let mut sweeping = Reconciler::new(
-        env.conn.clone(),
-        env.fleet.clone(),
-        env.config.clone(),
-        reconciler::Options {
-            interval: Duration::from_millis(50),
-            request_timeout: Duration::from_secs(2),
-            identity: "replica-a".into(),
-            sweep_existing: true,
-            ..reconciler::Options::default()
-        },
-        env.metrics.clone(),
-    );
+    let mut sweeping = env.reconciler_with(reconciler::Options {
+        sweep_existing: true,
+        ..reconciler::Options::default()
+    });
     let report = sweeping.pass().await;
     assert_eq!(report.count("sweep", "adopted"), 1, "{report:?}");
     let policies = env.policies();

@@ -549,13 +549,17 @@ impl FakeApi {
         )
     }
 
+    /// The client configuration `serve --kubeconfig` would build for this server.
+    pub async fn kube_config(&self) -> kube::Config {
+        let kc = kube::config::Kubeconfig::from_yaml(&self.kubeconfig_yaml()).unwrap();
+        kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+            .await
+            .unwrap()
+    }
+
     /// A kube client for this server (through the kubeconfig code path).
     pub async fn client(&self) -> kube::Client {
-        let kc = kube::config::Kubeconfig::from_yaml(&self.kubeconfig_yaml()).unwrap();
-        let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-            .await
-            .unwrap();
-        kube::Client::try_from(config).unwrap()
+        kube::Client::try_from(self.kube_config().await).unwrap()
     }
 
     /// Registers a member cluster reachable through the proxy.
