@@ -4,6 +4,7 @@
 #
 #   scripts/loadbench.sh            # 10 s per run
 #   DURATION=30s scripts/loadbench.sh
+#   CONNS=16 PAYLOADS=policy scripts/loadbench.sh   # one row only
 #
 # Prints one table row per (connections, payload) and the server's resident memory at idle and
 # under load. Loopback only. Needs: wrk (installed with apt-get when missing), cargo, taskset.
@@ -23,6 +24,8 @@ TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 # NICE=-15 keeps concurrent builds from taking the pinned cores; the table shows the core share
 # the server actually got.
 NICE=${NICE:-0}
+CONNS=${CONNS:-1 16}
+PAYLOADS=${PAYLOADS:-policy deployment}
 if [[ "$NICE" != 0 && -w /proc/self/autogroup ]]; then
   # With CONFIG_SCHED_AUTOGROUP, nice only ranks processes inside their session's group; the
   # group's own weight is what competes with other sessions (their builds).
@@ -68,6 +71,12 @@ for _ in $(seq 1 100); do
   sleep 0.05
 done
 curl -fsS "http://127.0.0.1:$ADMIN_PORT/readyz" >/dev/null
+if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+  # Ready answered, but not from our server (another one on the ports?).
+  echo "the server exited at startup (ports $PORT/$ADMIN_PORT in use? PORT=/ADMIN_PORT= change them):" >&2
+  cat "$WORK/server.log" >&2
+  exit 1
+fi
 
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$SERVER_PID/status"; }
 # utime + stime of the server, in clock ticks (USER_HZ, normally 100).
@@ -110,9 +119,14 @@ echo "load average before the runs: $(cut -d' ' -f1-3 /proc/loadavg) (anything b
 echo
 echo "| payload                                  | conns |    req/s | p50 (µs) | p99 (µs) | non-200 | CPU µs/req | core use | RSS (MB) |"
 echo "|------------------------------------------|-------|----------|----------|----------|---------|------------|----------|----------|"
-for conns in 1 16; do
-  run "$conns" policy-review.json /validate/policy
-  run "$conns" deployment-review.json /mutate/workload
+for conns in $CONNS; do
+  for payload in $PAYLOADS; do
+    case $payload in
+      policy) run "$conns" policy-review.json /validate/policy ;;
+      deployment) run "$conns" deployment-review.json /mutate/workload ;;
+      *) echo "PAYLOADS: unknown payload $payload (policy, deployment)" >&2; exit 2 ;;
+    esac
+  done
 done
 echo
 echo "RSS idle (after startup): $((IDLE_RSS / 1024)) MB ($IDLE_RSS kB); peak sampled under load: $((PEAK_RSS / 1024)) MB ($PEAK_RSS kB)"
