@@ -8,16 +8,18 @@
 //! - *an unsynced fleet* is answered fail-safe inside a 200 review: allowed, no takeover, a warning.
 
 use kube::core::{
-    DynamicObject,
-    admission::{AdmissionRequest, AdmissionResponse, AdmissionReview},
+    DynamicObject, Resource,
+    admission::{AdmissionRequest, AdmissionResponse},
 };
 use serde::Serialize;
 
 use crate::{
     config::Config,
     fleet::Fleet,
-    rules::{self, Action, Decision, Review, Verdict, Webhook},
+    rules::{self, Action, Decision, Review, Verdict, Webhook, guardrails::PolicyReview},
 };
+
+pub mod decode;
 
 /// A request body that is not a usable AdmissionReview.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +27,9 @@ pub enum BadReview {
     /// Not JSON, or JSON that does not have the AdmissionReview shape.
     #[error("request body is not a valid admission.k8s.io/v1 AdmissionReview: {0}")]
     Json(#[from] serde_json::Error),
+    /// A body that is not UTF-8 (JSON text is UTF-8, RFC 8259 section 8.1).
+    #[error("request body is not a valid admission.k8s.io/v1 AdmissionReview: not UTF-8: {0}")]
+    Utf8(std::str::Utf8Error),
     /// An AdmissionReview without `request`.
     #[error(
         "AdmissionReview has no request: send an admission.k8s.io/v1 AdmissionReview with a request field"
@@ -95,11 +100,41 @@ pub struct Reviewed {
 }
 
 /// Decodes `body`, decides it for `webhook`, and renders the response.
+///
+/// Policy webhooks decode the object's `spec` straight into the typed spec
+/// ([`decode::policy_request`]); workload webhooks need the whole object as a
+/// `DynamicObject`.
 pub fn review(webhook: Webhook, body: &[u8], fleet: &Fleet, config: &Config) -> Result<Reviewed, BadReview> {
-    let review: AdmissionReview<DynamicObject> = serde_json::from_slice(body)?;
-    let request: AdmissionRequest<DynamicObject> = review.try_into().map_err(|_| BadReview::NoRequest)?;
-    let decision = decide_request(webhook, &request, fleet, config);
-    render(&request, decision)
+    match webhook {
+        Webhook::MutatePolicy | Webhook::ValidatePolicy => {
+            let request = decode::policy_request(body)?;
+            let decision = decide_policy_request(webhook, &request, fleet, config);
+            render(&request, decision)
+        }
+        Webhook::MutateWorkload | Webhook::ValidateWorkload => {
+            let request = decode::request(body)?;
+            let decision = decide_request(webhook, &request, fleet, config);
+            render(&request, decision)
+        }
+    }
+}
+
+/// What every webhook answers while the fleet state is not loaded: admitted unchanged, no
+/// takeover, a warning (fail-safe: the API server keeps working).
+fn unsynced() -> Decision {
+    Decision::allow().warn(
+        "karmada-takeover has not synced the fleet state yet: admitted unchanged, no takeover was \
+         decided; re-apply the object once the webhook is ready",
+    )
+}
+
+/// `group/version`, or `version` for the core group.
+fn api_version<T: Resource>(request: &AdmissionRequest<T>) -> String {
+    if request.kind.group.is_empty() {
+        request.kind.version.clone()
+    } else {
+        format!("{}/{}", request.kind.group, request.kind.version)
+    }
 }
 
 /// Runs the engine on a decoded request (the fail-safe path for an unsynced fleet included).
@@ -110,19 +145,11 @@ pub fn decide_request(
     config: &Config,
 ) -> Decision {
     if !fleet.is_synced() {
-        return Decision::allow().warn(
-            "karmada-takeover has not synced the fleet state yet: admitted unchanged, no takeover was \
-             decided; re-apply the object once the webhook is ready",
-        );
+        return unsynced();
     }
-    let api_version = if request.kind.group.is_empty() {
-        request.kind.version.clone()
-    } else {
-        format!("{}/{}", request.kind.group, request.kind.version)
-    };
     let input = Review {
         operation: request.operation.clone(),
-        api_version,
+        api_version: api_version(request),
         kind: &request.kind.kind,
         namespace: request.namespace.as_deref().unwrap_or_default(),
         name: &request.name,
@@ -133,8 +160,31 @@ pub fn decide_request(
     rules::decide(webhook, &input, fleet, config)
 }
 
+/// Runs the guardrails on a decoded policy request (the fail-safe path included).
+pub fn decide_policy_request(
+    webhook: Webhook,
+    request: &AdmissionRequest<decode::PolicyObject>,
+    fleet: &Fleet,
+    config: &Config,
+) -> Decision {
+    if !fleet.is_synced() {
+        return unsynced();
+    }
+    let api_version = api_version(request);
+    let input = PolicyReview {
+        operation: &request.operation,
+        api_version: &api_version,
+        kind: &request.kind.kind,
+        namespace: request.namespace.as_deref().unwrap_or_default(),
+        name: &request.name,
+        metadata: request.object.as_ref().map(|o| &o.metadata),
+        spec: request.object.as_ref().and_then(|o| o.spec.as_deref()),
+    };
+    rules::guardrails::decide(webhook, &input, fleet, config)
+}
+
 /// Renders a decision as the `AdmissionReview` response for `request`.
-pub fn render(request: &AdmissionRequest<DynamicObject>, decision: Decision) -> Result<Reviewed, BadReview> {
+pub fn render<T: Resource>(request: &AdmissionRequest<T>, decision: Decision) -> Result<Reviewed, BadReview> {
     let mut response = AdmissionResponse::from(request);
     let mut deny_reason = None;
     let outcome = match &decision.verdict {
@@ -158,7 +208,7 @@ pub fn render(request: &AdmissionRequest<DynamicObject>, decision: Decision) -> 
     }
     let body = encode_review(response).map_err(|e| BadReview::Encode(e.to_string()))?;
     let name = match &request.object {
-        Some(o) if request.name.is_empty() => o.metadata.name.clone().unwrap_or_default(),
+        Some(o) if request.name.is_empty() => o.meta().name.clone().unwrap_or_default(),
         _ => request.name.clone(),
     };
     let actions = if request.dry_run || outcome == Outcome::Denied {
@@ -287,6 +337,76 @@ mod tests {
         );
         assert_eq!(reviewed.summary.outcome, Outcome::Patched);
         assert_eq!(reviewed.summary.actions.len(), 1);
+    }
+
+    /// Policy reviews take the raw-spec path (`decode::policy_request` + `guardrails::decide`);
+    /// `check` and the engine's table tests take the dynamic one (`rules::decide`). Both must
+    /// reach the same decision, malformed specs included.
+    #[test]
+    fn policy_reviews_decide_as_the_dynamic_path_does() {
+        let manifest = |file: &str| -> serde_json::Value {
+            let text = std::fs::read_to_string(format!(
+                "{}/examples/manifests/{file}",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap();
+            serde_yaml::from_str(&text).unwrap()
+        };
+        let with_spec = |mut object: serde_json::Value, spec: serde_json::Value| {
+            object["spec"] = spec;
+            object
+        };
+        let app = manifest("application-policy-for-catalog.yaml");
+        let cases: Vec<(&str, serde_json::Value)> = vec![
+            ("application policy", app.clone()),
+            (
+                "weak application policy",
+                manifest("weak-application-policy.yaml"),
+            ),
+            (
+                "batch policy set too high",
+                manifest("batch-policy-too-high.yaml"),
+            ),
+            (
+                "cluster policy that cannot win",
+                manifest("cluster-policy-cannot-win.yaml"),
+            ),
+            (
+                "spec with a wrong type deep inside",
+                with_spec(
+                    app.clone(),
+                    serde_json::json!(
+                {"resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": 7}]}),
+                ),
+            ),
+            ("spec is null", with_spec(app.clone(), serde_json::Value::Null)),
+            ("no spec", {
+                let mut o = app.clone();
+                o.as_object_mut().unwrap().remove("spec");
+                o
+            }),
+        ];
+        let fleet = files::embedded();
+        for mode in ["enforce", "warn", "fix"] {
+            let config: Config = serde_yaml::from_str(&format!("guardrails: {{mode: {mode}}}")).unwrap();
+            for (name, object) in &cases {
+                let body = serde_json::to_vec(&review_request("u-1", object, None, false)).unwrap();
+                for webhook in [Webhook::ValidatePolicy, Webhook::MutatePolicy] {
+                    let raw = review(webhook, &body, &fleet, &config).unwrap().decision;
+                    let request = decode::request(&body).unwrap();
+                    let dynamic = decide_request(webhook, &request, &fleet, &config);
+                    assert_eq!(raw, dynamic, "{name}, {mode} mode, {}", webhook.label());
+                }
+            }
+        }
+        let body = serde_json::to_vec(&review_request("u-1", &cases[4].1, None, false)).unwrap();
+        let decision = review(Webhook::ValidatePolicy, &body, &fleet, &Config::default())
+            .unwrap()
+            .decision;
+        let Verdict::Deny { message, .. } = decision.verdict else {
+            panic!("a malformed spec is denied")
+        };
+        assert!(message.contains("at spec.resourceSelectors[0].name"), "{message}");
     }
 
     #[test]

@@ -17,8 +17,9 @@
 //! `enforce` denies, `warn` admits with warnings, `fix` patches the smallest sufficient
 //! priority/preemption (at least `tiers.applicationMinPriority`) and denies what no patch fixes.
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+use serde_json::{json, value::RawValue};
 
 use super::{
     Action, Decision, DenyReason, Operation, Review, Webhook,
@@ -65,8 +66,63 @@ pub struct Assessment {
     pub notes: Vec<String>,
 }
 
+/// A PropagationPolicy / ClusterPropagationPolicy review as the guardrails read it: the request's
+/// coordinates, the object's metadata and its `spec` as raw JSON.
+///
+/// Why raw: `spec` is decoded once, straight into the typed [`PropagationSpec`]. Building a
+/// `serde_json::Value` tree first and converting it cost more than the rest of the decision
+/// (BENCHMARKS.md); the admission layer hands the raw text over without parsing it twice.
+#[derive(Debug, Clone)]
+pub struct PolicyReview<'a> {
+    /// CREATE, UPDATE, DELETE or CONNECT.
+    pub operation: &'a Operation,
+    /// `policy.karmada.io/v1alpha1` (from the request's `kind`).
+    pub api_version: &'a str,
+    /// `PropagationPolicy` or `ClusterPropagationPolicy`; anything else is admitted unchecked.
+    pub kind: &'a str,
+    /// The request's namespace; empty for a ClusterPropagationPolicy.
+    pub namespace: &'a str,
+    /// The request's name.
+    pub name: &'a str,
+    /// The object's metadata; `None` when the request has no object (DELETE).
+    pub metadata: Option<&'a ObjectMeta>,
+    /// The object's `spec`; `None` when it has none (denied as malformed).
+    pub spec: Option<&'a RawValue>,
+}
+
+/// Decides a policy review given as a [`Review`] (a dynamic object): `spec` is re-encoded to raw
+/// JSON first. For callers off the hot path (`check`, tests); the webhook decodes straight into a
+/// [`PolicyReview`].
+pub fn decide_dynamic(webhook: Webhook, r: &Review<'_>, fleet: &Fleet, config: &Config) -> Decision {
+    let raw = r
+        .object
+        .and_then(|o| o.data.get("spec"))
+        .map(serde_json::value::to_raw_value)
+        .transpose();
+    let raw = match raw {
+        Ok(raw) => raw,
+        // A `Value` always encodes; kept as a denial rather than a panic.
+        Err(error) => {
+            return Decision::deny(
+                DenyReason::MalformedObject,
+                format!("{} {}: spec could not be read: {error}", r.kind, r.name),
+            );
+        }
+    };
+    let review = PolicyReview {
+        operation: &r.operation,
+        api_version: &r.api_version,
+        kind: r.kind,
+        namespace: r.namespace,
+        name: r.name,
+        metadata: r.object.map(|o| &o.metadata),
+        spec: raw.as_deref(),
+    };
+    decide(webhook, &review, fleet, config)
+}
+
 /// Decides a PropagationPolicy / ClusterPropagationPolicy review.
-pub fn decide(webhook: Webhook, r: &Review<'_>, fleet: &Fleet, config: &Config) -> Decision {
+pub fn decide(webhook: Webhook, r: &PolicyReview<'_>, fleet: &Fleet, config: &Config) -> Decision {
     let Some(kind) = PolicyKind::from_kind(r.kind) else {
         return Decision::allow();
     };
@@ -75,20 +131,21 @@ pub fn decide(webhook: Webhook, r: &Review<'_>, fleet: &Fleet, config: &Config) 
     {
         return Decision::allow();
     }
-    let Some(object) = r.object else {
+    let Some(metadata) = r.metadata else {
         return Decision::allow();
     };
-    // The spec is read straight from the decoded object (no re-encoding: this is the hot path of
-    // every policy review); only a failure is decoded again, with path tracking, for the message.
-    let spec_value = object.data.get("spec").unwrap_or(&Value::Null);
-    let spec = match PropagationSpec::deserialize(spec_value) {
+    let spec_json = r.spec.map_or("null", RawValue::get);
+    let spec = match serde_json::from_str::<PropagationSpec>(spec_json) {
         Ok(spec) => spec,
         Err(error) => {
-            let at = serde_path_to_error::deserialize::<_, PropagationSpec>(spec_value)
-                .err()
-                .map(|e| e.path().to_string())
-                .filter(|p| p != ".")
-                .map_or_else(|| "spec".to_owned(), |p| format!("spec.{p}"));
+            // Only a failure is decoded again, with path tracking, for the message.
+            let at = serde_path_to_error::deserialize::<_, PropagationSpec>(
+                &mut serde_json::Deserializer::from_str(spec_json),
+            )
+            .err()
+            .map(|e| e.path().to_string())
+            .filter(|p| p != ".")
+            .map_or_else(|| "spec".to_owned(), |p| format!("spec.{p}"));
             return Decision::deny(
                 DenyReason::MalformedObject,
                 format!("{} {} is not a valid {}: {error} at {at}", r.kind, r.name, r.kind),
@@ -96,14 +153,14 @@ pub fn decide(webhook: Webhook, r: &Review<'_>, fleet: &Fleet, config: &Config) 
         }
     };
     let mut policy = Policy {
-        api_version: r.api_version.clone(),
+        api_version: r.api_version.to_owned(),
         kind: r.kind.to_owned(),
         // Only what decisions read: cloning managedFields would cost more than the decision.
-        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-            name: object.metadata.name.clone(),
-            namespace: object.metadata.namespace.clone(),
-            labels: object.metadata.labels.clone(),
-            deletion_timestamp: object.metadata.deletion_timestamp.clone(),
+        metadata: ObjectMeta {
+            name: metadata.name.clone(),
+            namespace: metadata.namespace.clone(),
+            labels: metadata.labels.clone(),
+            deletion_timestamp: metadata.deletion_timestamp.clone(),
             ..Default::default()
         },
         spec,
@@ -131,7 +188,7 @@ pub fn decide(webhook: Webhook, r: &Review<'_>, fleet: &Fleet, config: &Config) 
         },
         Ok(tier) => assess(&policy, kind, tier, fleet, config),
     };
-    render(webhook, &policy, kind, spec_value, assessment, config)
+    render(webhook, &policy, kind, assessment, config)
 }
 
 /// Checks a policy against the tier rules and the current fleet.
@@ -369,14 +426,7 @@ fn labels_compatible(a: &ResourceSelector, b: &ResourceSelector) -> bool {
 }
 
 /// Turns an assessment into the webhook's answer according to the mode.
-fn render(
-    webhook: Webhook,
-    policy: &Policy,
-    kind: PolicyKind,
-    spec: &Value,
-    a: Assessment,
-    config: &Config,
-) -> Decision {
+fn render(webhook: Webhook, policy: &Policy, kind: PolicyKind, a: Assessment, config: &Config) -> Decision {
     let mode = config.guardrails.mode;
     let shown = display_policy(kind, policy.namespace(), policy.name());
     let mut decision = Decision::allow();
@@ -420,7 +470,6 @@ fn render(
                     format!("no automatic fix exists: {}", joined(&unfixable)),
                 );
             }
-            let has = |field: &str| spec.get(field).is_some();
             let mut priority = None;
             let mut preemption = None;
             for v in &a.violations {
@@ -432,18 +481,22 @@ fn render(
             }
             if let Some(p) = priority {
                 let was = policy.spec.explicit_priority();
-                decision
-                    .patch
-                    .push(patch::set_spec_field(has("priority"), "priority", json!(p)));
+                decision.patch.push(patch::set_spec_field(
+                    policy.spec.priority.is_some(),
+                    "priority",
+                    json!(p),
+                ));
                 decision = decision.warn(format!(
                     "karmada-takeover set spec.priority of {shown} to {p} (was {was})"
                 ));
             }
             if let Some(on) = preemption {
                 let v = if on { "Always" } else { "Never" };
-                decision
-                    .patch
-                    .push(patch::set_spec_field(has("preemption"), "preemption", json!(v)));
+                decision.patch.push(patch::set_spec_field(
+                    policy.spec.preemption.is_some(),
+                    "preemption",
+                    json!(v),
+                ));
                 decision = decision.warn(format!("karmada-takeover set spec.preemption of {shown} to {v}"));
             }
             decision

@@ -215,7 +215,9 @@ pub fn decide(webhook: Webhook, review: &Review<'_>, fleet: &Fleet, config: &Con
         Webhook::MutateWorkload | Webhook::ValidateWorkload => {
             workload::decide(webhook, review, fleet, config)
         }
-        Webhook::MutatePolicy | Webhook::ValidatePolicy => guardrails::decide(webhook, review, fleet, config),
+        Webhook::MutatePolicy | Webhook::ValidatePolicy => {
+            guardrails::decide_dynamic(webhook, review, fleet, config)
+        }
     }
 }
 
