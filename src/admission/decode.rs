@@ -26,7 +26,7 @@ use serde::{
     Deserialize, Deserializer,
     de::{self, IgnoredAny, MapAccess, Visitor},
 };
-use serde_json::value::RawValue;
+use serde_json::{Map, Value, value::RawValue};
 
 use super::BadReview;
 
@@ -35,7 +35,7 @@ use super::BadReview;
 /// Accepts exactly what `AdmissionReview<DynamicObject>` accepts: `apiVersion` and `kind` are
 /// required, `request` may be absent (then [`BadReview::NoRequest`]), unknown keys are ignored.
 pub fn request(body: &[u8]) -> Result<AdmissionRequest<DynamicObject>, BadReview> {
-    let request = envelope::<Object<Dynamic>>(body)?;
+    let request = envelope::<Object<Map<String, Value>>>(body)?;
     Ok(into_dynamic(request))
 }
 
@@ -43,46 +43,17 @@ pub fn request(body: &[u8]) -> Result<AdmissionRequest<DynamicObject>, BadReview
 /// sent to a policy webhook): like [`request`], but the object keeps only its type, metadata and
 /// raw `spec`.
 pub fn policy_request(body: &[u8]) -> Result<AdmissionRequest<PolicyObject>, BadReview> {
-    let request = envelope::<Object<RawSpec>>(body)?;
-    Ok(map_objects(request, |o| PolicyObject {
-        types: o.types,
-        metadata: o.metadata,
-        spec: o.rest.0,
-    }))
+    envelope::<PolicyObject>(body)
 }
 
-/// A policy object as [`policy_request`] decodes it.
-#[derive(Debug, Clone)]
-pub struct PolicyObject {
-    /// `apiVersion` and `kind`, when both are present.
-    pub types: Option<TypeMeta>,
-    /// The object's metadata.
-    pub metadata: ObjectMeta,
-    /// `spec`, undecoded; `None` when the object has none.
-    pub spec: Option<Box<RawValue>>,
-}
+/// A policy object as [`policy_request`] decodes it: `rest` is `spec`, undecoded (`None` when
+/// the object has none).
+pub type PolicyObject = Object<Option<Box<RawValue>>>;
 
-impl Resource for PolicyObject {
-    type DynamicType = ApiResource;
-    type Scope = DynamicResourceScope;
-
-    fn kind(dt: &ApiResource) -> Cow<'_, str> {
-        DynamicObject::kind(dt)
-    }
-    fn group(dt: &ApiResource) -> Cow<'_, str> {
-        DynamicObject::group(dt)
-    }
-    fn version(dt: &ApiResource) -> Cow<'_, str> {
-        DynamicObject::version(dt)
-    }
-    fn plural(dt: &ApiResource) -> Cow<'_, str> {
-        DynamicObject::plural(dt)
-    }
-    fn meta(&self) -> &ObjectMeta {
-        &self.metadata
-    }
-    fn meta_mut(&mut self) -> &mut ObjectMeta {
-        &mut self.metadata
+impl PolicyObject {
+    /// The object's `spec` as raw JSON.
+    pub fn spec(&self) -> Option<&RawValue> {
+        self.rest.as_deref()
     }
 }
 
@@ -113,11 +84,11 @@ struct Envelope<T: Resource> {
     request: Option<AdmissionRequest<T>>,
 }
 
-fn into_dynamic(r: AdmissionRequest<Object<Dynamic>>) -> AdmissionRequest<DynamicObject> {
+fn into_dynamic(r: AdmissionRequest<Object<Map<String, Value>>>) -> AdmissionRequest<DynamicObject> {
     map_objects(r, |o| DynamicObject {
         types: o.types,
         metadata: o.metadata,
-        data: serde_json::Value::Object(o.rest.0),
+        data: Value::Object(o.rest),
     })
 }
 
@@ -144,32 +115,26 @@ fn map_objects<A: Resource, B: Resource>(r: AdmissionRequest<A>, f: impl Fn(A) -
 }
 
 /// What an object's keys other than `apiVersion`, `kind` and `metadata` are decoded into.
-trait Rest: Default {
+pub trait Rest: Default {
     /// Consumes the value of `key`.
     fn take<'de, A: MapAccess<'de>>(&mut self, key: String, map: &mut A) -> Result<(), A::Error>;
 }
 
 /// Every other key, as `DynamicObject::data`.
-#[derive(Default)]
-struct Dynamic(serde_json::Map<String, serde_json::Value>);
-
-impl Rest for Dynamic {
+impl Rest for Map<String, Value> {
     fn take<'de, A: MapAccess<'de>>(&mut self, key: String, map: &mut A) -> Result<(), A::Error> {
         let value = map.next_value()?;
-        self.0.insert(key, value);
+        self.insert(key, value);
         Ok(())
     }
 }
 
 /// `spec` as raw JSON; every other key skipped.
-#[derive(Default)]
-struct RawSpec(Option<Box<RawValue>>);
-
-impl Rest for RawSpec {
+impl Rest for Option<Box<RawValue>> {
     fn take<'de, A: MapAccess<'de>>(&mut self, key: String, map: &mut A) -> Result<(), A::Error> {
         if key == "spec" {
             // A repeated key: the last one wins, as in `DynamicObject::data`.
-            self.0 = Some(map.next_value()?);
+            *self = Some(map.next_value()?);
             Ok(())
         } else {
             map.next_value::<IgnoredAny>().map(drop)
@@ -177,12 +142,17 @@ impl Rest for RawSpec {
     }
 }
 
-/// An object decoded in one pass. `AdmissionRequest<T>` needs `T: Resource`, so this delegates
-/// to `DynamicObject`'s implementation; it is converted before anything else sees it.
-struct Object<R> {
-    types: Option<TypeMeta>,
-    metadata: ObjectMeta,
-    rest: R,
+/// An object decoded in one pass: its type, its metadata, and the rest as `R` decodes it.
+/// `AdmissionRequest<T>` needs `T: Resource`, so this delegates to `DynamicObject`'s
+/// implementation.
+#[derive(Debug, Clone)]
+pub struct Object<R> {
+    /// `apiVersion` and `kind`, when both are present.
+    pub types: Option<TypeMeta>,
+    /// The object's metadata (default when absent).
+    pub metadata: ObjectMeta,
+    /// Every other key, as `R` decodes it.
+    pub rest: R,
 }
 
 impl<R> Resource for Object<R> {
@@ -332,10 +302,8 @@ mod tests {
                 };
                 assert_eq!(got.types, expected.types, "{name}");
                 assert_eq!(got.metadata, expected.metadata, "{name}");
-                let spec: Option<serde_json::Value> = got
-                    .spec
-                    .as_ref()
-                    .map(|raw| serde_json::from_str(raw.get()).unwrap());
+                let spec: Option<serde_json::Value> =
+                    got.spec().map(|raw| serde_json::from_str(raw.get()).unwrap());
                 assert_eq!(spec.as_ref(), expected.data.get("spec"), "{name}");
                 policies += usize::from(
                     expected
@@ -358,13 +326,13 @@ mod tests {
                 "metadata": {"name": "p"}, "status": {"anything": [1, 2]}}}});
         let mut text = serde_json::to_string(&body).unwrap();
         let got = policy_request(text.as_bytes()).unwrap();
-        assert!(got.object.unwrap().spec.is_none(), "no spec: none");
+        assert!(got.object.unwrap().spec().is_none(), "no spec: none");
         text = text.replace(
             r#""status""#,
             r#""spec":{"priority":1},"spec":{"priority":2},"status""#,
         );
         let got = policy_request(text.as_bytes()).unwrap();
-        assert_eq!(got.object.unwrap().spec.unwrap().get(), r#"{"priority":2}"#);
+        assert_eq!(got.object.unwrap().spec().unwrap().get(), r#"{"priority":2}"#);
     }
 
     #[test]

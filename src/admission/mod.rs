@@ -178,7 +178,7 @@ pub fn decide_policy_request(
         namespace: request.namespace.as_deref().unwrap_or_default(),
         name: &request.name,
         metadata: request.object.as_ref().map(|o| &o.metadata),
-        spec: request.object.as_ref().and_then(|o| o.spec.as_deref()),
+        spec: request.object.as_ref().and_then(decode::PolicyObject::spec),
     };
     rules::guardrails::decide(webhook, &input, fleet, config)
 }
