@@ -6,6 +6,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use common::*;
 use http::{Method, StatusCode};
 use karmada_takeover::{
@@ -150,11 +151,21 @@ async fn bad_inputs_get_404_405_400_and_413_with_messages_that_say_what_is_wrong
             "invalid type",
         ),
     ];
+    let not_utf8 = b"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"\xff\"}".as_slice();
+    let cases = cases
+        .into_iter()
+        .map(|(name, body, expected)| (name, body.as_bytes(), expected))
+        .chain([("not UTF-8", not_utf8, "not UTF-8")]);
     for (name, body, expected) in cases {
-        let (status, response) = client.post_json("/validate/policy", body).await.unwrap();
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}");
-        let message = status_message(&response);
-        assert!(message.contains(expected), "{name}: {message}");
+        for path in ["/validate/policy", "/mutate/workload"] {
+            let (status, response) = client
+                .post_json(path, Bytes::copy_from_slice(body))
+                .await
+                .unwrap();
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{name} {path}");
+            let message = status_message(&response);
+            assert!(message.contains(expected), "{name} {path}: {message}");
+        }
     }
 
     let huge = format!("{{\"padding\": \"{}\"}}", "x".repeat(100 * 1024));
