@@ -22,8 +22,8 @@ COPY src ./src
 COPY benches ./benches
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked --bin karmada-takeover \
- && install -D -m 0755 target/release/karmada-takeover /out/karmada-takeover
+    cargo build --profile production --locked --bin karmada-takeover \
+ && install -D -m 0755 target/production/karmada-takeover /out/karmada-takeover
 
 FROM gcr.io/distroless/cc-debian12:nonroot
 LABEL org.opencontainers.image.title="karmada-takeover" \

@@ -37,8 +37,11 @@ if ! command -v wrk >/dev/null; then
   apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
 fi
 
-cargo build --release --quiet --bin karmada-takeover
-BIN="$TARGET_DIR/release/karmada-takeover"
+# The profile the Dockerfile ships (Cargo.toml: fat LTO, one codegen unit); PROFILE=release to
+# compare.
+PROFILE=${PROFILE:-production}
+cargo build --profile "$PROFILE" --quiet --bin karmada-takeover
+BIN="$TARGET_DIR/$PROFILE/karmada-takeover"
 
 WORK=$(mktemp -d)
 SERVER_PID=
