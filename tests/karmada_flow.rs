@@ -101,6 +101,16 @@ impl Env {
         admission::review(webhook, body, &self.fleet.read(), &self.config.load()).unwrap()
     }
 
+    /// Admits the CREATE of `shop/web` and returns the takeover policy the webhook decided.
+    fn admit_web_takeover(&self) -> serde_json::Value {
+        let (_, body) = create_web(false);
+        let reviewed = self.review(Webhook::MutateWorkload, &body);
+        match reviewed.summary.actions.first() {
+            Some(Action::EnsurePolicy { policy }) => policy.clone(),
+            other => panic!("expected a takeover policy, got {other:?}"),
+        }
+    }
+
     fn writer(&self, timeout: Duration) -> KubeWriter {
         KubeWriter::start(
             self.conn.client.clone(),
@@ -233,11 +243,7 @@ async fn a_deployment_create_found_in_member1_gets_exactly_one_takeover_policy()
 #[tokio::test]
 async fn an_update_keeps_the_labels_and_finalizers_karmada_added() {
     let env = env().await;
-    let (_, body) = create_web(false);
-    let reviewed = env.review(Webhook::MutateWorkload, &body);
-    let Action::EnsurePolicy { policy } = &reviewed.summary.actions[0] else {
-        panic!()
-    };
+    let policy = &env.admit_web_takeover();
     let client = env.conn.client.clone();
     assert_eq!(ensure_policy(&client, policy, T).await.unwrap(), Written::Created);
     assert_eq!(
@@ -365,11 +371,7 @@ async fn the_reconciler_ensures_a_missing_takeover_policy_then_promotes_its_depe
 async fn an_application_policy_admitted_with_the_gate_off_releases_the_takeover_policy() {
     let env = env().await;
     adopted_web(&env, true);
-    let (_, body) = create_web(false);
-    let reviewed = env.review(Webhook::MutateWorkload, &body);
-    let Action::EnsurePolicy { policy } = &reviewed.summary.actions[0] else {
-        panic!()
-    };
+    let policy = &env.admit_web_takeover();
     ensure_policy(&env.conn.client, policy, T).await.unwrap();
     wait_until("claim and policy in the fleet", T, || {
         let f = env.fleet.read();
@@ -442,11 +444,7 @@ async fn an_application_policy_admitted_with_the_gate_off_releases_the_takeover_
 async fn the_reconciler_releases_when_admission_could_not() {
     let env = env().await;
     adopted_web(&env, true);
-    let (_, body) = create_web(false);
-    let reviewed = env.review(Webhook::MutateWorkload, &body);
-    let Action::EnsurePolicy { policy } = &reviewed.summary.actions[0] else {
-        panic!()
-    };
+    let policy = &env.admit_web_takeover();
     ensure_policy(&env.conn.client, policy, T).await.unwrap();
     env.api.put(
         None,
@@ -470,11 +468,7 @@ async fn the_reconciler_releases_when_admission_could_not() {
 #[tokio::test]
 async fn takeover_policies_whose_template_never_appeared_are_garbage_collected() {
     let env = env().await;
-    let (_, body) = create_web(false);
-    let reviewed = env.review(Webhook::MutateWorkload, &body);
-    let Action::EnsurePolicy { policy } = &reviewed.summary.actions[0] else {
-        panic!()
-    };
+    let policy = &env.admit_web_takeover();
     ensure_policy(&env.conn.client, policy, T).await.unwrap(); // the CREATE itself never got stored
     // Someone else's policy with the same kind of annotation is never touched.
     let mut foreign = policy.clone();
