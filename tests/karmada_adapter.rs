@@ -71,18 +71,22 @@ async fn connect(api: &FakeApi) -> Connection {
     Connection::from_config(api.kube_config().await).unwrap()
 }
 
+/// Starts the adapter on `api` with the default config.
+async fn start(
+    api: &FakeApi,
+    fleet: &SharedFleet,
+    options: Options,
+    metrics: KarmadaMetrics,
+) -> karmada::Running {
+    let config = Arc::new(ArcSwap::from_pointee(Config::default()));
+    karmada::start(connect(api).await, fleet.clone(), config, options, metrics)
+}
+
 #[tokio::test]
 async fn initial_lists_sync_the_fleet_then_readiness_flips() {
     let api = seeded().await;
     let fleet = SharedFleet::default();
-    let config = Arc::new(ArcSwap::from_pointee(Config::default()));
-    let running = karmada::start(
-        connect(&api).await,
-        fleet.clone(),
-        config,
-        fast(),
-        KarmadaMetrics::unregistered().unwrap(),
-    );
+    let running = start(&api, &fleet, fast(), KarmadaMetrics::unregistered().unwrap()).await;
     assert!(running.wait_synced(T).await, "pending: {:?}", running.pending());
     let f = fleet.read();
     assert!(f.is_synced());
@@ -113,14 +117,7 @@ async fn readiness_waits_for_the_lists() {
     let api = seeded().await;
     api.stall(true);
     let fleet = SharedFleet::default();
-    let config = Arc::new(ArcSwap::from_pointee(Config::default()));
-    let running = karmada::start(
-        connect(&api).await,
-        fleet.clone(),
-        config,
-        fast(),
-        KarmadaMetrics::unregistered().unwrap(),
-    );
+    let running = start(&api, &fleet, fast(), KarmadaMetrics::unregistered().unwrap()).await;
     assert!(!running.wait_synced(Duration::from_millis(300)).await);
     assert!(!fleet.read().is_synced());
     api.stall(false);
@@ -131,15 +128,8 @@ async fn readiness_waits_for_the_lists() {
 async fn watch_events_errors_and_410_gone_keep_the_view_current() {
     let api = seeded().await;
     let fleet = SharedFleet::default();
-    let config = Arc::new(ArcSwap::from_pointee(Config::default()));
     let metrics = KarmadaMetrics::unregistered().unwrap();
-    let running = karmada::start(
-        connect(&api).await,
-        fleet.clone(),
-        config,
-        fast(),
-        metrics.clone(),
-    );
+    let running = start(&api, &fleet, fast(), metrics.clone()).await;
     assert!(running.wait_synced(T).await);
 
     // Plain watch events.
@@ -215,14 +205,7 @@ async fn watch_events_errors_and_410_gone_keep_the_view_current() {
 async fn clusters_that_join_leave_or_turn_not_ready_are_followed() {
     let api = seeded().await;
     let fleet = SharedFleet::default();
-    let config = Arc::new(ArcSwap::from_pointee(Config::default()));
-    let running = karmada::start(
-        connect(&api).await,
-        fleet.clone(),
-        config,
-        fast(),
-        KarmadaMetrics::unregistered().unwrap(),
-    );
+    let running = start(&api, &fleet, fast(), KarmadaMetrics::unregistered().unwrap()).await;
     assert!(running.wait_synced(T).await);
 
     // Join.
@@ -286,18 +269,11 @@ async fn an_unreachable_member_does_not_keep_the_webhook_unready() {
     let api = seeded().await;
     api.remove_member("member2"); // proxy answers 503
     let fleet = SharedFleet::default();
-    let config = Arc::new(ArcSwap::from_pointee(Config::default()));
     let options = Options {
         member_sync_timeout: Duration::from_millis(300),
         ..fast()
     };
-    let running = karmada::start(
-        connect(&api).await,
-        fleet.clone(),
-        config,
-        options,
-        KarmadaMetrics::unregistered().unwrap(),
-    );
+    let running = start(&api, &fleet, options, KarmadaMetrics::unregistered().unwrap()).await;
     assert!(running.wait_synced(T).await);
     assert_eq!(
         running.member_phases().get("member2"),
