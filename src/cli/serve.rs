@@ -95,10 +95,19 @@ enum FleetSource {
     Karmada(PathBuf),
 }
 
+/// How many tasks a runtime worker polls between two checks for socket readiness (tokio's
+/// default is 61). Checking after every task serves reviews in arrival order: with the default, a
+/// request that arrives while a worker is busy with a batch of connections waits for the whole
+/// batch before it is even seen, then for its place in the next one, which roughly doubles the
+/// tail at the same throughput. Measured on one core with 16 connections: p99 0.84 ms instead of
+/// 1.06 ms (median of four runs each), with no loss of requests per second (BENCHMARKS.md).
+const EVENT_INTERVAL: u32 = 1;
+
 /// Runs the webhook until SIGTERM/SIGINT.
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     tls::install_crypto_provider();
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .event_interval(EVENT_INTERVAL)
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
