@@ -428,7 +428,6 @@ fn labels_compatible(a: &ResourceSelector, b: &ResourceSelector) -> bool {
 /// Turns an assessment into the webhook's answer according to the mode.
 fn render(webhook: Webhook, policy: &Policy, kind: PolicyKind, a: Assessment, config: &Config) -> Decision {
     let mode = config.guardrails.mode;
-    let shown = display_policy(kind, policy.namespace(), policy.name());
     let mut decision = Decision::allow();
     if webhook == Webhook::ValidatePolicy {
         for note in &a.notes {
@@ -445,6 +444,7 @@ fn render(webhook: Webhook, policy: &Policy, kind: PolicyKind, a: Assessment, co
     if a.violations.is_empty() {
         return decision;
     }
+    let shown = display_policy(kind, policy.namespace(), policy.name());
     let joined = |vs: &[&Violation]| {
         vs.iter()
             .map(|v| v.message.as_str())
