@@ -98,8 +98,8 @@ enum FleetSource {
 /// How many tasks a runtime worker polls between two checks for socket readiness (tokio's
 /// default is 61). Checking after every task serves reviews in arrival order: with the default, a
 /// request that arrives while a worker is busy with a batch of connections waits for the whole
-/// batch before it is even seen, then for its place in the next one, which roughly doubles the
-/// tail at the same throughput. Measured on one core with 16 connections: p99 0.84 ms instead of
+/// batch before it is even seen, then for its place in the next one, which stretches the tail at
+/// the same throughput. Measured on one core with 16 connections: p99 0.84 ms instead of
 /// 1.06 ms (median of four runs each), with no loss of requests per second (BENCHMARKS.md).
 const EVENT_INTERVAL: u32 = 1;
 
