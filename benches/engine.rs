@@ -14,8 +14,9 @@ use std::{
 use criterion::{BenchmarkId, Criterion};
 use karmada_takeover::{
     config::Config,
-    fleet::{Fleet, TemplateMeta},
+    fleet::Fleet,
     karmada::{Policy, PolicyKind, PropagationSpec, ResourceSelector, keys},
+    rules::view::{ClusterInfo, TemplateMeta},
     rules::{
         self, DynamicObject, Operation, Review, Webhook,
         guardrails::{self, PolicyReview},
@@ -82,7 +83,7 @@ fn policy(
 fn fleet(policies: usize) -> Fleet {
     let mut f = Fleet::synced_empty();
     for c in ["member1", "member2", "member3"] {
-        f.upsert_cluster(karmada_takeover::fleet::ClusterInfo {
+        f.upsert_cluster(ClusterInfo {
             name: c.into(),
             labels: Default::default(),
             ready: true,

@@ -21,7 +21,7 @@ use karmada_takeover::{
     config::Config,
     fleet::{
         SharedFleet,
-        karmada::{
+        watch::{
             Change, apply_members, apply_policies, apply_templates, decode_member, decode_policy,
             decode_template, resources,
         },
@@ -231,7 +231,7 @@ fn main() {
         let d = t.elapsed();
         black_box(r);
         let t = Instant::now();
-        let decision = rules::decide(Webhook::MutateWorkload, &review, &fleet.read(), &config);
+        let decision = rules::decide(Webhook::MutateWorkload, &review, &*fleet.read(), &config);
         let e = t.elapsed();
         black_box(decision);
         if i >= warmup {

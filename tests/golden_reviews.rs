@@ -11,14 +11,14 @@ use std::{path::PathBuf, sync::Arc};
 
 use arc_swap::ArcSwap;
 use karmada_takeover::{
-    cli::demo::{self, Expect},
+    cli::demo::{
+        self, Expect,
+        client::{Client, ClientOptions, HttpVersion},
+    },
     config::Config,
     fleet::{SharedFleet, files},
     metrics::Metrics,
-    server::{
-        State,
-        client::{Client, ClientOptions, HttpVersion},
-    },
+    server::State,
     tls,
     writer::{MemoryWriter, Writer},
 };

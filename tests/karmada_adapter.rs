@@ -12,7 +12,7 @@ use karmada_takeover::{
     config::Config,
     fleet::{
         SharedFleet,
-        karmada::{self, Connection, KarmadaMetrics, Options, members::MemberPhase},
+        watch::{self, Connection, KarmadaMetrics, Options, members::MemberPhase},
     },
     karmada::PolicyKind,
 };
@@ -77,9 +77,9 @@ async fn start(
     fleet: &SharedFleet,
     options: Options,
     metrics: KarmadaMetrics,
-) -> karmada::Running {
+) -> watch::Running {
     let config = Arc::new(ArcSwap::from_pointee(Config::default()));
-    karmada::start(connect(api).await, fleet.clone(), config, options, metrics)
+    watch::start(connect(api).await, fleet.clone(), config, options, metrics)
 }
 
 #[tokio::test]
@@ -287,7 +287,7 @@ async fn an_unreachable_member_does_not_keep_the_webhook_unready() {
 
 #[tokio::test]
 async fn discovery_gives_up_after_the_configured_timeout() {
-    use karmada_takeover::{config::KindRef, fleet::karmada::resources};
+    use karmada_takeover::{config::KindRef, fleet::watch::resources};
     let api = FakeApi::start().await;
     let client = api.client().await;
     let widget = KindRef::new("example.com/v1", "Widget"); // not in the built-in table

@@ -12,7 +12,7 @@ use karmada_takeover::{
     config::Config,
     fleet::{
         SharedFleet,
-        karmada::{self, Connection, KarmadaMetrics, Options, Running},
+        watch::{self, Connection, KarmadaMetrics, Options, Running},
     },
     karmada::{PolicyKind, names},
     reconciler::{self, Reconciler, lease::LeaderElector},
@@ -78,7 +78,7 @@ async fn env() -> Env {
         backoff_max: Duration::from_millis(200),
         ..Options::default()
     };
-    let running = karmada::start(
+    let running = watch::start(
         conn.clone(),
         fleet.clone(),
         config.clone(),

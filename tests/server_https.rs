@@ -10,11 +10,9 @@ use bytes::Bytes;
 use common::*;
 use http::{Method, StatusCode};
 use karmada_takeover::{
+    cli::demo::client::{Client, ClientOptions, HttpVersion},
     fleet::Fleet,
-    server::{
-        Limits,
-        client::{Client, ClientOptions, HttpVersion},
-    },
+    server::Limits,
     tls::dev,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use http::StatusCode;
-use karmada_takeover::server::{Limits, client::HttpVersion};
+use karmada_takeover::{cli::demo::client::HttpVersion, server::Limits};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,7 +126,7 @@ async fn sixteen_connections_get_thousands_of_reviews_each_answered_with_its_own
         let options = server.options().http(http);
         let addr = server.addr();
         tasks.push(tokio::spawn(async move {
-            let mut client = karmada_takeover::server::client::Client::connect(addr, &options)
+            let mut client = karmada_takeover::cli::demo::client::Client::connect(addr, &options)
                 .await
                 .unwrap();
             for i in 0..PER_CONNECTION {

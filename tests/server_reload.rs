@@ -17,7 +17,6 @@ use karmada_takeover::{
     config::Config,
     fleet::{Fleet, SharedFleet},
     metrics::Metrics,
-    server::watch_files,
 };
 
 fn counter(metrics: &Metrics, family: &str, result: &str) -> String {
@@ -36,11 +35,11 @@ async fn a_bad_config_file_keeps_the_previous_config_and_is_counted() {
     let config = Arc::new(ArcSwap::from_pointee(Config::load(&path).unwrap()));
     let metrics = Arc::new(Metrics::new().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let watcher = tokio::spawn(watch_files::watch_config(
+    let watcher = tokio::spawn(karmada_takeover::config::reload::watch_config(
         path.clone(),
         Duration::from_millis(20),
         config.clone(),
-        metrics.clone(),
+        metrics.config_reloads_total.clone(),
         async move {
             let _ = stopped.await;
         },
@@ -86,7 +85,7 @@ async fn the_fleet_directory_is_reloaded_on_change_and_a_broken_one_keeps_the_pr
     let clusters_before = fleet.read().counts().clusters;
     let metrics = Arc::new(Metrics::new().unwrap());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let watcher = tokio::spawn(watch_files::watch_fleet_dir(
+    let watcher = tokio::spawn(karmada_takeover::fleet::files::reload::watch_fleet_dir(
         fleet_dir.clone(),
         Duration::from_millis(20),
         fleet.clone(),
@@ -234,7 +233,7 @@ fn serve_becomes_ready_quickly_and_exits_cleanly_on_sigterm() {
         let mut client = within(
             WAIT,
             "admin",
-            karmada_takeover::server::client::Client::connect_plain(admin.parse().unwrap()),
+            karmada_takeover::cli::demo::client::Client::connect_plain(admin.parse().unwrap()),
         )
         .await
         .unwrap();

@@ -14,7 +14,7 @@ use std::{
 use common::*;
 use http::StatusCode;
 use karmada_takeover::{
-    server::client::{Client, ClientOptions},
+    cli::demo::client::{Client, ClientOptions},
     tls::dev,
 };
 

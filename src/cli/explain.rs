@@ -8,11 +8,8 @@ use serde::Serialize;
 use super::{OnOff, Output};
 use crate::{
     fleet::files::{self, Located},
-    karmada::{Policy, PolicyKind},
-    rules::{
-        claim::{self, Candidate, Resolution, Template, WonBy},
-        selector::Labels,
-    },
+    karmada::{Labels, Policy, PolicyKind},
+    rules::claim::{self, Candidate, Resolution, Template, WonBy},
 };
 
 /// Options of `explain`.

@@ -6,11 +6,12 @@ use anyhow::Context as _;
 use arc_swap::ArcSwap;
 
 use crate::{
-    config::Config,
+    config::{self, Config},
     fleet::{self, SharedFleet},
     metrics::Metrics,
-    server::{Limits, Server, Settings, State, memory_store::MemoryStore, watch_files},
+    server::{Limits, Server, Settings, State},
     tls::{self, TlsFiles},
+    writer::MemoryStore,
 };
 
 /// Options of `serve`. Every flag has an environment variable.
@@ -214,7 +215,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let (stop_watchers, watchers_stopped) = tokio::sync::watch::channel(false);
     let mut watchers = tokio::task::JoinSet::new();
     if let FleetSource::Dir(dir) = &source {
-        watchers.spawn(watch_files::watch_fleet_dir(
+        watchers.spawn(fleet::files::reload::watch_fleet_dir(
             dir.clone(),
             fleet_reload_interval,
             state.fleet.clone(),
@@ -223,11 +224,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         ));
     }
     if let Some(path) = config_path {
-        watchers.spawn(watch_files::watch_config(
+        watchers.spawn(config::reload::watch_config(
             path,
             fleet_reload_interval,
             state.config.clone(),
-            metrics.clone(),
+            metrics.config_reloads_total.clone(),
             stopped(watchers_stopped.clone()),
         ));
     }

@@ -11,7 +11,7 @@ use crate::{
     config::Config,
     fleet::{
         SharedFleet,
-        karmada::{self, Connection, KarmadaMetrics},
+        watch::{self, Connection, KarmadaMetrics},
     },
     metrics::Metrics,
     reconciler::{self, Reconciler},
@@ -22,7 +22,7 @@ use crate::{
 pub struct Karmada {
     /// The policy writer handed to the server.
     pub writer: KubeWriter,
-    _adapter: karmada::Running,
+    _adapter: watch::Running,
     _reconciler: tokio::task::JoinHandle<()>,
     _gauges: tokio::task::JoinHandle<()>,
 }
@@ -51,13 +51,13 @@ pub async fn start(
         metrics.policies_released_total.clone(),
     )
     .context("registering the Karmada metrics")?;
-    let adapter = karmada::start(
+    let adapter = watch::start(
         connection.clone(),
         fleet.clone(),
         config.clone(),
-        karmada::Options {
+        watch::Options {
             discovery_timeout: config.load().discovery.timeout,
-            ..karmada::Options::default()
+            ..watch::Options::default()
         },
         kmetrics.clone(),
     );

@@ -21,6 +21,8 @@ pub const SKIP_AUTO_PROPAGATION: &str = "namespace.karmada.io/skip-auto-propagat
 
 /// Label: `"true"` on every object Karmada manages in a member cluster (the authoritative marker).
 pub const MANAGED: &str = "karmada.io/managed";
+/// The value of [`MANAGED`] on managed objects.
+pub const MANAGED_VALUE: &str = "true";
 /// Annotation: the Work that produced a member object.
 pub const WORK_NAME: &str = "work.karmada.io/name";
 /// Annotation: the Work's namespace (`karmada-es-<cluster>`).
@@ -40,11 +42,6 @@ pub const CONFLICT_RESOLUTION_OVERWRITE: &str = "overwrite";
 /// The value that makes Karmada refuse to touch an existing member object.
 pub const CONFLICT_RESOLUTION_ABORT: &str = "abort";
 
-/// Namespaces Karmada never propagates from (`pkg/util/names/names.go`).
-pub const RESERVED_NAMESPACES: &[&str] = &["karmada-system", "karmada-cluster"];
-/// Prefix of Karmada's execution namespaces (reserved).
-pub const EXECUTION_NAMESPACE_PREFIX: &str = "karmada-es-";
-
 // --- ours (prefix karmada-takeover.io/) ---
 
 /// Annotation on a template: comma-separated source clusters (explicit, or the record of the ones found).
@@ -63,13 +60,3 @@ pub const TEMPLATE: &str = "karmada-takeover.io/template";
 pub const MANAGED_BY: &str = "app.kubernetes.io/managed-by";
 /// Value of [`MANAGED_BY`] on our policies.
 pub const MANAGED_BY_VALUE: &str = "karmada-takeover";
-
-/// Whether Karmada treats `namespace` as reserved (never propagated, never matched by a CPP).
-pub fn is_reserved_namespace(namespace: &str) -> bool {
-    RESERVED_NAMESPACES.contains(&namespace) || namespace.starts_with(EXECUTION_NAMESPACE_PREFIX)
-}
-
-/// Whether the detector skips `namespace` with its default `--skipped-propagating-namespaces=kube-.*`.
-pub fn is_default_skipped_namespace(namespace: &str) -> bool {
-    namespace.starts_with("kube-")
-}

@@ -1,15 +1,24 @@
-//! Karmada API types the engine reads and writes, Karmada's well-known keys, and its name algorithms.
+//! The domain, at the bottom of every layer: Karmada API types the engine reads and writes,
+//! Karmada's and our well-known keys, and the rules that read them (what marks a managed member
+//! object, an opted-out template, one of our policies; reserved namespaces; API coordinates), each
+//! written once. Nothing here performs I/O or imports another module of this crate.
 //!
 //! Types follow Karmada v1.19 (`f8fdd02df`): `policy.karmada.io/v1alpha1` PropagationPolicy and
 //! ClusterPropagationPolicy, `work.karmada.io/v1alpha2` ResourceBinding, `cluster.karmada.io/v1alpha1`
 //! Cluster.
 
+pub mod api;
 pub mod binding;
 pub mod cluster;
 pub mod keys;
+pub mod markers;
 pub mod names;
+pub mod namespaces;
 pub mod policy;
 
 pub use binding::ResourceBinding;
 pub use cluster::Cluster;
 pub use policy::{Policy, PolicyKind, PropagationSpec, ResourceSelector};
+
+/// Labels (or annotations) of an object.
+pub type Labels = std::collections::BTreeMap<String, String>;

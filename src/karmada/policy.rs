@@ -15,6 +15,8 @@ use k8s_openapi::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::markers;
+
 /// API group/version of both policy kinds.
 pub const API_VERSION: &str = "policy.karmada.io/v1alpha1";
 /// Kind name of the namespaced policy.
@@ -99,6 +101,11 @@ impl Policy {
     /// A label value.
     pub fn label(&self, key: &str) -> Option<&str> {
         self.metadata.labels.as_ref()?.get(key).map(String::as_str)
+    }
+
+    /// Whether karmada-takeover created this policy ([`markers::is_ours`]).
+    pub fn is_ours(&self) -> bool {
+        markers::is_ours(self.metadata.labels.as_ref())
     }
 }
 
@@ -207,6 +214,21 @@ impl ResourceSelector {
     /// `name`, empty when unset.
     pub fn name(&self) -> &str {
         self.name.as_deref().unwrap_or_default()
+    }
+
+    /// The namespace this selector reaches in a policy of `kind` living in `policy_namespace`.
+    /// A PP selector's empty namespace means the PP's own (Karmada's webhook fills it in), and a PP
+    /// selector naming another namespace can never match (a PP only sees its own): `None`. A CPP
+    /// selector reaches its own namespace, empty meaning every namespace.
+    pub fn effective_namespace<'a>(&'a self, kind: PolicyKind, policy_namespace: &'a str) -> Option<&'a str> {
+        match kind {
+            PolicyKind::PropagationPolicy => match self.namespace() {
+                "" => Some(policy_namespace),
+                ns if ns == policy_namespace => Some(ns),
+                _ => None,
+            },
+            PolicyKind::ClusterPropagationPolicy => Some(self.namespace()),
+        }
     }
 
     /// Whether the selector takes every object of its kind (no name, no or an empty label selector).
@@ -467,4 +489,32 @@ pub struct SchedulePriority {
     pub priority_class_source: String,
     /// The PriorityClass name.
     pub priority_class_name: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+
+    #[rstest]
+    #[case::pp_inherits_its_namespace(PolicyKind::PropagationPolicy, None, Some("shop"))]
+    #[case::pp_its_own_namespace(PolicyKind::PropagationPolicy, Some("shop"), Some("shop"))]
+    #[case::pp_another_namespace_never_matches(PolicyKind::PropagationPolicy, Some("other"), None)]
+    #[case::cpp_every_namespace(PolicyKind::ClusterPropagationPolicy, None, Some(""))]
+    #[case::cpp_one_namespace(PolicyKind::ClusterPropagationPolicy, Some("other"), Some("other"))]
+    fn effective_namespaces(#[case] kind: PolicyKind, #[case] ns: Option<&str>, #[case] want: Option<&str>) {
+        let rs = ResourceSelector {
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            namespace: ns.map(str::to_owned),
+            ..Default::default()
+        };
+        let policy_ns = if kind == PolicyKind::PropagationPolicy {
+            "shop"
+        } else {
+            ""
+        };
+        assert_eq!(rs.effective_namespace(kind, policy_ns), want);
+    }
 }

@@ -37,17 +37,21 @@ use tokio::sync::{Notify, watch};
 use crate::{
     config::{Config, KindRef},
     fleet::{
-        SharedFleet, TemplateMeta,
-        karmada::{Connection, KarmadaMetrics, resources},
+        SharedFleet,
+        watch::{Connection, KarmadaMetrics, resources},
     },
-    karmada::{PolicyKind, keys},
+    karmada::{
+        PolicyKind, keys,
+        markers::{self, TemplateRef},
+    },
     rules::{
         self, Action, Review, Webhook,
         claim::{self},
         dependencies::{self, DependencyKind},
         guardrails,
-        tier::{Tier, classify, is_ours, tier_of},
-        workload::{parse_clusters, takeover_policy},
+        tier::{Tier, classify},
+        view::TemplateMeta,
+        workload::{application_winner, parse_clusters, takeover_policy},
     },
     writer::kube::{FIELD_MANAGER, Written, ensure_policy, release_policy},
 };
@@ -151,27 +155,6 @@ struct Adopted {
     left_alone: Option<String>,
 }
 
-fn template_ref_parts(value: &str) -> Option<(String, String, String, String)> {
-    // `apiVersion/kind/namespace/name` or `apiVersion/kind/name`; apiVersion has one or two parts.
-    let segs: Vec<&str> = value.split('/').collect();
-    let k = segs
-        .iter()
-        .position(|s| s.chars().next().is_some_and(char::is_uppercase))?;
-    let api_version = segs[..k].join("/");
-    let kind = segs[k].to_owned();
-    match &segs[k + 1..] {
-        [ns, name] => Some((api_version, kind, (*ns).to_owned(), (*name).to_owned())),
-        [name] => Some((api_version, kind, String::new(), (*name).to_owned())),
-        _ => None,
-    }
-}
-
-fn opted_out(t: &TemplateMeta) -> bool {
-    [&t.labels, &t.annotations]
-        .iter()
-        .any(|m| m.get(keys::SKIP).is_some_and(|v| v == "true"))
-}
-
 impl Reconciler {
     /// A reconciler over the adapter's fleet view.
     pub fn new(
@@ -258,7 +241,7 @@ impl Reconciler {
                     .policy(policy_kind, policy.namespace(), policy.name())
                     .is_some();
                 let template = t.as_template();
-                let left_alone = if opted_out(t) {
+                let left_alone = if markers::opted_out(&t.labels, &t.annotations) {
                     Some("opted out".to_owned())
                 } else if policy.name() != policy_name {
                     Some(format!(
@@ -276,9 +259,7 @@ impl Reconciler {
                         claim::display_policy(c.kind, c.namespace, c.name)
                     ))
                 } else {
-                    claim::resolve_with(&template, &&*fleet, config.preemption_gate, false)
-                        .winner()
-                        .filter(|w| tier_of(w.policy) == Tier::Application)
+                    application_winner(&template, &*fleet, config.preemption_gate)
                         .map(|w| format!("application policy {} selects it", w.display()))
                 };
                 let Ok(value) = serde_json::to_value(&policy) else {
@@ -322,10 +303,12 @@ impl Reconciler {
             let fleet = self.fleet.read();
             let mut out: Vec<(PolicyKind, String, String)> = fleet
                 .policies()
-                .filter(|p| !is_ours(p) && matches!(classify(p), Ok(Tier::Application)))
+                .filter(|p| !p.is_ours() && matches!(classify(p), Ok(Tier::Application)))
                 .filter_map(|p| Some((p, p.policy_kind()?)))
-                .flat_map(|(p, kind)| guardrails::assess(p, kind, Tier::Application, &fleet, config).releases)
-                .filter(|(k, ns, n)| fleet.policy(*k, ns, n).is_some_and(is_ours))
+                .flat_map(|(p, kind)| {
+                    guardrails::assess(p, kind, Tier::Application, &*fleet, config).releases
+                })
+                .filter(|(k, ns, n)| fleet.policy(*k, ns, n).is_some_and(|p| p.is_ours()))
                 .collect();
             out.sort();
             out.dedup();
@@ -351,14 +334,19 @@ impl Reconciler {
         {
             let fleet = self.fleet.read();
             let mut seen = HashSet::new();
-            for p in fleet.policies().filter(|p| is_ours(p)) {
+            for p in fleet.policies().filter(|p| p.is_ours()) {
                 let Some(kind) = p.policy_kind() else { continue };
-                let Some((av, k, ns, name)) = p
+                let Some(TemplateRef {
+                    api_version: av,
+                    kind: k,
+                    namespace: ns,
+                    name,
+                }) = p
                     .metadata
                     .annotations
                     .as_ref()
                     .and_then(|a| a.get(keys::TEMPLATE))
-                    .and_then(|v| template_ref_parts(v))
+                    .and_then(|v| TemplateRef::parse(v))
                 else {
                     continue;
                 };
@@ -546,11 +534,11 @@ impl Reconciler {
                 .filter(|t| {
                     !t.annotations.contains_key(keys::POLICY)
                         && t.as_template().claim().is_none()
-                        && !opted_out(t)
+                        && !markers::opted_out(&t.labels, &t.annotations)
                         && (t.namespace.is_empty() || config.namespace_allowed(&t.namespace))
                         && fleet
                             .member_copies(
-                                crate::fleet::group_of(&t.api_version),
+                                crate::karmada::api::group_of(&t.api_version),
                                 &t.kind,
                                 &t.namespace,
                                 &t.name,
@@ -595,7 +583,7 @@ impl Reconciler {
                     old_object: None,
                     dry_run: false,
                 };
-                rules::decide(Webhook::MutateWorkload, &review, &fleet, config)
+                rules::decide(Webhook::MutateWorkload, &review, &*fleet, config)
             };
             let policy = decision.actions.iter().find_map(|a| match a {
                 Action::EnsurePolicy { policy } => Some(policy.clone()),
@@ -670,32 +658,5 @@ pub async fn run(mut reconciler: Reconciler, mut synced: watch::Receiver<bool>, 
             () = tokio::time::sleep(reconciler.options.interval) => {}
             () = wake.notified() => {}
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn template_refs_parse_for_core_and_grouped_kinds() {
-        assert_eq!(
-            template_ref_parts("apps/v1/Deployment/shop/web"),
-            Some(("apps/v1".into(), "Deployment".into(), "shop".into(), "web".into()))
-        );
-        assert_eq!(
-            template_ref_parts("v1/ConfigMap/shop/cfg"),
-            Some(("v1".into(), "ConfigMap".into(), "shop".into(), "cfg".into()))
-        );
-        assert_eq!(
-            template_ref_parts("rbac.authorization.k8s.io/v1/ClusterRole/admin"),
-            Some((
-                "rbac.authorization.k8s.io/v1".into(),
-                "ClusterRole".into(),
-                String::new(),
-                "admin".into()
-            ))
-        );
-        assert_eq!(template_ref_parts("nonsense"), None);
     }
 }

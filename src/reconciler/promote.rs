@@ -38,18 +38,15 @@ pub enum NotPromoted {
 /// dependency rides on the workload's `propagateDeps` instead of getting a takeover policy of its
 /// own (`karmadactl promote` gives dependencies no policy either).
 pub fn prune_for_karmada(mut obj: Value) -> Result<Value, NotPromoted> {
-    let labels = obj["metadata"]["labels"].clone();
-    let annotations = obj["metadata"]["annotations"].clone();
-    let str_map = |v: &Value| -> std::collections::BTreeMap<String, String> {
-        v.as_object()
-            .map(|m| {
-                m.iter()
-                    .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    if crate::fleet::files::is_karmada_managed(&str_map(&labels), &str_map(&annotations)) {
+    let labels: crate::karmada::Labels = obj["metadata"]["labels"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
+                .collect()
+        })
+        .unwrap_or_default();
+    if crate::karmada::markers::is_managed(&labels) {
         return Err(NotPromoted::Managed);
     }
     if obj["kind"] == "Secret" && obj["type"] == "kubernetes.io/service-account-token" {

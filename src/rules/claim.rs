@@ -19,10 +19,11 @@ use std::{cmp::Ordering, collections::BTreeMap};
 
 use serde::Serialize;
 
-use super::selector::{self, Labels};
+use super::selector;
 use crate::karmada::{
-    Policy, PolicyKind, ResourceSelector,
+    Labels, Policy, PolicyKind, ResourceSelector,
     keys::{self, CPP_NAME, CPP_PERMANENT_ID, PP_NAME, PP_NAMESPACE, PP_PERMANENT_ID},
+    namespaces,
 };
 
 static NO_LABELS: Labels = BTreeMap::new();
@@ -177,11 +178,10 @@ pub fn in_scope(kind: PolicyKind, policy: &Policy, t: &Template<'_>) -> bool {
 /// empty namespace is defaulted to the PP's own by Karmada's webhook).
 pub fn names_template(kind: PolicyKind, policy: &Policy, t: &Template<'_>) -> bool {
     policy.spec.resource_selectors.iter().any(|rs| {
-        let ns = match (kind, rs.namespace()) {
-            (PolicyKind::PropagationPolicy, "") => policy.namespace(),
-            (_, ns) => ns,
-        };
-        rs.api_version == t.api_version && rs.kind == t.kind && ns == t.namespace && rs.name() == t.name
+        rs.api_version == t.api_version
+            && rs.kind == t.kind
+            && rs.effective_namespace(kind, policy.namespace()) == Some(t.namespace)
+            && rs.name() == t.name
     }) && in_scope(kind, policy, t)
 }
 
@@ -327,14 +327,14 @@ pub fn resolve_with<'p>(
         candidates: Vec::new(),
         notes: Vec::new(),
     };
-    if keys::is_reserved_namespace(t.namespace) {
+    if namespaces::is_reserved(t.namespace) {
         r.notes.push(format!(
             "namespace {} is reserved by Karmada: no policy ever claims templates in it",
             t.namespace
         ));
         return r;
     }
-    if keys::is_default_skipped_namespace(t.namespace) {
+    if namespaces::is_default_skipped(t.namespace) {
         r.notes.push(format!(
             "namespace {} is skipped by karmada-controller-manager's default --skipped-propagating-namespaces=kube-.*",
             t.namespace

@@ -25,11 +25,11 @@ use super::{
     Action, Decision, DenyReason, Operation, Review, Webhook,
     claim::{self, display_policy},
     patch, selector,
-    tier::{Tier, classify, is_ours, tier_of},
+    tier::{Tier, classify, tier_of},
+    view::FleetView,
 };
 use crate::{
     config::{Config, GuardrailMode},
-    fleet::Fleet,
     karmada::{Policy, PolicyKind, PropagationSpec, ResourceSelector, keys},
 };
 
@@ -93,7 +93,12 @@ pub struct PolicyReview<'a> {
 /// Decides a policy review given as a [`Review`] (a dynamic object): `spec` is re-encoded to raw
 /// JSON first. For callers off the hot path (`check`, tests); the webhook decodes straight into a
 /// [`PolicyReview`].
-pub fn decide_dynamic(webhook: Webhook, r: &Review<'_>, fleet: &Fleet, config: &Config) -> Decision {
+pub fn decide_dynamic(
+    webhook: Webhook,
+    r: &Review<'_>,
+    fleet: &(impl FleetView + ?Sized),
+    config: &Config,
+) -> Decision {
     let raw = r
         .object
         .and_then(|o| o.data.get("spec"))
@@ -122,7 +127,12 @@ pub fn decide_dynamic(webhook: Webhook, r: &Review<'_>, fleet: &Fleet, config: &
 }
 
 /// Decides a PropagationPolicy / ClusterPropagationPolicy review.
-pub fn decide(webhook: Webhook, r: &PolicyReview<'_>, fleet: &Fleet, config: &Config) -> Decision {
+pub fn decide(
+    webhook: Webhook,
+    r: &PolicyReview<'_>,
+    fleet: &(impl FleetView + ?Sized),
+    config: &Config,
+) -> Decision {
     let Some(kind) = PolicyKind::from_kind(r.kind) else {
         return Decision::allow();
     };
@@ -192,7 +202,13 @@ pub fn decide(webhook: Webhook, r: &PolicyReview<'_>, fleet: &Fleet, config: &Co
 }
 
 /// Checks a policy against the tier rules and the current fleet.
-pub fn assess(policy: &Policy, kind: PolicyKind, tier: Tier, fleet: &Fleet, config: &Config) -> Assessment {
+pub fn assess(
+    policy: &Policy,
+    kind: PolicyKind,
+    tier: Tier,
+    fleet: &(impl FleetView + ?Sized),
+    config: &Config,
+) -> Assessment {
     let mut out = Assessment::default();
     let shown = display_policy(kind, policy.namespace(), policy.name());
     let priority = policy.spec.explicit_priority();
@@ -229,7 +245,7 @@ fn assess_application(
     a: &Policy,
     a_kind: PolicyKind,
     shown: &str,
-    fleet: &Fleet,
+    fleet: &(impl FleetView + ?Sized),
     config: &Config,
     out: &mut Assessment,
 ) {
@@ -264,7 +280,7 @@ fn assess_application(
             continue;
         }
         if !claimed.is_empty() && !gate {
-            if is_ours(b) {
+            if b.is_ours() {
                 out.releases
                     .push((b_kind, b.namespace().to_owned(), b.name().to_owned()));
                 out.notes.push(format!(
@@ -343,10 +359,10 @@ fn list(items: &[String]) -> String {
 }
 
 /// Batch policies whose selectors can select some template that `a` selects.
-fn competitors<'f>(a: &Policy, a_kind: PolicyKind, fleet: &'f Fleet) -> Vec<&'f Policy> {
+fn competitors<'f, F: FleetView + ?Sized>(a: &Policy, a_kind: PolicyKind, fleet: &'f F) -> Vec<&'f Policy> {
     let mut out: Vec<&'f Policy> = Vec::new();
     for rs in &a.spec.resource_selectors {
-        let Some(a_ns) = effective_namespace(a_kind, a, rs) else {
+        let Some(a_ns) = rs.effective_namespace(a_kind, a.namespace()) else {
             continue;
         };
         for b in fleet.batch_competitors(rs, a_ns) {
@@ -356,7 +372,8 @@ fn competitors<'f>(a: &Policy, a_kind: PolicyKind, fleet: &'f Fleet) -> Vec<&'f 
                 continue;
             }
             if b.spec.resource_selectors.iter().any(|bs| {
-                effective_namespace(b_kind, b, bs).is_some_and(|b_ns| may_overlap(rs, a_ns, bs, b_ns, fleet))
+                bs.effective_namespace(b_kind, b.namespace())
+                    .is_some_and(|b_ns| may_overlap(rs, a_ns, bs, b_ns, fleet))
             }) {
                 out.push(b);
             }
@@ -365,27 +382,16 @@ fn competitors<'f>(a: &Policy, a_kind: PolicyKind, fleet: &'f Fleet) -> Vec<&'f 
     out
 }
 
-/// The namespace a selector reaches: a PP's own (a PP selector naming another namespace can never
-/// match: `None`); for a CPP the selector's namespace, empty meaning every namespace.
-fn effective_namespace<'a>(
-    kind: PolicyKind,
-    policy: &'a Policy,
-    rs: &'a ResourceSelector,
-) -> Option<&'a str> {
-    match kind {
-        PolicyKind::PropagationPolicy => match rs.namespace() {
-            "" => Some(policy.namespace()),
-            ns if ns == policy.namespace() => Some(ns),
-            _ => None,
-        },
-        PolicyKind::ClusterPropagationPolicy => Some(rs.namespace()),
-    }
-}
-
 /// Whether two selectors can select a common template. Exact when a named template exists in
 /// the fleet; otherwise conservative, except for label selectors that demand different values
 /// for the same key.
-fn may_overlap(a: &ResourceSelector, a_ns: &str, b: &ResourceSelector, b_ns: &str, fleet: &Fleet) -> bool {
+fn may_overlap(
+    a: &ResourceSelector,
+    a_ns: &str,
+    b: &ResourceSelector,
+    b_ns: &str,
+    fleet: &(impl FleetView + ?Sized),
+) -> bool {
     if a.api_version != b.api_version || a.kind != b.kind {
         return false;
     }

@@ -1,8 +1,9 @@
 //! The decision engine: pure, synchronous functions of (request, fleet state, config).
 //!
 //! Nothing in here performs I/O, spawns tasks or knows about HTTP: every other module adapts the
-//! world to these functions. `rules` depends only on [`crate::karmada`], [`crate::fleet`] (the
-//! read-only view) and [`crate::config`].
+//! world to these functions. `rules` depends only on the domain ([`crate::karmada`],
+//! [`crate::config`]) and reads the fleet through the [`view::FleetView`] trait it defines, which
+//! the fleet adapters implement.
 
 use serde::Serialize;
 
@@ -30,7 +31,8 @@ pub enum Action {
 
 pub use kube::core::{DynamicObject, admission::Operation};
 
-use crate::{config::Config, fleet::Fleet};
+use self::view::FleetView;
+use crate::config::Config;
 
 /// The four webhooks the engine serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -210,7 +212,12 @@ impl Decision {
 }
 
 /// Decides one review for one webhook.
-pub fn decide(webhook: Webhook, review: &Review<'_>, fleet: &Fleet, config: &Config) -> Decision {
+pub fn decide(
+    webhook: Webhook,
+    review: &Review<'_>,
+    fleet: &(impl FleetView + ?Sized),
+    config: &Config,
+) -> Decision {
     match webhook {
         Webhook::MutateWorkload | Webhook::ValidateWorkload => {
             workload::decide(webhook, review, fleet, config)
@@ -229,4 +236,5 @@ pub mod selector;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod tier;
+pub mod view;
 pub mod workload;

@@ -6,12 +6,9 @@
 //! values, `Exists`/`DoesNotExist` must have none, other operators are errors, keys must be
 //! qualified names and values valid label values.
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-/// Labels of an object.
-pub type Labels = BTreeMap<String, String>;
+use crate::karmada::Labels;
 
 /// Whether `selector` selects `labels`; `None` when the selector is invalid.
 ///

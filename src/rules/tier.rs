@@ -38,7 +38,7 @@ pub fn classify(policy: &Policy) -> Result<Tier, String> {
             "label {}={other:?} is not a tier: use \"batch\" or \"application\" (or remove the label)",
             keys::TIER
         )),
-        None if is_ours(policy) => Ok(Tier::Batch),
+        None if policy.is_ours() => Ok(Tier::Batch),
         None if !policy.spec.resource_selectors.is_empty()
             && policy.spec.resource_selectors.iter().all(|s| s.is_kind_wide()) =>
         {
@@ -51,11 +51,6 @@ pub fn classify(policy: &Policy) -> Result<Tier, String> {
 /// The tier, treating an invalid label as application (the conservative reading for competitors).
 pub fn tier_of(policy: &Policy) -> Tier {
     classify(policy).unwrap_or(Tier::Application)
-}
-
-/// Whether the engine created this policy (`app.kubernetes.io/managed-by: karmada-takeover`).
-pub fn is_ours(policy: &Policy) -> bool {
-    policy.label(keys::MANAGED_BY) == Some(keys::MANAGED_BY_VALUE)
 }
 
 #[cfg(test)]

@@ -22,15 +22,18 @@ use super::{
     dependencies::{self, DependencyKind},
     patch,
     tier::{Tier, tier_of},
+    view::{FleetView, TemplateMeta},
 };
 use crate::{
     config::{Config, TakeoverPolicyKind},
-    fleet::{Fleet, group_of},
     karmada::{
-        Policy, PolicyKind, PropagationSpec, ResourceSelector, keys, names,
+        Labels, Policy, PolicyKind, PropagationSpec, ResourceSelector,
+        api::group_of,
+        keys,
+        markers::{self, TemplateRef, member_markers},
+        names,
         policy::{API_VERSION, ClusterAffinity, ConflictResolution, Placement, Preemption},
     },
-    rules::selector::Labels,
 };
 
 static NO_LABELS: Labels = BTreeMap::new();
@@ -118,7 +121,12 @@ fn annotations_of(o: &super::DynamicObject) -> &Labels {
 }
 
 /// Decides a review of a selected kind.
-pub fn decide(webhook: Webhook, r: &Review<'_>, fleet: &Fleet, config: &Config) -> Decision {
+pub fn decide(
+    webhook: Webhook,
+    r: &Review<'_>,
+    fleet: &(impl FleetView + ?Sized),
+    config: &Config,
+) -> Decision {
     if !matches!(r.operation, Operation::Create | Operation::Update)
         || !config.selects(&r.api_version, r.kind)
     {
@@ -252,20 +260,6 @@ pub fn decide(webhook: Webhook, r: &Review<'_>, fleet: &Fleet, config: &Config) 
     takeover(decision, &subject, &copies, old.is_some(), fleet, config)
 }
 
-/// Karmada's member-side markers found on an object, as `key=value` strings.
-pub fn member_markers(labels: &Labels, annotations: &Labels) -> Vec<String> {
-    let mut found = Vec::new();
-    if labels.get(keys::MANAGED).is_some_and(|v| v == "true") {
-        found.push(format!("label {}=true", keys::MANAGED));
-    }
-    for key in [keys::WORK_NAME, keys::WORK_NAMESPACE] {
-        if let Some(v) = annotations.get(key) {
-            found.push(format!("annotation {key}={v}"));
-        }
-    }
-    found
-}
-
 fn is_claim_key(key: &str) -> bool {
     key.starts_with("propagationpolicy.karmada.io/")
         || key.starts_with("clusterpropagationpolicy.karmada.io/")
@@ -311,11 +305,10 @@ fn takeover(
     s: &Subject<'_>,
     copies: &[(&str, bool)],
     is_update: bool,
-    fleet: &Fleet,
+    fleet: &(impl FleetView + ?Sized),
     config: &Config,
 ) -> Decision {
-    let opted_out = |m: &Labels| m.get(keys::SKIP).is_some_and(|v| v == "true");
-    if opted_out(s.labels) || opted_out(s.annotations) {
+    if markers::opted_out(s.labels, s.annotations) {
         return decision;
     }
     if s.labels.get(keys::CLAIMED_BY).is_some_and(|v| !v.is_empty()) {
@@ -337,10 +330,7 @@ fn takeover(
     let unmanaged: Vec<&str> = copies.iter().filter(|(_, m)| !*m).map(|(c, _)| *c).collect();
 
     // An application policy takes precedence: never compete with it.
-    let before = claim::resolve_with(&template, &fleet, gate, false);
-    if let Some(w) = before.winner()
-        && tier_of(w.policy) == Tier::Application
-    {
+    if let Some(w) = application_winner(&template, fleet, gate) {
         decision = decision.warn(format!(
             "application policy {} selects {}: karmada-takeover leaves it to that policy",
             w.display(),
@@ -373,7 +363,7 @@ fn takeover(
                 .filter(|c| fleet.cluster(c).is_none())
                 .collect();
             if named.is_empty() || !unknown.is_empty() {
-                let known: Vec<&str> = fleet.clusters().map(|c| c.name.as_str()).collect();
+                let known = fleet.cluster_names();
                 return Decision::deny(
                     DenyReason::InvalidClusters,
                     format!(
@@ -509,6 +499,20 @@ fn takeover(
     decision
 }
 
+/// The application policy that claims the template, or would claim it now, by Karmada's rules
+/// (claim resolution without our takeover policy): karmada-takeover leaves such a template to it,
+/// never competing on admission and never re-creating a takeover policy released for it.
+pub fn application_winner<'f>(
+    template: &Template<'f>,
+    fleet: &'f (impl FleetView + ?Sized),
+    preemption_gate: bool,
+) -> Option<claim::Candidate<'f>> {
+    claim::resolve_with(template, &fleet, preemption_gate, false)
+        .winner()
+        .filter(|w| tier_of(w.policy) == Tier::Application)
+        .cloned()
+}
+
 /// The takeover policy for a template: one named selector, pinned to the source clusters,
 /// Overwrite, preserve on deletion, propagateDeps, batch priority, never preempting; labelled as
 /// ours and batch; no permanent-id label (Karmada's webhook sets it).
@@ -524,11 +528,7 @@ pub fn takeover_policy(s: &impl TemplateIdentity, clusters: &[String], config: &
         (keys::MANAGED_BY.to_owned(), keys::MANAGED_BY_VALUE.to_owned()),
         (keys::TIER.to_owned(), Tier::Batch.as_str().to_owned()),
     ];
-    let template_ref = if namespace.is_empty() {
-        format!("{api_version}/{kind}/{name}")
-    } else {
-        format!("{api_version}/{kind}/{namespace}/{name}")
-    };
+    let template_ref = TemplateRef::new(api_version, kind, namespace, name).to_string();
     Policy {
         api_version: API_VERSION.to_owned(),
         kind: policy_kind.as_str().to_owned(),
@@ -576,7 +576,7 @@ impl TemplateIdentity for Subject<'_> {
     }
 }
 
-impl TemplateIdentity for crate::fleet::TemplateMeta {
+impl TemplateIdentity for TemplateMeta {
     fn identity(&self) -> (&str, &str, &str, &str) {
         (&self.api_version, &self.kind, &self.namespace, &self.name)
     }
@@ -584,14 +584,14 @@ impl TemplateIdentity for crate::fleet::TemplateMeta {
 
 /// The fleet's policies plus one more (replacing any policy of the same identity): "what if
 /// this policy existed?"
-pub struct WithPolicy<'f> {
+pub struct WithPolicy<'f, F: ?Sized> {
     /// The fleet.
-    pub fleet: &'f Fleet,
+    pub fleet: &'f F,
     /// The extra policy.
     pub extra: &'f Policy,
 }
 
-impl<'f> WithPolicy<'f> {
+impl<F: ?Sized> WithPolicy<'_, F> {
     fn is_extra(&self, kind: PolicyKind, namespace: &str, name: &str) -> bool {
         self.extra.policy_kind() == Some(kind)
             && self.extra.namespace() == namespace
@@ -599,7 +599,7 @@ impl<'f> WithPolicy<'f> {
     }
 }
 
-impl<'f> PolicySource<'f> for WithPolicy<'f> {
+impl<'f, F: FleetView + ?Sized> PolicySource<'f> for WithPolicy<'f, F> {
     fn candidates(&self, t: &Template<'_>) -> Vec<&'f Policy> {
         let mut out = (&self.fleet).candidates(t);
         out.retain(|p| {

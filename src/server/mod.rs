@@ -44,10 +44,7 @@ use crate::{
 };
 
 mod admin;
-pub mod client;
-pub mod memory_store;
 mod routes;
-pub mod watch_files;
 
 /// How often an idle HTTP/2 connection is pinged, and how long the answer may take.
 const H2_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(20);

@@ -32,7 +32,7 @@ use tokio::sync::mpsc;
 
 use super::Writer;
 use crate::{
-    fleet::karmada::{KarmadaMetrics, resources},
+    fleet::watch::{KarmadaMetrics, resources},
     karmada::{PolicyKind, keys},
     rules::Action,
 };

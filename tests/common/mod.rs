@@ -12,13 +12,11 @@ use std::{
 
 use arc_swap::ArcSwap;
 use karmada_takeover::{
+    cli::demo::client::{Client, ClientOptions},
     config::Config,
     fleet::{Fleet, SharedFleet},
     metrics::Metrics,
-    server::{
-        Limits, RunningServer, Server, Settings, State,
-        client::{Client, ClientOptions},
-    },
+    server::{Limits, RunningServer, Server, Settings, State},
     tls::{
         TlsFiles,
         dev::{self, DevCerts},

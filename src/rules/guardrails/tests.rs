@@ -4,7 +4,8 @@ use serde_json::{Value, json};
 use super::*;
 use crate::{
     config::{Config, GuardrailMode},
-    fleet::{Fleet, TemplateMeta},
+    fleet::Fleet,
+    rules::view::TemplateMeta,
     rules::{
         Decision,
         testing::{PolicyExt, SelectorExt, cpp, denial, deploy, example_fleet, map, pp, run, sel},

@@ -11,16 +11,17 @@ use anyhow::Context;
 use arc_swap::ArcSwap;
 use serde_json::Value;
 
+pub mod client;
+
+use client::{Client, ClientOptions, HttpVersion};
+
 use crate::{
     admission,
     config::{Config, GuardrailMode},
     fleet::{SharedFleet, files},
     metrics::Metrics,
     rules::{Action, Webhook},
-    server::{
-        RunningServer, Server, Settings, State,
-        client::{Client, ClientOptions, HttpVersion},
-    },
+    server::{RunningServer, Server, Settings, State},
     tls::{self, TlsFiles},
     writer::{MemoryWriter, Writer},
 };
@@ -69,7 +70,7 @@ fn manifest(text: &str) -> Value {
 }
 
 fn template_from_fleet(name: &str) -> Value {
-    let text = include_str!("../../examples/fleet/karmada/templates.yaml");
+    let text = include_str!("../../../examples/fleet/karmada/templates.yaml");
     files::parse_objects(text, "templates.yaml")
         .unwrap_or_default()
         .into_iter()
@@ -80,8 +81,8 @@ fn template_from_fleet(name: &str) -> Value {
 /// The demo's cases, in transcript order (also the golden fixtures).
 pub fn cases() -> Vec<Case> {
     let uid = |n: u32| format!("7a3c1e52-0d4b-4f6a-9c2e-{n:012}");
-    let frontend = manifest(include_str!("../../examples/manifests/takeover-frontend.yaml"));
-    let cart = manifest(include_str!("../../examples/manifests/repromote-cart.yaml"));
+    let frontend = manifest(include_str!("../../../examples/manifests/takeover-frontend.yaml"));
+    let cart = manifest(include_str!("../../../examples/manifests/repromote-cart.yaml"));
     let reports = serde_json::json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "reports", "namespace": "payments", "labels": {"app": "reports"}},
@@ -102,16 +103,16 @@ pub fn cases() -> Vec<Case> {
                  "template": {"metadata": {"labels": {"app": "billing"}}, "spec": {"containers": [{"name": "billing", "image": "registry.example.com/payments/billing:1.4.2"}]}}}
     });
     let batch = manifest(include_str!(
-        "../../examples/manifests/batch-policy-too-high.yaml"
+        "../../../examples/manifests/batch-policy-too-high.yaml"
     ));
     let weak = manifest(include_str!(
-        "../../examples/manifests/weak-application-policy.yaml"
+        "../../../examples/manifests/weak-application-policy.yaml"
     ));
     let cpp = manifest(include_str!(
-        "../../examples/manifests/cluster-policy-cannot-win.yaml"
+        "../../../examples/manifests/cluster-policy-cannot-win.yaml"
     ));
     let catalog = manifest(include_str!(
-        "../../examples/manifests/application-policy-for-catalog.yaml"
+        "../../../examples/manifests/application-policy-for-catalog.yaml"
     ));
     let case = |name, title, webhook, mode, review, expect| Case {
         name,

@@ -2,8 +2,8 @@
 //! client over tokio-rustls, HTTP/1.1 or HTTP/2 (chosen by ALPN), trusting one CA.
 //!
 //! ```no_run
-//! # async fn example(ca_pem: &str, addr: std::net::SocketAddr) -> Result<(), karmada_takeover::server::client::ClientError> {
-//! use karmada_takeover::server::client::{Client, ClientOptions};
+//! # async fn example(ca_pem: &str, addr: std::net::SocketAddr) -> Result<(), karmada_takeover::cli::demo::client::ClientError> {
+//! use karmada_takeover::cli::demo::client::{Client, ClientOptions};
 //! let mut client = Client::connect(addr, &ClientOptions::new(ca_pem.as_bytes())).await?;
 //! let (status, body) = client.post_json("/validate/policy", r#"{"apiVersion":"admission.k8s.io/v1"}"#).await?;
 //! # let _ = (status, body); Ok(()) }

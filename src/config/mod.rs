@@ -28,10 +28,9 @@ use std::{path::Path, time::Duration};
 
 use serde::{Deserialize, Serialize};
 
-/// Namespaces the engine never touches, whatever the configuration says: Karmada's reserved
-/// namespaces (`pkg/util/names/names.go`) and the detector's default skip list (`kube-.*`).
-pub const ALWAYS_EXCLUDED_NAMESPACES: &[&str] =
-    &["karmada-system", "karmada-cluster", "karmada-es-*", "kube-*"];
+pub mod reload;
+
+use crate::karmada::namespaces;
 
 /// A configuration file that could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -105,7 +104,7 @@ impl KindRef {
 
     /// The API group (`""` for the core group).
     pub fn group(&self) -> &str {
-        self.api_version.rsplit_once('/').map_or("", |(group, _)| group)
+        crate::karmada::api::group_of(&self.api_version)
     }
 }
 
@@ -115,7 +114,7 @@ impl KindRef {
 pub struct Namespaces {
     /// When non-empty, only these namespaces are acted on.
     pub include: Vec<String>,
-    /// Never acted on (in addition to [`ALWAYS_EXCLUDED_NAMESPACES`]).
+    /// Never acted on (in addition to [`namespaces::ALWAYS_EXCLUDED_PATTERNS`]).
     pub exclude: Vec<String>,
 }
 
@@ -341,11 +340,7 @@ impl Config {
     /// Whether the engine may act in `namespace` (before the namespace's own opt-out label).
     pub fn namespace_allowed(&self, namespace: &str) -> bool {
         let hit = |patterns: &[String]| patterns.iter().any(|p| pattern_matches(p, namespace));
-        if ALWAYS_EXCLUDED_NAMESPACES
-            .iter()
-            .any(|p| pattern_matches(p, namespace))
-            || hit(&self.namespaces.exclude)
-        {
+        if namespaces::is_always_excluded(namespace) || hit(&self.namespaces.exclude) {
             return false;
         }
         self.namespaces.include.is_empty() || hit(&self.namespaces.include)

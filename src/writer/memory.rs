@@ -1,18 +1,54 @@
-//! The writer `serve --fleet` uses: takeover policies are kept in memory, keyed like Karmada
-//! would key them, and logged when they appear, change or go.
+//! The in-memory writers: [`MemoryStore`], which `serve --fleet` uses (takeover policies kept in
+//! memory, keyed like Karmada would key them, and logged when they appear, change or go), and
+//! [`MemoryWriter`], a transcript of every action for the demo and tests.
 //!
-//! Unlike [`crate::writer::MemoryWriter`] (a transcript of every action, for the demo and
-//! tests), this store is bounded by the number of distinct policies: admission decides the same
+//! Unlike [`MemoryWriter`], the store is bounded by the number of distinct policies: admission decides the same
 //! deterministic policy again for every re-applied template, and a long-running webhook must not
 //! grow with its request count. It applies the actions the way server-side apply would: the same
 //! policy again is a no-op, a changed one replaces the old one.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, sync::Arc};
 
 use parking_lot::Mutex;
-use std::sync::Arc;
 
-use crate::{metrics::Metrics, rules::Action, writer::Writer};
+use super::Writer;
+use crate::{metrics::Metrics, rules::Action};
+
+/// Records actions in memory and logs each one; the file-backed `serve` and the demo use it.
+#[derive(Debug, Default)]
+pub struct MemoryWriter {
+    recorded: Mutex<Vec<Action>>,
+}
+
+impl MemoryWriter {
+    /// Everything submitted so far, oldest first.
+    pub fn recorded(&self) -> Vec<Action> {
+        self.recorded.lock().clone()
+    }
+}
+
+impl Writer for MemoryWriter {
+    fn submit(&self, actions: &[Action]) {
+        for action in actions {
+            match action {
+                Action::EnsurePolicy { policy } => tracing::info!(
+                    kind = policy["kind"].as_str().unwrap_or_default(),
+                    namespace = policy["metadata"]["namespace"].as_str().unwrap_or_default(),
+                    name = policy["metadata"]["name"].as_str().unwrap_or_default(),
+                    "takeover policy recorded (file-backed fleet: not written anywhere)"
+                ),
+                Action::ReleasePolicy {
+                    kind,
+                    namespace,
+                    name,
+                } => {
+                    tracing::info!(%kind, %namespace, %name, "policy release recorded (file-backed fleet)")
+                }
+            }
+        }
+        self.recorded.lock().extend_from_slice(actions);
+    }
+}
 
 /// `(kind, namespace, name)` of a policy.
 pub type PolicyKey = (String, String, String);

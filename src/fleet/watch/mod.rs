@@ -43,10 +43,12 @@ use parking_lot::Mutex;
 use serde::de::DeserializeOwned;
 use tokio::{sync::watch, task::JoinSet};
 
-use super::{ClusterInfo, SharedFleet, TemplateMeta, files::is_karmada_managed, group_of};
+use super::SharedFleet;
 use crate::{
     config::{Config, KindRef},
     karmada::{Cluster, Policy, PolicyKind},
+    karmada::{api::group_of, markers},
+    rules::view::{ClusterInfo, TemplateMeta},
 };
 
 pub mod members;
@@ -494,7 +496,7 @@ pub struct MemberObject {
     pub namespace: String,
     /// Name.
     pub name: String,
-    /// Whether Karmada manages this copy (see [`is_karmada_managed`]).
+    /// Whether Karmada manages this copy ([`markers::is_managed`]).
     pub managed: bool,
 }
 
@@ -502,10 +504,7 @@ pub struct MemberObject {
 pub fn decode_member(obj: PartialObjectMeta<DynamicObject>) -> MemberObject {
     static EMPTY: BTreeMap<String, String> = BTreeMap::new();
     let m = obj.metadata;
-    let managed = is_karmada_managed(
-        m.labels.as_ref().unwrap_or(&EMPTY),
-        m.annotations.as_ref().unwrap_or(&EMPTY),
-    );
+    let managed = markers::is_managed(m.labels.as_ref().unwrap_or(&EMPTY));
     MemberObject {
         namespace: m.namespace.unwrap_or_default(),
         name: m.name.unwrap_or_default(),

@@ -18,10 +18,12 @@ use std::{
 use serde::{Deserialize, de::DeserializeOwned};
 use serde_json::Value;
 
-use super::{ClusterInfo, Fleet, TemplateMeta, group_of};
+pub mod reload;
+
+use super::Fleet;
 use crate::{
-    karmada::{Policy, PolicyKind, keys},
-    rules::selector::Labels,
+    karmada::{Labels, Policy, PolicyKind, api::group_of, markers},
+    rules::view::{ClusterInfo, TemplateMeta},
 };
 
 /// A fleet directory or manifest that could not be read; the message names the file and line.
@@ -349,7 +351,7 @@ pub fn load_sources(sources: &[Source<'_>]) -> Result<Fleet, LoadError> {
             obj.kind(),
             meta.namespace.as_deref().unwrap_or_default(),
             &meta.name,
-            is_karmada_managed(&meta.labels, &meta.annotations),
+            markers::is_managed(&meta.labels),
         );
     }
     fleet.mark_synced();
@@ -371,13 +373,6 @@ struct ObjectMetaLite {
 #[derive(Debug, Deserialize)]
 struct WithMeta {
     metadata: ObjectMetaLite,
-}
-
-/// Whether a member object is managed by Karmada: `karmada.io/managed=true` (what Karmada itself
-/// checks), or the Work annotations that every propagated object carries.
-pub fn is_karmada_managed(labels: &Labels, annotations: &Labels) -> bool {
-    labels.get(keys::MANAGED).is_some_and(|v| v == "true")
-        || (annotations.contains_key(keys::WORK_NAME) && annotations.contains_key(keys::WORK_NAMESPACE))
 }
 
 fn load_karmada_object(fleet: &mut Fleet, obj: &Located) -> Result<(), LoadError> {
@@ -430,31 +425,31 @@ fn load_karmada_object(fleet: &mut Fleet, obj: &Located) -> Result<(), LoadError
 pub const EMBEDDED: &[(&str, &str)] = &[
     (
         "clusters.yaml",
-        include_str!("../../examples/fleet/clusters.yaml"),
+        include_str!("../../../examples/fleet/clusters.yaml"),
     ),
     (
         "karmada/namespaces.yaml",
-        include_str!("../../examples/fleet/karmada/namespaces.yaml"),
+        include_str!("../../../examples/fleet/karmada/namespaces.yaml"),
     ),
     (
         "karmada/policies.yaml",
-        include_str!("../../examples/fleet/karmada/policies.yaml"),
+        include_str!("../../../examples/fleet/karmada/policies.yaml"),
     ),
     (
         "karmada/templates.yaml",
-        include_str!("../../examples/fleet/karmada/templates.yaml"),
+        include_str!("../../../examples/fleet/karmada/templates.yaml"),
     ),
     (
         "members/member1/workloads.yaml",
-        include_str!("../../examples/fleet/members/member1/workloads.yaml"),
+        include_str!("../../../examples/fleet/members/member1/workloads.yaml"),
     ),
     (
         "members/member2/workloads.yaml",
-        include_str!("../../examples/fleet/members/member2/workloads.yaml"),
+        include_str!("../../../examples/fleet/members/member2/workloads.yaml"),
     ),
     (
         "members/member3/workloads.yaml",
-        include_str!("../../examples/fleet/members/member3/workloads.yaml"),
+        include_str!("../../../examples/fleet/members/member3/workloads.yaml"),
     ),
 ];
 
@@ -562,18 +557,5 @@ mod tests {
         ];
         let err = load_sources(&sources).unwrap_err().to_string();
         assert!(err.contains("m9") && err.contains("clusters.yaml"), "{err}");
-    }
-
-    #[test]
-    fn managed_markers() {
-        let managed: Labels = [(keys::MANAGED.to_owned(), "true".to_owned())].into();
-        assert!(is_karmada_managed(&managed, &Labels::new()));
-        let work: Labels = [
-            (keys::WORK_NAME.to_owned(), "w".to_owned()),
-            (keys::WORK_NAMESPACE.to_owned(), "karmada-es-m1".to_owned()),
-        ]
-        .into();
-        assert!(is_karmada_managed(&Labels::new(), &work));
-        assert!(!is_karmada_managed(&Labels::new(), &Labels::new()));
     }
 }

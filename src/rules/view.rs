@@ -1,0 +1,136 @@
+//! The fleet as the engine reads it: a read-only view the engine defines and the fleet adapters
+//! implement (`crate::fleet::Fleet` for both the file and the Karmada adapters). The engine never
+//! names an adapter; a test or a benchmark can hand it any implementation.
+//!
+//! Every query returns data borrowed from the view: a decision holds the view's read lock for its
+//! whole duration and copies nothing it does not keep.
+
+use serde::Serialize;
+
+use super::claim::{PolicySource, Template};
+use crate::karmada::{Cluster, Labels, Policy, PolicyKind, ResourceSelector};
+
+/// Metadata of a resource template stored in Karmada: what claims and markers live in.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateMeta {
+    /// `apps/v1`...
+    pub api_version: String,
+    /// `Deployment`...
+    pub kind: String,
+    /// Empty for cluster-scoped templates.
+    pub namespace: String,
+    /// Template name.
+    pub name: String,
+    /// `metadata.labels`.
+    pub labels: Labels,
+    /// `metadata.annotations`.
+    pub annotations: Labels,
+}
+
+impl TemplateMeta {
+    /// The claim-resolution view of this template.
+    pub fn as_template(&self) -> Template<'_> {
+        Template::new(
+            &self.api_version,
+            &self.kind,
+            &self.namespace,
+            &self.name,
+            Some(&self.labels),
+            Some(&self.annotations),
+        )
+    }
+}
+
+/// A member cluster as decisions see it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterInfo {
+    /// Cluster name.
+    pub name: String,
+    /// Cluster labels.
+    pub labels: Labels,
+    /// `Ready` condition is `True`.
+    pub ready: bool,
+}
+
+impl From<&Cluster> for ClusterInfo {
+    fn from(c: &Cluster) -> Self {
+        Self {
+            name: c.name().to_owned(),
+            labels: c.metadata.labels.clone().unwrap_or_default(),
+            ready: c.is_ready(),
+        }
+    }
+}
+
+/// Everything the engine may ask about the Karmada control plane and its member clusters.
+///
+/// Queries that return candidates may return a superset (the engine checks each one); the
+/// others are exact.
+pub trait FleetView {
+    /// A policy by kind, namespace (empty for a CPP) and name.
+    fn policy(&self, kind: PolicyKind, namespace: &str, name: &str) -> Option<&Policy>;
+
+    /// Policies of `kind` with a selector that could select the object of `api_version`/`obj_kind`
+    /// in `namespace` named `name` carrying `labels` (a superset of the matches).
+    fn policies_for(
+        &self,
+        kind: PolicyKind,
+        api_version: &str,
+        obj_kind: &str,
+        namespace: &str,
+        name: &str,
+        labels: &Labels,
+    ) -> Vec<&Policy>;
+
+    /// Batch-tier policies that may compete for templates selected by `rs` in `namespace` (empty:
+    /// every namespace): the guardrails' competitor search (a superset).
+    fn batch_competitors(&self, rs: &ResourceSelector, namespace: &str) -> Vec<&Policy>;
+
+    /// A template by identity.
+    fn template(&self, api_version: &str, kind: &str, namespace: &str, name: &str) -> Option<&TemplateMeta>;
+
+    /// The templates whose claim names this policy.
+    fn claimed_by(&self, kind: PolicyKind, namespace: &str, name: &str) -> Vec<&TemplateMeta>;
+
+    /// A member cluster by name.
+    fn cluster(&self, name: &str) -> Option<&ClusterInfo>;
+
+    /// The names of every member cluster, sorted.
+    fn cluster_names(&self) -> Vec<&str>;
+
+    /// Whether the namespace carries `karmada-takeover.io/admission: disabled`.
+    fn namespace_disabled(&self, name: &str) -> bool;
+
+    /// The member clusters holding the object `(group, kind, namespace, name)`, sorted by cluster
+    /// name, each with whether Karmada manages the copy there.
+    fn member_copies(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Vec<(&str, bool)>;
+}
+
+/// Any fleet view is a [`PolicySource`] for claim resolution: candidates come from its index.
+impl<'f, F: FleetView + ?Sized> PolicySource<'f> for &'f F {
+    fn candidates(&self, t: &Template<'_>) -> Vec<&'f Policy> {
+        let mut out = self.policies_for(
+            PolicyKind::PropagationPolicy,
+            t.api_version,
+            t.kind,
+            t.namespace,
+            t.name,
+            t.labels,
+        );
+        out.extend(self.policies_for(
+            PolicyKind::ClusterPropagationPolicy,
+            t.api_version,
+            t.kind,
+            t.namespace,
+            t.name,
+            t.labels,
+        ));
+        out
+    }
+
+    fn get(&self, kind: PolicyKind, namespace: &str, name: &str) -> Option<&'f Policy> {
+        self.policy(kind, namespace, name)
+    }
+}
