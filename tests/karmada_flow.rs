@@ -14,7 +14,7 @@ use karmada_takeover::{
         SharedFleet,
         watch::{self, Connection, KarmadaMetrics, Options, Running},
     },
-    karmada::{PolicyKind, names},
+    karmada::{Policy, PolicyKind, names},
     reconciler::{self, Reconciler, lease::LeaderElector},
     rules::{Action, DenyReason, Webhook},
     writer::{
@@ -102,11 +102,11 @@ impl Env {
     }
 
     /// Admits the CREATE of `shop/web` and returns the takeover policy the webhook decided.
-    fn admit_web_takeover(&self) -> serde_json::Value {
+    fn admit_web_takeover(&self) -> Policy {
         let (_, body) = create_web(false);
         let reviewed = self.review(Webhook::MutateWorkload, &body);
         match reviewed.summary.actions.first() {
-            Some(Action::EnsurePolicy { policy }) => policy.clone(),
+            Some(Action::EnsurePolicy { policy }) => (**policy).clone(),
             other => panic!("expected a takeover policy, got {other:?}"),
         }
     }
@@ -251,7 +251,13 @@ async fn an_update_keeps_the_labels_and_finalizers_karmada_added() {
         Written::Unchanged
     );
     let mut changed = policy.clone();
-    changed["spec"]["placement"]["clusterAffinity"]["clusterNames"] = json!(["member1", "member2"]);
+    changed
+        .spec
+        .placement
+        .as_mut()
+        .and_then(|p| p.cluster_affinity.as_mut())
+        .expect("a takeover policy is pinned by clusterAffinity")
+        .cluster_names = Some(vec!["member1".into(), "member2".into()]);
     assert_eq!(
         ensure_policy(&client, &changed, T).await.unwrap(),
         Written::Updated
@@ -402,7 +408,7 @@ async fn an_application_policy_admitted_with_the_gate_off_releases_the_takeover_
     assert_eq!(
         reviewed.summary.actions,
         [Action::ReleasePolicy {
-            kind: "PropagationPolicy".into(),
+            kind: PolicyKind::PropagationPolicy,
             namespace: "shop".into(),
             name: takeover_name("web")
         }]
@@ -471,7 +477,7 @@ async fn takeover_policies_whose_template_never_appeared_are_garbage_collected()
     let policy = &env.admit_web_takeover();
     ensure_policy(&env.conn.client, policy, T).await.unwrap(); // the CREATE itself never got stored
     // Someone else's policy with the same kind of annotation is never touched.
-    let mut foreign = policy.clone();
+    let mut foreign = serde_json::to_value(policy).unwrap();
     foreign["metadata"]["name"] = json!("not-ours");
     foreign["metadata"]["labels"] = json!({"team": "a"});
     env.api.put(None, res::PP, foreign);

@@ -31,7 +31,6 @@ use kube::{
     api::{Patch, PatchParams, PostParams},
     core::{DynamicObject, admission::Operation},
 };
-use serde_json::Value;
 use tokio::sync::{Notify, watch};
 
 use crate::{
@@ -41,7 +40,7 @@ use crate::{
         watch::{Connection, KarmadaMetrics, resources},
     },
     karmada::{
-        PolicyKind, keys,
+        Policy, PolicyKind, keys,
         markers::{self, TemplateRef},
     },
     rules::{
@@ -148,9 +147,8 @@ struct Adopted {
     meta: TemplateMeta,
     clusters: Vec<String>,
     policy_name: String,
-    policy: Value,
+    policy: Policy,
     policy_kind: PolicyKind,
-    policy_namespace: String,
     policy_exists: bool,
     left_alone: Option<String>,
 }
@@ -262,16 +260,12 @@ impl Reconciler {
                     application_winner(&template, &*fleet, config.preemption_gate)
                         .map(|w| format!("application policy {} selects it", w.display()))
                 };
-                let Ok(value) = serde_json::to_value(&policy) else {
-                    continue;
-                };
                 out.push(Adopted {
                     meta: t.clone(),
                     clusters,
                     policy_name: policy_name.clone(),
                     policy_kind,
-                    policy_namespace: policy.namespace().to_owned(),
-                    policy: value,
+                    policy,
                     policy_exists,
                     left_alone,
                 });
@@ -285,7 +279,7 @@ impl Reconciler {
             if a.policy_exists || a.left_alone.is_some() {
                 continue;
             }
-            let object = format!("{} {}/{}", a.policy_kind, a.policy_namespace, a.policy_name);
+            let object = format!("{} {}/{}", a.policy_kind, a.policy.namespace(), a.policy_name);
             match ensure_policy(self.client(), &a.policy, self.options.request_timeout).await {
                 Ok(written) => {
                     if matches!(written, Written::Created | Written::Updated) {
@@ -586,7 +580,7 @@ impl Reconciler {
                 rules::decide(Webhook::MutateWorkload, &review, &*fleet, config)
             };
             let policy = decision.actions.iter().find_map(|a| match a {
-                Action::EnsurePolicy { policy } => Some(policy.clone()),
+                Action::EnsurePolicy { policy } => Some(policy),
                 Action::ReleasePolicy { .. } => None,
             });
             let (true, Some(policy)) = (decision.allowed(), policy) else {
@@ -595,7 +589,7 @@ impl Reconciler {
             };
             // Policy first, then the annotations that record the adoption (a failure in
             // between leaves a policy the next pass's gc or ensure sorts out).
-            if let Err(e) = ensure_policy(self.client(), &policy, self.options.request_timeout).await {
+            if let Err(e) = ensure_policy(self.client(), policy, self.options.request_timeout).await {
                 self.record(report, "sweep", e.label(), &object, Some(&e.to_string()));
                 continue;
             }

@@ -441,7 +441,7 @@ fn render(webhook: Webhook, policy: &Policy, kind: PolicyKind, a: Assessment, co
         }
         for (kind, namespace, name) in &a.releases {
             decision.actions.push(Action::ReleasePolicy {
-                kind: kind.as_str().to_owned(),
+                kind: *kind,
                 namespace: namespace.clone(),
                 name: name.clone(),
             });

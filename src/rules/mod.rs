@@ -7,6 +7,8 @@
 
 use serde::Serialize;
 
+use crate::karmada::{Policy, PolicyKind};
+
 /// Something the engine wants done outside admission: the caller (policy writer / reconciler)
 /// carries it out, never on `dryRun`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -14,14 +16,14 @@ use serde::Serialize;
 pub enum Action {
     /// Create or update (server-side apply) a takeover policy.
     EnsurePolicy {
-        /// The full policy object to apply.
-        policy: serde_json::Value,
+        /// The full policy object to apply (boxed: it is far larger than the other variant).
+        policy: Box<Policy>,
     },
     /// Delete a takeover policy so that an application policy can claim its template
     /// (Karmada's preemption gate is off).
     ReleasePolicy {
         /// `PropagationPolicy` or `ClusterPropagationPolicy`.
-        kind: String,
+        kind: PolicyKind,
         /// Empty for a ClusterPropagationPolicy.
         namespace: String,
         /// Policy name.

@@ -492,10 +492,9 @@ fn takeover(
         cluster_source: source,
         dependencies: deps,
     });
-    match serde_json::to_value(&policy) {
-        Ok(policy) => decision.actions.push(Action::EnsurePolicy { policy }),
-        Err(e) => return Decision::allow().warn(format!("internal error building the takeover policy: {e}")),
-    }
+    decision.actions.push(Action::EnsurePolicy {
+        policy: Box::new(policy),
+    });
     decision
 }
 

@@ -33,7 +33,7 @@ use tokio::sync::mpsc;
 use super::Writer;
 use crate::{
     fleet::watch::{KarmadaMetrics, resources},
-    karmada::{PolicyKind, keys},
+    karmada::{Policy, PolicyKind, keys, markers},
     rules::Action,
 };
 
@@ -136,11 +136,7 @@ async fn timed<T>(
 }
 
 fn is_ours(obj: &DynamicObject) -> bool {
-    obj.metadata
-        .labels
-        .as_ref()
-        .and_then(|l| l.get(keys::MANAGED_BY))
-        .is_some_and(|v| v == keys::MANAGED_BY_VALUE)
+    markers::is_ours(obj.metadata.labels.as_ref())
 }
 
 /// Whether a label or finalizer was added by Karmada (kept on update).
@@ -167,31 +163,32 @@ fn satisfies(existing: &DynamicObject, desired: &Value) -> bool {
 /// Creates or updates a takeover policy by server-side apply (see the module docs).
 pub async fn ensure_policy(
     client: &Client,
-    policy: &Value,
+    policy: &Policy,
     timeout: Duration,
 ) -> Result<Written, WriteError> {
-    let kind = policy["kind"]
-        .as_str()
-        .and_then(PolicyKind::from_kind)
+    let kind = policy
+        .policy_kind()
         .ok_or_else(|| WriteError::Invalid("kind is not a (Cluster)PropagationPolicy".into()))?;
-    let namespace = policy["metadata"]["namespace"].as_str().unwrap_or_default();
-    let name = policy["metadata"]["name"]
-        .as_str()
+    let namespace = policy.namespace();
+    let name = Some(policy.name())
         .filter(|n| !n.is_empty())
         .ok_or_else(|| WriteError::Invalid("metadata.name is empty".into()))?;
-    if policy["metadata"]["labels"][keys::MANAGED_BY].as_str() != Some(keys::MANAGED_BY_VALUE) {
+    if !policy.is_ours() {
         return Err(WriteError::Invalid(format!(
             "{name} is not labelled {}={}",
             keys::MANAGED_BY,
             keys::MANAGED_BY_VALUE
         )));
     }
+    // The wire body: the typed policy as JSON, to which Karmada's own labels and finalizers on
+    // the stored object are added below.
+    let desired = serde_json::to_value(policy).map_err(|e| WriteError::Invalid(e.to_string()))?;
     let api = policy_api(client, kind, namespace)?;
     let mut attempt = 0;
     loop {
         attempt += 1;
         let existing = timed(timeout, api.get_opt(name)).await?;
-        let mut body = policy.clone();
+        let mut body = desired.clone();
         // Never set Karmada's permanent-id ourselves.
         if let Some(labels) = body["metadata"]["labels"].as_object_mut() {
             labels.retain(|k, _| !k.ends_with("/permanent-id"));
@@ -320,25 +317,21 @@ async fn run(
         let label = action_label(&action);
         let (kind, namespace, name, result) = match &action {
             Action::EnsurePolicy { policy } => (
-                policy["kind"].as_str().unwrap_or_default().to_owned(),
-                policy["metadata"]["namespace"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-                policy["metadata"]["name"].as_str().unwrap_or_default().to_owned(),
+                policy.kind.as_str(),
+                policy.namespace(),
+                policy.name(),
                 ensure_policy(&client, policy, options.request_timeout).await,
             ),
             Action::ReleasePolicy {
                 kind,
                 namespace,
                 name,
-            } => {
-                let result = match PolicyKind::from_kind(kind) {
-                    Some(k) => release_policy(&client, k, namespace, name, options.request_timeout).await,
-                    None => Err(WriteError::Invalid(format!("unknown policy kind {kind}"))),
-                };
-                (kind.clone(), namespace.clone(), name.clone(), result)
-            }
+            } => (
+                kind.as_str(),
+                namespace.as_str(),
+                name.as_str(),
+                release_policy(&client, *kind, namespace, name, options.request_timeout).await,
+            ),
         };
         match result {
             Ok(written) => {

@@ -12,7 +12,11 @@ use std::{collections::BTreeMap, sync::Arc};
 use parking_lot::Mutex;
 
 use super::Writer;
-use crate::{metrics::Metrics, rules::Action};
+use crate::{
+    karmada::{Policy, PolicyKind},
+    metrics::Metrics,
+    rules::Action,
+};
 
 /// Records actions in memory and logs each one; the file-backed `serve` and the demo use it.
 #[derive(Debug, Default)]
@@ -32,9 +36,9 @@ impl Writer for MemoryWriter {
         for action in actions {
             match action {
                 Action::EnsurePolicy { policy } => tracing::info!(
-                    kind = policy["kind"].as_str().unwrap_or_default(),
-                    namespace = policy["metadata"]["namespace"].as_str().unwrap_or_default(),
-                    name = policy["metadata"]["name"].as_str().unwrap_or_default(),
+                    kind = policy.kind,
+                    namespace = policy.namespace(),
+                    name = policy.name(),
                     "takeover policy recorded (file-backed fleet: not written anywhere)"
                 ),
                 Action::ReleasePolicy {
@@ -51,12 +55,12 @@ impl Writer for MemoryWriter {
 }
 
 /// `(kind, namespace, name)` of a policy.
-pub type PolicyKey = (String, String, String);
+pub type PolicyKey = (PolicyKind, String, String);
 
 /// Takeover policies "written" by a file-backed webhook.
 #[derive(Debug)]
 pub struct MemoryStore {
-    policies: Mutex<BTreeMap<PolicyKey, serde_json::Value>>,
+    policies: Mutex<BTreeMap<PolicyKey, Policy>>,
     metrics: Arc<Metrics>,
 }
 
@@ -70,18 +74,9 @@ impl MemoryStore {
     }
 
     /// The policies currently held, by key.
-    pub fn policies(&self) -> BTreeMap<PolicyKey, serde_json::Value> {
+    pub fn policies(&self) -> BTreeMap<PolicyKey, Policy> {
         self.policies.lock().clone()
     }
-}
-
-fn key_of(policy: &serde_json::Value) -> PolicyKey {
-    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
-    (
-        text(&policy["kind"]),
-        text(&policy["metadata"]["namespace"]),
-        text(&policy["metadata"]["name"]),
-    )
 }
 
 impl Writer for MemoryStore {
@@ -90,11 +85,14 @@ impl Writer for MemoryStore {
         for action in actions {
             match action {
                 Action::EnsurePolicy { policy } => {
-                    let key = key_of(policy);
-                    if policies.get(&key) == Some(policy) {
+                    let Some(kind) = policy.policy_kind() else {
+                        continue; // the engine only decides PP/CPP
+                    };
+                    let key = (kind, policy.namespace().to_owned(), policy.name().to_owned());
+                    if policies.get(&key) == Some(&**policy) {
                         continue;
                     }
-                    let created = policies.insert(key.clone(), policy.clone()).is_none();
+                    let created = policies.insert(key.clone(), (**policy).clone()).is_none();
                     self.metrics.policies_created_total.inc();
                     let (kind, namespace, name) = key;
                     tracing::info!(
@@ -110,7 +108,7 @@ impl Writer for MemoryStore {
                     namespace,
                     name,
                 } => {
-                    let key = (kind.clone(), namespace.clone(), name.clone());
+                    let key = (*kind, namespace.clone(), name.clone());
                     if policies.remove(&key).is_some() {
                         self.metrics.policies_released_total.inc();
                     }
@@ -125,12 +123,20 @@ impl Writer for MemoryStore {
 mod tests {
     use super::*;
 
-    fn policy(name: &str, priority: i64) -> Action {
+    fn policy(name: &str, priority: i32) -> Action {
         Action::EnsurePolicy {
-            policy: serde_json::json!({
-                "kind": "PropagationPolicy",
-                "metadata": {"namespace": "shop", "name": name},
-                "spec": {"priority": priority},
+            policy: Box::new(Policy {
+                api_version: crate::karmada::policy::API_VERSION.into(),
+                kind: PolicyKind::PropagationPolicy.as_str().into(),
+                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                    namespace: Some("shop".into()),
+                    name: Some(name.into()),
+                    ..Default::default()
+                },
+                spec: crate::karmada::PropagationSpec {
+                    priority: Some(priority),
+                    ..Default::default()
+                },
             }),
         }
     }
@@ -147,7 +153,7 @@ mod tests {
         store.submit(&[policy("takeover-web", 1)]);
         assert_eq!(metrics.policies_created_total.get(), 2);
         store.submit(&[Action::ReleasePolicy {
-            kind: "PropagationPolicy".into(),
+            kind: PolicyKind::PropagationPolicy,
             namespace: "shop".into(),
             name: "takeover-web".into(),
         }]);

@@ -457,7 +457,11 @@ fn print_case(
         match action {
             Action::EnsurePolicy { policy } => {
                 let _ = writeln!(out, "    policy to create (recorded by the writer):");
-                let yaml = serde_yaml::to_string(policy).unwrap_or_default();
+                // Through a JSON value: the transcript lists the fields in sorted order.
+                let yaml = serde_json::to_value(policy)
+                    .ok()
+                    .and_then(|v| serde_yaml::to_string(&v).ok())
+                    .unwrap_or_default();
                 let _ = write!(out, "{}", indent(&yaml, "      "));
             }
             Action::ReleasePolicy {

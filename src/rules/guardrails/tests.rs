@@ -188,7 +188,7 @@ fn gate_off_names_the_takeover_policy_to_release() {
     assert_eq!(
         v.actions,
         [Action::ReleasePolicy {
-            kind: "PropagationPolicy".into(),
+            kind: PolicyKind::PropagationPolicy,
             namespace: "shop".into(),
             name: "takeover-catalog-7fd7ff5bf5".into()
         }]

@@ -50,11 +50,12 @@ fn annotation_ops(d: &Decision) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn ensured_policy(d: &Decision) -> &Value {
+/// The takeover policy of the decision, as the JSON the writer sends.
+fn ensured_policy(d: &Decision) -> Value {
     d.actions
         .iter()
         .find_map(|a| match a {
-            Action::EnsurePolicy { policy } => Some(policy),
+            Action::EnsurePolicy { policy } => Some(serde_json::to_value(policy).unwrap()),
             Action::ReleasePolicy { .. } => None,
         })
         .expect("an EnsurePolicy action")
