@@ -156,19 +156,14 @@ impl Metrics {
             .with_label_values(&[webhook])
     }
 
-    /// Sets `fleet_synced` and `fleet_objects` from a fleet view.
-    pub fn observe_fleet(&self, fleet: &crate::fleet::Fleet) {
-        self.fleet_synced.set(i64::from(fleet.is_synced()));
-        let counts = fleet.counts();
-        for (kind, count) in [
-            ("policies", counts.policies),
-            ("templates", counts.templates),
-            ("clusters", counts.clusters),
-            ("member_entries", counts.member_entries),
-        ] {
+    /// Sets `fleet_synced`, and `fleet_objects` from `(type, count)` pairs (the fleet hands its
+    /// own counts over: the registry knows no view).
+    pub fn observe_fleet(&self, synced: bool, objects: &[(&str, usize)]) {
+        self.fleet_synced.set(i64::from(synced));
+        for (kind, count) in objects {
             self.fleet_objects
                 .with_label_values(&[kind])
-                .set(i64::try_from(count).unwrap_or(i64::MAX));
+                .set(i64::try_from(*count).unwrap_or(i64::MAX));
         }
     }
 }

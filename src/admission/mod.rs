@@ -259,16 +259,6 @@ pub fn operation_label(op: &rules::Operation) -> &'static str {
     }
 }
 
-/// The plural resource name of a kind, for the `resource` field of a review (the kinds the
-/// webhooks are registered for; anything else gets the conventional lowercase plural).
-pub fn resource_plural(kind: &str) -> String {
-    match kind {
-        "PropagationPolicy" => "propagationpolicies".into(),
-        "ClusterPropagationPolicy" => "clusterpropagationpolicies".into(),
-        _ => format!("{}s", kind.to_lowercase()),
-    }
-}
-
 /// Builds an `admission.k8s.io/v1` AdmissionReview request for `object` the way karmada-apiserver
 /// sends it: CREATE without `old`, UPDATE with it. Used by the demo, tests and benchmarks.
 pub fn review_request(
@@ -278,10 +268,11 @@ pub fn review_request(
     dry_run: bool,
 ) -> serde_json::Value {
     let api_version = object["apiVersion"].as_str().unwrap_or_default();
-    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    let (group, version) = crate::karmada::api::split_api_version(api_version);
     let kind = object["kind"].as_str().unwrap_or_default();
     let gvk = serde_json::json!({"group": group, "version": version, "kind": kind});
-    let gvr = serde_json::json!({"group": group, "version": version, "resource": resource_plural(kind)});
+    let resource = crate::karmada::api::plural(api_version, kind);
+    let gvr = serde_json::json!({"group": group, "version": version, "resource": resource});
     let mut request = serde_json::json!({
         "uid": uid,
         "kind": gvk, "resource": gvr, "requestKind": gvk, "requestResource": gvr,

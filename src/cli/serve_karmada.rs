@@ -75,7 +75,7 @@ pub async fn start(
         let (metrics, fleet) = (metrics.clone(), fleet);
         tokio::spawn(async move {
             loop {
-                metrics.observe_fleet(&fleet.read());
+                fleet.read().observe(&metrics);
                 tokio::time::sleep(Duration::from_secs(5)).await;
             }
         })

@@ -14,6 +14,7 @@ use serde::Serialize;
 use super::members::Copies;
 use crate::{
     karmada::{Labels, Policy, keys},
+    metrics::Metrics,
     rules::view::{ClusterInfo, TemplateMeta},
 };
 
@@ -79,6 +80,20 @@ impl Fleet {
             synced: true,
             ..Self::default()
         }
+    }
+
+    /// Sets the `fleet_synced` and `fleet_objects` gauges from this view.
+    pub fn observe(&self, metrics: &Metrics) {
+        let c = self.counts();
+        metrics.observe_fleet(
+            self.synced,
+            &[
+                ("policies", c.policies),
+                ("templates", c.templates),
+                ("clusters", c.clusters),
+                ("member_entries", c.member_entries),
+            ],
+        );
     }
 
     /// Object counts.

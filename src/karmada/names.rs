@@ -18,7 +18,7 @@ pub fn safe_encode(s: &str) -> String {
 
 /// Go's `GroupVersionKind.String()`: `apps/v1, Kind=Deployment`; core group: `/v1, Kind=Secret`.
 pub fn gvk_string(api_version: &str, kind: &str) -> String {
-    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    let (group, version) = super::api::split_api_version(api_version);
     format!("{group}/{version}, Kind={kind}")
 }
 

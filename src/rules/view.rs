@@ -1,5 +1,5 @@
 //! The fleet as the engine reads it: a read-only view the engine defines and the fleet adapters
-//! implement (`crate::fleet::Fleet` for both the file and the Karmada adapters). The engine never
+//! implement (the fleet module's `Fleet`, which both the file and the Karmada adapters fill). The engine never
 //! names an adapter; a test or a benchmark can hand it any implementation.
 //!
 //! Every query returns data borrowed from the view: a decision holds the view's read lock for its

@@ -209,7 +209,7 @@ impl Server {
             source,
         })?;
 
-        state.metrics.observe_fleet(&state.fleet.read());
+        state.fleet.read().observe(&state.metrics);
         let serving = Arc::new(AtomicBool::new(true));
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();

@@ -46,7 +46,7 @@ async fn poll_fleet_dir(
         let loaded = tokio::task::spawn_blocking(move || super::load_dir(&load_dir)).await;
         match loaded {
             Ok(Ok(new_fleet)) => {
-                metrics.observe_fleet(&new_fleet);
+                new_fleet.observe(&metrics);
                 fleet.replace(new_fleet);
                 metrics.fleet_reloads_total.with_label_values(&["ok"]).inc();
                 tracing::info!(dir = %dir.display(), "fleet reloaded");

@@ -1,55 +1,23 @@
-//! Which REST resource serves a kind: a fixed table for the kinds the webhook selects by default
-//! (no discovery round trip), discovery for any other kind.
+//! Which REST resource serves a kind: the domain's plural table ([`api::PLURALS`]) for the kinds
+//! the webhook selects by default (no discovery round trip), discovery for any other kind.
 
 use kube::{
     Client,
     core::{ApiResource, GroupVersionKind},
 };
 
-use crate::config::KindRef;
-
-/// Plural names of the kinds the default configuration selects, plus the ones the adapter
-/// itself watches.
-const PLURALS: &[(&str, &str, &str)] = &[
-    ("apps/v1", "Deployment", "deployments"),
-    ("apps/v1", "StatefulSet", "statefulsets"),
-    ("apps/v1", "DaemonSet", "daemonsets"),
-    ("apps/v1", "ReplicaSet", "replicasets"),
-    ("batch/v1", "Job", "jobs"),
-    ("batch/v1", "CronJob", "cronjobs"),
-    ("v1", "Service", "services"),
-    ("v1", "ConfigMap", "configmaps"),
-    ("v1", "Secret", "secrets"),
-    ("v1", "ServiceAccount", "serviceaccounts"),
-    ("v1", "PersistentVolumeClaim", "persistentvolumeclaims"),
-    ("v1", "Namespace", "namespaces"),
-    ("networking.k8s.io/v1", "Ingress", "ingresses"),
-    (
-        "policy.karmada.io/v1alpha1",
-        "PropagationPolicy",
-        "propagationpolicies",
-    ),
-    (
-        "policy.karmada.io/v1alpha1",
-        "ClusterPropagationPolicy",
-        "clusterpropagationpolicies",
-    ),
-    ("cluster.karmada.io/v1alpha1", "Cluster", "clusters"),
-    ("coordination.k8s.io/v1", "Lease", "leases"),
-];
+use crate::{config::KindRef, karmada::api};
 
 /// The group/version/kind of an `apiVersion` + `kind`.
 pub fn gvk(api_version: &str, kind: &str) -> GroupVersionKind {
-    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));
+    let (group, version) = api::split_api_version(api_version);
     GroupVersionKind::gvk(group, version, kind)
 }
 
-/// The resource of a well-known kind, without discovery.
+/// The resource of a well-known kind ([`api::PLURALS`]), without discovery.
 pub fn known(api_version: &str, kind: &str) -> Option<ApiResource> {
-    PLURALS
-        .iter()
-        .find(|(av, k, _)| *av == api_version && *k == kind)
-        .map(|(_, _, plural)| ApiResource::from_gvk_with_plural(&gvk(api_version, kind), plural))
+    api::known_plural(api_version, kind)
+        .map(|plural| ApiResource::from_gvk_with_plural(&gvk(api_version, kind), plural))
 }
 
 /// Why a kind has no resource.
