@@ -4,7 +4,167 @@
 
 use serde_json::{Map, Value};
 
-use crate::karmada::keys;
+use kube::{Api, api::PostParams, core::DynamicObject};
+
+use super::{Adopted, PassReport, Reconciler};
+use crate::{
+    config::{Config, KindRef},
+    fleet::watch::resources,
+    karmada::keys,
+    rules::{
+        dependencies::{self, DependencyKind},
+        view::TemplateMeta,
+    },
+    writer::kube::FIELD_MANAGER,
+};
+
+impl Reconciler {
+    pub(super) async fn promote(&mut self, config: &Config, adopted: &[Adopted], report: &mut PassReport) {
+        for a in adopted {
+            let t = &a.meta;
+            let done_key = format!(
+                "{}\0{}\0{}\0{}\0{}",
+                t.api_version,
+                t.kind,
+                t.namespace,
+                t.name,
+                a.clusters.join(",")
+            );
+            if !a.policy_exists || a.left_alone.is_some() || self.deps_done.contains(&done_key) {
+                continue;
+            }
+            let Some(ar) = resources::known(&t.api_version, &t.kind) else {
+                continue;
+            };
+            let api: Api<DynamicObject> = Api::namespaced_with(self.client().clone(), &t.namespace, &ar);
+            let body = match tokio::time::timeout(self.options.request_timeout, api.get_opt(&t.name)).await {
+                Ok(Ok(Some(obj))) => obj.data,
+                Ok(Ok(None)) => continue,
+                Ok(Err(e)) => {
+                    let object = format!("{} {}/{}", t.kind, t.namespace, t.name);
+                    self.record(report, "promote", "error", &object, Some(&e.to_string()));
+                    continue;
+                }
+                Err(_) => {
+                    let object = format!("{} {}/{}", t.kind, t.namespace, t.name);
+                    self.record(
+                        report,
+                        "promote",
+                        "timeout",
+                        &object,
+                        Some("reading the template"),
+                    );
+                    continue;
+                }
+            };
+            let mut all_there = true;
+            for dep in dependencies::dependencies(&t.api_version, &t.kind, &body) {
+                if !matches!(dep.kind, DependencyKind::ConfigMap | DependencyKind::Secret) {
+                    continue;
+                }
+                match self
+                    .promote_one(config, t, &a.clusters, dep.kind.as_str(), &dep.name)
+                    .await
+                {
+                    Ok(None) => {}
+                    Ok(Some(result)) => {
+                        let object = format!("{} {}/{}", dep.kind.as_str(), t.namespace, dep.name);
+                        if result != "created" {
+                            all_there = false;
+                        }
+                        self.record(report, "promote", result, &object, None);
+                    }
+                    Err(e) => {
+                        all_there = false;
+                        let object = format!("{} {}/{}", dep.kind.as_str(), t.namespace, dep.name);
+                        self.record(report, "promote", "error", &object, Some(&e));
+                    }
+                }
+            }
+            if all_there {
+                self.deps_done.insert(done_key);
+            }
+        }
+    }
+
+    /// `Ok(None)`: already in Karmada. `Ok(Some(result))`: what happened.
+    pub(super) async fn promote_one(
+        &self,
+        config: &Config,
+        t: &TemplateMeta,
+        clusters: &[String],
+        kind: &str,
+        name: &str,
+    ) -> Result<Option<&'static str>, String> {
+        let kind_ref = KindRef::new("v1", kind);
+        let ar = resources::known("v1", kind).ok_or_else(|| format!("no resource for {kind}"))?;
+        let timeout = self.options.request_timeout;
+        let karmada: Api<DynamicObject> = Api::namespaced_with(self.client().clone(), &t.namespace, &ar);
+        let in_karmada = if config.selects("v1", kind) {
+            self.fleet
+                .read()
+                .template("v1", kind, &t.namespace, name)
+                .is_some()
+        } else {
+            tokio::time::timeout(timeout, karmada.get_metadata_opt(name))
+                .await
+                .map_err(|_| "timeout".to_owned())?
+                .map_err(|e| e.to_string())?
+                .is_some()
+        };
+        if in_karmada {
+            return Ok(None);
+        }
+        // Source: a listed cluster that holds an unmanaged copy (member index when the kind is
+        // indexed, else ask each source cluster).
+        let candidates: Vec<String> = if config.selects(&kind_ref.api_version, kind) {
+            self.fleet
+                .read()
+                .member_copies("", kind, &t.namespace, name)
+                .into_iter()
+                .filter(|(c, managed)| !managed && clusters.iter().any(|s| s == c))
+                .map(|(c, _)| c.to_owned())
+                .collect()
+        } else {
+            clusters.to_vec()
+        };
+        for cluster in candidates {
+            let member = self.connection.member(&cluster).map_err(|e| e.to_string())?;
+            let api: Api<DynamicObject> = Api::namespaced_with(member, &t.namespace, &ar);
+            let obj = match tokio::time::timeout(timeout, api.get_opt(name)).await {
+                Ok(Ok(Some(obj))) => obj,
+                Ok(Ok(None)) => continue,
+                Ok(Err(e)) => return Err(format!("reading it from {cluster}: {e}")),
+                Err(_) => return Err(format!("reading it from {cluster}: timeout")),
+            };
+            let value = serde_json::to_value(&obj).map_err(|e| e.to_string())?;
+            let pruned = match prune_for_karmada(value) {
+                Ok(v) => v,
+                Err(why) => {
+                    tracing::info!(%cluster, kind, namespace = %t.namespace, name, reason = %why, "dependency not promoted");
+                    return Ok(Some("skipped"));
+                }
+            };
+            let mut new: DynamicObject = serde_json::from_value(pruned).map_err(|e| e.to_string())?;
+            new.metadata.namespace = Some(t.namespace.clone());
+            let params = PostParams {
+                field_manager: Some(FIELD_MANAGER.to_owned()),
+                ..PostParams::default()
+            };
+            return match tokio::time::timeout(timeout, karmada.create(&params, &new)).await {
+                Ok(Ok(_)) => {
+                    tracing::info!(%cluster, kind, namespace = %t.namespace, name, workload = %t.name,
+                        "dependency promoted from the member cluster into Karmada");
+                    Ok(Some("created"))
+                }
+                Ok(Err(kube::Error::Api(s))) if s.code == 409 => Ok(None),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err("creating it in Karmada: timeout".to_owned()),
+            };
+        }
+        Ok(Some("not-found"))
+    }
+}
 
 /// Top-level metadata fields Karmada prunes from a manifest (semantics.md §4.2,
 /// `prune.RemoveIrrelevantFields`).
