@@ -209,9 +209,9 @@ pub fn text(results: &[Checked]) -> String {
                 },
                 t.clusters.join(", "),
                 match t.cluster_source {
-                    rules::workload::ClusterSource::Annotation =>
+                    rules::takeover::ClusterSource::Annotation =>
                         "from the karmada-takeover.io/clusters annotation",
-                    rules::workload::ClusterSource::MemberIndex => "where it runs",
+                    rules::takeover::ClusterSource::MemberIndex => "where it runs",
                 }
             );
             for d in &t.dependencies {

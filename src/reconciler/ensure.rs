@@ -10,7 +10,8 @@ use crate::{
     },
     rules::{
         claim::{self},
-        workload::{application_winner, parse_clusters, takeover_policy},
+        takeover::{application_winner, takeover_policy},
+        workload::parse_clusters,
     },
     writer::kube::{Written, ensure_policy},
 };

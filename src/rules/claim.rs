@@ -327,28 +327,65 @@ pub fn resolve_with<'p>(
         candidates: Vec::new(),
         notes: Vec::new(),
     };
+    // 1. Templates no policy ever claims.
+    if let Some(note) = never_claimed(t) {
+        r.notes.push(note);
+        return r;
+    }
+    r.candidates = candidates(t, source, r.claim);
+    // 2. Sticky claim, and 4. preemption of it.
+    if let Some(ci) = sticky_claimant(&mut r, source) {
+        r.winner = Some(ci);
+        r.won_by = Some(WonBy::ExistingClaim);
+        r.candidates[ci].verdict =
+            "claims the template (claims are sticky: priority is not re-evaluated)".into();
+        preempt(&mut r, ci, t, preemption_gate);
+        return r;
+    }
+    // 3. First match: PPs, then CPPs.
+    let (winner, won_by) = first_match(&r.candidates);
+    r.winner = winner;
+    r.won_by = won_by;
+    if explain {
+        explain_first_match(&mut r);
+    }
+    r
+}
+
+/// Why Karmada's detector never matches the template to any policy (reserved or skipped
+/// namespace, `claimed-by` label), as a note; `None` when policies are considered.
+fn never_claimed(t: &Template<'_>) -> Option<String> {
     if namespaces::is_reserved(t.namespace) {
-        r.notes.push(format!(
+        return Some(format!(
             "namespace {} is reserved by Karmada: no policy ever claims templates in it",
             t.namespace
         ));
-        return r;
     }
     if namespaces::is_default_skipped(t.namespace) {
-        r.notes.push(format!(
+        return Some(format!(
             "namespace {} is skipped by karmada-controller-manager's default --skipped-propagating-namespaces=kube-.*",
             t.namespace
         ));
-        return r;
     }
-    if let Some(owner) = t.labels.get(keys::CLAIMED_BY).filter(|v| !v.is_empty()) {
-        r.notes.push(format!(
-            "the template carries {}={owner}: Karmada's detector skips it, no policy claims it",
-            keys::CLAIMED_BY
-        ));
-        return r;
-    }
+    t.labels
+        .get(keys::CLAIMED_BY)
+        .filter(|v| !v.is_empty())
+        .map(|owner| {
+            format!(
+                "the template carries {}={owner}: Karmada's detector skips it, no policy claims it",
+                keys::CLAIMED_BY
+            )
+        })
+}
 
+/// Every policy in scope that selects the template, plus the claimant even if it no longer
+/// selects it (its verdicts are filled in later).
+fn candidates<'p>(
+    t: &Template<'p>,
+    source: &impl PolicySource<'p>,
+    claim: Option<Claim<'_>>,
+) -> Vec<Candidate<'p>> {
+    let mut out = Vec::new();
     for policy in source.candidates(t) {
         let Some(kind) = policy.policy_kind() else {
             continue;
@@ -357,13 +394,12 @@ pub fn resolve_with<'p>(
             continue;
         }
         let (implicit, selector) = policy_priority(policy, t);
-        let is_claimant = r
-            .claim
+        let is_claimant = claim
             .is_some_and(|c| c.kind == kind && c.namespace == policy.namespace() && c.name == policy.name());
         if implicit == Implicit::Mismatch && !is_claimant {
             continue;
         }
-        r.candidates.push(Candidate {
+        out.push(Candidate {
             policy,
             kind,
             namespace: policy.namespace(),
@@ -375,127 +411,132 @@ pub fn resolve_with<'p>(
             verdict: String::new(),
         });
     }
-    let deleting = |c: &Candidate<'_>| c.policy.metadata.deletion_timestamp.is_some();
+    out
+}
 
-    // 2. Sticky claim.
-    let mut claimant = None;
-    if let Some(claim) = r.claim {
-        let shown = display_policy(claim.kind, claim.namespace, claim.name);
-        match r.candidates.iter().position(|c| c.kind == claim.kind && c.namespace == claim.namespace && c.name == claim.name) {
-            None if source.get(claim.kind, claim.namespace, claim.name).is_none() => r.notes.push(format!(
-                "the template claims {shown}, which does not exist: Karmada removes the stale claim and re-matches the template"
+fn deleting(c: &Candidate<'_>) -> bool {
+    c.policy.metadata.deletion_timestamp.is_some()
+}
+
+/// The candidate whose claim is written on the template and still holds (the policy exists, is
+/// not being deleted and still selects it); a note says why a written claim does not hold.
+fn sticky_claimant<'p>(r: &mut Resolution<'p>, source: &impl PolicySource<'p>) -> Option<usize> {
+    let claim = r.claim?;
+    let shown = display_policy(claim.kind, claim.namespace, claim.name);
+    let found = r
+        .candidates
+        .iter()
+        .position(|c| c.kind == claim.kind && c.namespace == claim.namespace && c.name == claim.name);
+    let note = match found {
+        None if source.get(claim.kind, claim.namespace, claim.name).is_none() => format!(
+            "the template claims {shown}, which does not exist: Karmada removes the stale claim and re-matches the template"
+        ),
+        None => return None,
+        Some(i) if deleting(&r.candidates[i]) => format!(
+            "the template claims {shown}, which is being deleted: Karmada retries until the deletion finishes, then re-matches"
+        ),
+        Some(i) if r.candidates[i].implicit_priority == Implicit::Mismatch => format!(
+            "the template claims {shown}, whose selectors no longer select it: Karmada removes the claim and re-matches the template"
+        ),
+        Some(i) => return Some(i),
+    };
+    r.notes.push(note);
+    None
+}
+
+/// Preemption of the claim held by candidate `ci`: the best eligible preemptor wins when the
+/// gate is on; every other candidate's verdict says why it cannot.
+fn preempt(r: &mut Resolution<'_>, ci: usize, t: &Template<'_>, preemption_gate: bool) {
+    let (held_kind, held_priority) = (r.candidates[ci].kind, r.candidates[ci].explicit_priority);
+    let eligible = |c: &Candidate<'_>| -> Result<(), String> {
+        if !c.preemption_always {
+            return Err("preemption is Never, so it cannot take a claimed template".into());
+        }
+        if !names_template(c.kind, c.policy, t) {
+            return Err("preemption: Always only reaches templates a selector names (apiVersion, kind, namespace, name)".into());
+        }
+        match (c.kind, held_kind) {
+            (PolicyKind::ClusterPropagationPolicy, PolicyKind::PropagationPolicy) => {
+                Err("a ClusterPropagationPolicy never preempts a PropagationPolicy".into())
+            }
+            (PolicyKind::PropagationPolicy, PolicyKind::ClusterPropagationPolicy) => Ok(()),
+            _ if c.explicit_priority > held_priority => Ok(()),
+            _ => Err(format!(
+                "priority {} is not strictly higher than the claiming policy's {held_priority}",
+                c.explicit_priority
             )),
-            None => {}
-            Some(i) if deleting(&r.candidates[i]) => r.notes.push(format!(
-                "the template claims {shown}, which is being deleted: Karmada retries until the deletion finishes, then re-matches"
-            )),
-            Some(i) if r.candidates[i].implicit_priority == Implicit::Mismatch => r.notes.push(format!(
-                "the template claims {shown}, whose selectors no longer select it: Karmada removes the claim and re-matches the template"
-            )),
-            Some(i) => claimant = Some(i),
+        }
+    };
+    let mut best: Option<usize> = None;
+    for i in 0..r.candidates.len() {
+        if i == ci || deleting(&r.candidates[i]) {
+            continue;
+        }
+        match eligible(&r.candidates[i]) {
+            Ok(()) if !preemption_gate => {
+                r.candidates[i].verdict =
+                    "would preempt the claim, but Karmada's PropagationPolicyPreemption feature gate is off"
+                        .into();
+            }
+            Ok(()) => {
+                best = match best {
+                    Some(b) if preempt_order(&r.candidates[i], &r.candidates[b]) != Ordering::Less => Some(b),
+                    _ => Some(i),
+                }
+            }
+            Err(why) => r.candidates[i].verdict = format!("loses: {why}"),
         }
     }
-
-    if let Some(ci) = claimant {
-        let (held_kind, held_priority) = (r.candidates[ci].kind, r.candidates[ci].explicit_priority);
-        r.winner = Some(ci);
-        r.won_by = Some(WonBy::ExistingClaim);
-        r.candidates[ci].verdict =
-            "claims the template (claims are sticky: priority is not re-evaluated)".into();
-        // 4. Preemption.
-        let eligible = |c: &Candidate<'_>| -> Result<(), String> {
-            if !c.preemption_always {
-                return Err("preemption is Never, so it cannot take a claimed template".into());
-            }
-            if !names_template(c.kind, c.policy, t) {
-                return Err("preemption: Always only reaches templates a selector names (apiVersion, kind, namespace, name)".into());
-            }
-            match (c.kind, held_kind) {
-                (PolicyKind::ClusterPropagationPolicy, PolicyKind::PropagationPolicy) => {
-                    Err("a ClusterPropagationPolicy never preempts a PropagationPolicy".into())
-                }
-                (PolicyKind::PropagationPolicy, PolicyKind::ClusterPropagationPolicy) => Ok(()),
-                _ if c.explicit_priority > held_priority => Ok(()),
-                _ => Err(format!(
-                    "priority {} is not strictly higher than the claiming policy's {held_priority}",
-                    c.explicit_priority
-                )),
-            }
-        };
-        let mut best: Option<usize> = None;
-        for i in 0..r.candidates.len() {
-            if i == ci || deleting(&r.candidates[i]) {
-                continue;
-            }
-            match eligible(&r.candidates[i]) {
-                Ok(()) if !preemption_gate => {
-                    r.candidates[i].verdict = "would preempt the claim, but Karmada's PropagationPolicyPreemption feature gate is off".into();
-                }
-                Ok(()) => {
-                    best = match best {
-                        None => Some(i),
-                        Some(b) => Some(
-                            if preempt_order(&r.candidates[i], &r.candidates[b]) == Ordering::Less {
-                                i
-                            } else {
-                                b
-                            },
-                        ),
-                    }
-                }
-                Err(why) => r.candidates[i].verdict = format!("loses: {why}"),
-            }
-        }
-        if let Some(b) = best {
-            r.preempted = Some(r.candidates[ci].display());
-            r.candidates[ci].verdict =
-                format!("claimed the template, preempted by {}", r.candidates[b].display());
-            for i in 0..r.candidates.len() {
-                if i != b && i != ci && r.candidates[i].verdict.is_empty() {
-                    r.candidates[i].verdict = format!(
-                        "could preempt too, but {} ranks higher",
-                        r.candidates[b].display()
-                    );
-                }
-            }
-            r.candidates[b].verdict =
-                "preempts the claiming policy (preemption: Always, names the template)".into();
-            r.winner = Some(b);
-            r.won_by = Some(WonBy::Preemption);
-            r.notes.push(
-                "preemption runs when the preempting policy is created or updated, not on template events"
-                    .into(),
-            );
-        } else if !preemption_gate {
+    let Some(b) = best else {
+        if !preemption_gate {
             r.notes.push(
                 "Karmada's PropagationPolicyPreemption feature gate is off: no policy can take this claimed template".into(),
             );
         }
-        return r;
+        return;
+    };
+    r.preempted = Some(r.candidates[ci].display());
+    r.candidates[ci].verdict = format!("claimed the template, preempted by {}", r.candidates[b].display());
+    for i in 0..r.candidates.len() {
+        if i != b && i != ci && r.candidates[i].verdict.is_empty() {
+            r.candidates[i].verdict = format!(
+                "could preempt too, but {} ranks higher",
+                r.candidates[b].display()
+            );
+        }
     }
+    r.candidates[b].verdict = "preempts the claiming policy (preemption: Always, names the template)".into();
+    r.winner = Some(b);
+    r.won_by = Some(WonBy::Preemption);
+    r.notes.push(
+        "preemption runs when the preempting policy is created or updated, not on template events".into(),
+    );
+}
 
-    // 3. First match: PPs, then CPPs.
+/// The best-ranked matching PropagationPolicy, else the best-ranked matching
+/// ClusterPropagationPolicy (Karmada's `getPolicyAndClusterPolicyForTemplate` order).
+fn first_match(candidates: &[Candidate<'_>]) -> (Option<usize>, Option<WonBy>) {
     let mut best: [Option<usize>; 2] = [None, None];
-    for (i, c) in r.candidates.iter().enumerate() {
+    for (i, c) in candidates.iter().enumerate() {
         if c.implicit_priority == Implicit::Mismatch || deleting(c) {
             continue;
         }
         let slot = &mut best[usize::from(c.kind == PolicyKind::ClusterPropagationPolicy)];
         *slot = match *slot {
-            Some(b) if rank(r.candidates[b].key(), c.key()) != Ordering::Greater => Some(b),
+            Some(b) if rank(candidates[b].key(), c.key()) != Ordering::Greater => Some(b),
             _ => Some(i),
         };
     }
-    let (winner, won_by) = match best {
+    match best {
         [Some(w), _] => (Some(w), Some(WonBy::FirstMatchPropagationPolicy)),
         [None, Some(w)] => (Some(w), Some(WonBy::FirstMatchClusterPropagationPolicy)),
         [None, None] => (None, None),
-    };
-    r.winner = winner;
-    r.won_by = won_by;
-    if !explain {
-        return r;
     }
+}
+
+/// One sentence per candidate saying why it wins or loses an unclaimed template.
+fn explain_first_match(r: &mut Resolution<'_>) {
+    let winner = r.winner;
     let winner_key = winner.map(|w| {
         (
             r.candidates[w].kind,
@@ -532,7 +573,6 @@ pub fn resolve_with<'p>(
         r.notes
             .push("no policy selects the template: Karmada leaves it unpropagated".into());
     }
-    r
 }
 
 /// Among eligible preemptors: PPs before CPPs, then Karmada's ranking. Between equal explicit

@@ -174,7 +174,7 @@ pub struct Decision {
     pub actions: Vec<Action>,
     /// The takeover the engine decided, for transcripts and `check` output.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub takeover: Option<workload::TakeoverPlan>,
+    pub takeover: Option<takeover::TakeoverPlan>,
 }
 
 impl Decision {
@@ -235,6 +235,7 @@ pub mod dependencies;
 pub mod guardrails;
 pub mod patch;
 pub mod selector;
+pub mod takeover;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod tier;

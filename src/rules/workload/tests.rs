@@ -6,6 +6,8 @@ use crate::{
     karmada::keys::*,
     rules::{
         Action,
+        dependencies::DependencyKind,
+        takeover::ClusterSource,
         testing::{denial, example_fleet, run},
     },
 };
