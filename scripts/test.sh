@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# The toolchain pinned in rust-toolchain.toml, before any cargo command.
+scripts/ensure-toolchain.sh
+
 echo "== cargo test"
 cargo test --locked --all-targets
 echo "== chart tests"

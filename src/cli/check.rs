@@ -18,7 +18,7 @@ use crate::{
 /// Options of `check`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Fleet directory (clusters.yaml, karmada/, members/<cluster>/). Default: the embedded example fleet.
+    /// Fleet directory (`clusters.yaml`, `karmada/`, `members/<cluster>/`). Default: the embedded example fleet.
     #[arg(long, value_name = "DIR", env = "KARMADA_TAKEOVER_FLEET")]
     pub fleet: Option<PathBuf>,
     /// Manifests to check (files or directories; several objects per file).

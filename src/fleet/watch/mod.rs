@@ -1,6 +1,6 @@
 //! The Karmada adapter of the fleet view: kube-rs list/watches on karmada-apiserver and, through
 //! Karmada's cluster proxy, metadata-only list/watches on every Ready member cluster. It feeds the
-//! same [`Fleet`] the file adapter fills; the engine cannot tell them apart.
+//! same [`Fleet`](crate::fleet::Fleet) the file adapter fills; the engine cannot tell them apart.
 //!
 //! ```text
 //! karmada-apiserver ── PropagationPolicy, ClusterPropagationPolicy (full objects)
