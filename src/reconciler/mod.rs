@@ -4,10 +4,10 @@
 //!
 //! 1. **ensure** — every template the webhook adopted (annotations `karmada-takeover.io/policy`
 //!    and `karmada-takeover.io/clusters`) has its takeover policy, rebuilt with
-//!    [`takeover_policy`]; skipped when the template opted out, or an application policy claims
+//!    [`takeover_policy`](crate::rules::takeover::takeover_policy); skipped when the template opted out, or an application policy claims
 //!    or would claim it (it was released on purpose);
 //! 2. **release** — with Karmada's preemption gate off, the takeover policies that an application
-//!    policy should take templates from ([`guardrails::assess`]) are deleted, so that Karmada
+//!    policy should take templates from ([`guardrails::assess`](crate::rules::guardrails::assess)) are deleted, so that Karmada
 //!    re-matches the templates to the application policy; member workloads are not touched;
 //! 3. **gc** — takeover policies (ours only) whose template has been absent for
 //!    `Options::gc_grace` are deleted (an admitted CREATE that never got stored, a deleted template);

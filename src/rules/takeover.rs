@@ -1,15 +1,15 @@
 //! Takeover on apply: from a template of a selected kind and where it runs, the takeover policy
 //! that adopts the running copies, the patch that records it on the template, and the plan shown
-//! to the user. [`takeover`] runs the steps in order; each step is its own function:
+//! to the user. `takeover` runs the steps in order; each step is its own function:
 //!
-//! 1. [`declined`]: the template opted out, Karmada skips it, or it asks Karmada never to
+//! 1. `declined`: the template opted out, Karmada skips it, or it asks Karmada never to
 //!    overwrite member copies;
 //! 2. [`application_winner`]: an application policy claims it, or would: leave it to that policy;
-//! 3. [`source_clusters`]: the `karmada-takeover.io/clusters` annotation, or where it runs
+//! 3. `source_clusters`: the `karmada-takeover.io/clusters` annotation, or where it runs
 //!    unmanaged;
-//! 4. [`takeover_policy`], and [`would_not_claim`]: the policy must really win the template by
+//! 4. [`takeover_policy`], and `would_not_claim`: the policy must really win the template by
 //!    Karmada's rules, or nothing is created;
-//! 5. [`template_patch`] and [`dependency_statuses`]: what the template records, what
+//! 5. `template_patch` and `dependency_statuses`: what the template records, what
 //!    `propagateDeps` carries.
 
 use json_patch::PatchOperation;
