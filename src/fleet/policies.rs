@@ -10,8 +10,9 @@ use super::{
     keys::{LAST_APPLIED, Slot, join, label_slot, policy_key},
 };
 use crate::{
-    karmada::{Labels, Policy, PolicyKind, ResourceSelector},
+    karmada::{Policy, PolicyKind, ResourceSelector},
     rules::{
+        claim::Template,
         selector,
         tier::{Tier, tier_of},
         view::TemplateMeta,
@@ -131,18 +132,12 @@ impl Fleet {
         self.policies.values().map(AsRef::as_ref)
     }
 
-    /// Policies of `kind` with a selector that could select the object of `api_version`/`obj_kind`
-    /// in `namespace` named `name` carrying `labels`. A superset of the matches (each one must still
-    /// be checked), found with a few hash lookups per label whatever the number of policies.
-    pub fn policies_for(
-        &self,
-        kind: PolicyKind,
-        api_version: &str,
-        obj_kind: &str,
-        namespace: &str,
-        name: &str,
-        labels: &Labels,
-    ) -> Vec<&Policy> {
+    /// Policies of `kind` with a selector that could select the template `t` (its apiVersion,
+    /// kind, namespace, name and labels). A superset of the matches (each one must still be
+    /// checked), found with a few hash lookups per label whatever the number of policies.
+    pub fn policies_for(&self, kind: PolicyKind, t: &Template<'_>) -> Vec<&Policy> {
+        let (api_version, obj_kind, namespace, name, labels) =
+            (t.api_version, t.kind, t.namespace, t.name, t.labels);
         let (buckets, namespaces): (_, &[&str]) = match kind {
             PolicyKind::PropagationPolicy if namespace.is_empty() => return Vec::new(),
             PolicyKind::PropagationPolicy => (&self.pp_buckets, &[namespace]),

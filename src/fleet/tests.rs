@@ -48,30 +48,10 @@ fn replacing_and_removing_policies_updates_the_buckets() {
     let mut f = Fleet::new();
     f.upsert_policy(pp("default", "a", None, vec![deploy().named("web")]));
     f.upsert_policy(pp("default", "a", None, vec![deploy().named("api")]));
-    let none = Labels::new();
-    assert!(
-        f.policies_for(
-            PolicyKind::PropagationPolicy,
-            "apps/v1",
-            "Deployment",
-            "default",
-            "web",
-            &none
-        )
-        .is_empty()
-    );
-    assert_eq!(
-        f.policies_for(
-            PolicyKind::PropagationPolicy,
-            "apps/v1",
-            "Deployment",
-            "default",
-            "api",
-            &none
-        )
-        .len(),
-        1
-    );
+    let web = Template::new("apps/v1", "Deployment", "default", "web", None, None);
+    let api = Template::new("apps/v1", "Deployment", "default", "api", None, None);
+    assert!(f.policies_for(PolicyKind::PropagationPolicy, &web).is_empty());
+    assert_eq!(f.policies_for(PolicyKind::PropagationPolicy, &api).len(), 1);
     f.remove_policy(PolicyKind::PropagationPolicy, "default", "a");
     assert_eq!(f.counts().policies, 0);
     assert!(f.pp_buckets.is_empty() && f.batch_unnamed.is_empty());

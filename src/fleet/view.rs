@@ -2,8 +2,11 @@
 
 use super::Fleet;
 use crate::{
-    karmada::{Labels, Policy, PolicyKind, ResourceSelector},
-    rules::view::{ClusterInfo, FleetView, TemplateMeta},
+    karmada::{Policy, PolicyKind, ResourceSelector},
+    rules::{
+        claim::Template,
+        view::{ClusterInfo, FleetView, TemplateMeta},
+    },
 };
 
 impl FleetView for Fleet {
@@ -11,16 +14,8 @@ impl FleetView for Fleet {
         Fleet::policy(self, kind, namespace, name)
     }
 
-    fn policies_for(
-        &self,
-        kind: PolicyKind,
-        api_version: &str,
-        obj_kind: &str,
-        namespace: &str,
-        name: &str,
-        labels: &Labels,
-    ) -> Vec<&Policy> {
-        Fleet::policies_for(self, kind, api_version, obj_kind, namespace, name, labels)
+    fn policies_for(&self, kind: PolicyKind, t: &Template<'_>) -> Vec<&Policy> {
+        Fleet::policies_for(self, kind, t)
     }
 
     fn batch_competitors(&self, rs: &ResourceSelector, namespace: &str) -> Vec<&Policy> {

@@ -72,17 +72,9 @@ pub trait FleetView {
     /// A policy by kind, namespace (empty for a CPP) and name.
     fn policy(&self, kind: PolicyKind, namespace: &str, name: &str) -> Option<&Policy>;
 
-    /// Policies of `kind` with a selector that could select the object of `api_version`/`obj_kind`
-    /// in `namespace` named `name` carrying `labels` (a superset of the matches).
-    fn policies_for(
-        &self,
-        kind: PolicyKind,
-        api_version: &str,
-        obj_kind: &str,
-        namespace: &str,
-        name: &str,
-        labels: &Labels,
-    ) -> Vec<&Policy>;
+    /// Policies of `kind` with a selector that could select the template `t` (a superset of the
+    /// matches).
+    fn policies_for(&self, kind: PolicyKind, t: &Template<'_>) -> Vec<&Policy>;
 
     /// Batch-tier policies that may compete for templates selected by `rs` in `namespace` (empty:
     /// every namespace): the guardrails' competitor search (a superset).
@@ -111,22 +103,8 @@ pub trait FleetView {
 /// Any fleet view is a [`PolicySource`] for claim resolution: candidates come from its index.
 impl<'f, F: FleetView + ?Sized> PolicySource<'f> for &'f F {
     fn candidates(&self, t: &Template<'_>) -> Vec<&'f Policy> {
-        let mut out = self.policies_for(
-            PolicyKind::PropagationPolicy,
-            t.api_version,
-            t.kind,
-            t.namespace,
-            t.name,
-            t.labels,
-        );
-        out.extend(self.policies_for(
-            PolicyKind::ClusterPropagationPolicy,
-            t.api_version,
-            t.kind,
-            t.namespace,
-            t.name,
-            t.labels,
-        ));
+        let mut out = self.policies_for(PolicyKind::PropagationPolicy, t);
+        out.extend(self.policies_for(PolicyKind::ClusterPropagationPolicy, t));
         out
     }
 
