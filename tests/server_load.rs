@@ -1,13 +1,16 @@
 //! Graceful shutdown with requests in flight, and a concurrent smoke run.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-mod common;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use common::*;
 use http::StatusCode;
 use karmada_takeover::{cli::demo::client::HttpVersion, server::Limits};
+use support::{
+    server::{Setup, TestServer, connect_raw, deployment_review, policy_review, response_uid},
+    wait::{WAIT, eventually, within},
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,7 @@
 //! The config and fleet-directory pollers, and `karmada-takeover serve` as a process.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-mod common;
+mod support;
 
 use std::{
     io::{BufRead, BufReader},
@@ -12,11 +12,15 @@ use std::{
 };
 
 use arc_swap::ArcSwap;
-use common::*;
 use karmada_takeover::{
     config::Config,
     fleet::{Fleet, SharedFleet},
     metrics::Metrics,
+};
+use support::{
+    server::write_certs,
+    wait::{WAIT, eventually, within},
+    write,
 };
 
 fn counter(metrics: &Metrics, family: &str, result: &str) -> String {
