@@ -17,9 +17,11 @@ use karmada_takeover::{
     karmada::PolicyKind,
 };
 use serde_json::json;
-use support::{apiserver::FakeApi, res, wait_until};
-
-const T: Duration = Duration::from_secs(10);
+use support::{
+    apiserver::FakeApi,
+    res,
+    wait::{WAIT, eventually},
+};
 
 fn fast() -> Options {
     Options {
@@ -87,7 +89,11 @@ async fn initial_lists_sync_the_fleet_then_readiness_flips() {
     let api = seeded().await;
     let fleet = SharedFleet::default();
     let running = start(&api, &fleet, fast(), KarmadaMetrics::unregistered().unwrap()).await;
-    assert!(running.wait_synced(T).await, "pending: {:?}", running.pending());
+    assert!(
+        running.wait_synced(WAIT).await,
+        "pending: {:?}",
+        running.pending()
+    );
     let f = fleet.read();
     assert!(f.is_synced());
     assert!(f.policy(PolicyKind::PropagationPolicy, "shop", "app").is_some());
@@ -121,7 +127,7 @@ async fn readiness_waits_for_the_lists() {
     assert!(!running.wait_synced(Duration::from_millis(300)).await);
     assert!(!fleet.read().is_synced());
     api.stall(false);
-    assert!(running.wait_synced(T).await);
+    assert!(running.wait_synced(WAIT).await);
 }
 
 #[tokio::test]
@@ -130,7 +136,7 @@ async fn watch_events_errors_and_410_gone_keep_the_view_current() {
     let fleet = SharedFleet::default();
     let metrics = KarmadaMetrics::unregistered().unwrap();
     let running = start(&api, &fleet, fast(), metrics.clone()).await;
-    assert!(running.wait_synced(T).await);
+    assert!(running.wait_synced(WAIT).await);
 
     // Plain watch events.
     api.put(
@@ -138,7 +144,7 @@ async fn watch_events_errors_and_410_gone_keep_the_view_current() {
         res::DEPLOY,
         support::deployment("shop", "api", json!({}), json!({}), None),
     );
-    wait_until("member1 api indexed", T, || {
+    eventually(WAIT, "member1 api indexed", || {
         !fleet
             .read()
             .member_copies("apps", "Deployment", "shop", "api")
@@ -146,7 +152,7 @@ async fn watch_events_errors_and_410_gone_keep_the_view_current() {
     })
     .await;
     api.remove(None, res::PP, "shop", "app");
-    wait_until("policy removed", T, || {
+    eventually(WAIT, "policy removed", || {
         fleet
             .read()
             .policy(PolicyKind::PropagationPolicy, "shop", "app")
@@ -159,14 +165,14 @@ async fn watch_events_errors_and_410_gone_keep_the_view_current() {
     api.expire_watches();
     api.remove(None, res::DEPLOY, "shop", "cart");
     api.remove(Some("member1"), res::DEPLOY, "shop", "api");
-    wait_until("template gone after re-list", T, || {
+    eventually(WAIT, "template gone after re-list", || {
         fleet
             .read()
             .template("apps/v1", "Deployment", "shop", "cart")
             .is_none()
     })
     .await;
-    wait_until("member entry gone after re-list", T, || {
+    eventually(WAIT, "member entry gone after re-list", || {
         fleet
             .read()
             .member_copies("apps", "Deployment", "shop", "api")
@@ -184,7 +190,7 @@ async fn watch_events_errors_and_410_gone_keep_the_view_current() {
         res::DEPLOY,
         support::deployment("shop", "late", json!({}), json!({}), None),
     );
-    wait_until("watch resumed after errors", T, || {
+    eventually(WAIT, "watch resumed after errors", || {
         fleet
             .read()
             .template("apps/v1", "Deployment", "shop", "late")
@@ -206,7 +212,7 @@ async fn clusters_that_join_leave_or_turn_not_ready_are_followed() {
     let api = seeded().await;
     let fleet = SharedFleet::default();
     let running = start(&api, &fleet, fast(), KarmadaMetrics::unregistered().unwrap()).await;
-    assert!(running.wait_synced(T).await);
+    assert!(running.wait_synced(WAIT).await);
 
     // Join.
     api.add_member("member3");
@@ -216,7 +222,7 @@ async fn clusters_that_join_leave_or_turn_not_ready_are_followed() {
         support::deployment("shop", "web", json!({}), json!({}), None),
     );
     api.put(None, res::CLUSTERS, support::cluster("member3", true));
-    wait_until("member3 indexed", T, || {
+    eventually(WAIT, "member3 indexed", || {
         fleet
             .read()
             .member_copies("apps", "Deployment", "shop", "web")
@@ -227,7 +233,7 @@ async fn clusters_that_join_leave_or_turn_not_ready_are_followed() {
 
     // NotReady: watches stop, entries are kept.
     api.put(None, res::CLUSTERS, support::cluster("member3", false));
-    wait_until("member3 not ready", T, || {
+    eventually(WAIT, "member3 not ready", || {
         running.member_phases().get("member3") == Some(&MemberPhase::NotReady)
     })
     .await;
@@ -253,7 +259,7 @@ async fn clusters_that_join_leave_or_turn_not_ready_are_followed() {
 
     // Leave: forgotten.
     api.remove(None, res::CLUSTERS, "", "member3");
-    wait_until("member3 forgotten", T, || {
+    eventually(WAIT, "member3 forgotten", || {
         fleet
             .read()
             .member_copies("apps", "Deployment", "shop", "web")
@@ -274,7 +280,7 @@ async fn an_unreachable_member_does_not_keep_the_webhook_unready() {
         ..fast()
     };
     let running = start(&api, &fleet, options, KarmadaMetrics::unregistered().unwrap()).await;
-    assert!(running.wait_synced(T).await);
+    assert!(running.wait_synced(WAIT).await);
     assert_eq!(
         running.member_phases().get("member2"),
         Some(&MemberPhase::Listing)

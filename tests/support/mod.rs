@@ -12,7 +12,7 @@ pub mod apiserver;
 pub mod server;
 pub mod wait;
 
-use std::{path::Path, sync::Once, time::Duration};
+use std::{path::Path, sync::Once};
 
 use serde_json::{Value, json};
 
@@ -33,18 +33,6 @@ pub fn init() {
 /// Writes `text` to `path`.
 pub fn write(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
-}
-
-/// Polls `cond` every 10 ms until it holds; panics with `what` after `timeout`.
-pub async fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + timeout;
-    while !cond() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 /// Resource paths used by the tests.

@@ -3,7 +3,8 @@
 
 use std::{future::Future, time::Duration};
 
-/// Every wait in the tests is bounded by this unless a test says otherwise.
+/// Every wait in the tests, and every request to a server a test started, is bounded by this
+/// unless a test says otherwise.
 pub const WAIT: Duration = Duration::from_secs(10);
 
 /// Fails the test if `future` does not finish within `limit`.
