@@ -12,7 +12,7 @@ use karmada_takeover::{
     config::Config,
     fleet::{
         SharedFleet,
-        watch::{self, Connection, KarmadaMetrics, Options, members::MemberPhase},
+        watch::{self, KarmadaMetrics, Options, members::MemberPhase},
     },
     karmada::PolicyKind,
 };
@@ -69,10 +69,6 @@ async fn seeded() -> FakeApi {
     api
 }
 
-async fn connect(api: &FakeApi) -> Connection {
-    Connection::from_config(api.kube_config().await).unwrap()
-}
-
 /// Starts the adapter on `api` with the default config.
 async fn start(
     api: &FakeApi,
@@ -81,7 +77,7 @@ async fn start(
     metrics: KarmadaMetrics,
 ) -> watch::Running {
     let config = Arc::new(ArcSwap::from_pointee(Config::default()));
-    watch::start(connect(api).await, fleet.clone(), config, options, metrics)
+    watch::start(api.connection().await, fleet.clone(), config, options, metrics)
 }
 
 #[tokio::test]

@@ -71,7 +71,7 @@ async fn env() -> Env {
             None,
         ),
     );
-    let conn = Connection::from_config(api.kube_config().await).unwrap();
+    let conn = api.connection().await;
     let fleet = SharedFleet::default();
     let config = Arc::new(ArcSwap::from_pointee(Config::default()));
     let metrics = KarmadaMetrics::unregistered().unwrap();

@@ -55,7 +55,7 @@ async fn serve_with_a_kubeconfig_syncs_decides_and_writes() {
     })
     .await;
     eventually(WAIT, "counted", || metrics.policies_created_total.get() == 1).await;
-    let text = String::from_utf8(metrics.encode().unwrap()).unwrap();
+    let text = support::metrics_text(&metrics);
     for family in [
         "karmada_takeover_writer_total",
         "karmada_takeover_member_clusters",

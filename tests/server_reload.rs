@@ -18,13 +18,14 @@ use karmada_takeover::{
     metrics::Metrics,
 };
 use support::{
-    server::write_certs,
+    metrics_text,
+    server::{admin_client, write_certs},
     wait::{WAIT, eventually, within},
     write,
 };
 
 fn counter(metrics: &Metrics, family: &str, result: &str) -> String {
-    let text = String::from_utf8(metrics.encode().unwrap()).unwrap();
+    let text = metrics_text(metrics);
     let prefix = format!("karmada_takeover_{family}{{result=\"{result}\"}} ");
     text.lines()
         .find_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
@@ -114,12 +115,7 @@ async fn the_fleet_directory_is_reloaded_on_change_and_a_broken_one_keeps_the_pr
         "karmada_takeover_fleet_objects{{type=\"clusters\"}} {}",
         clusters_before + 1
     );
-    assert!(
-        String::from_utf8(metrics.encode().unwrap())
-            .unwrap()
-            .contains(&gauge),
-        "{gauge}"
-    );
+    assert!(metrics_text(&metrics).contains(&gauge), "{gauge}");
 
     write(&clusters, "clusters: [this is: not valid\n");
     eventually(WAIT, "broken fleet counted", || {
@@ -234,13 +230,7 @@ fn serve_becomes_ready_quickly_and_exits_cleanly_on_sigterm() {
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let mut client = within(
-            WAIT,
-            "admin",
-            karmada_takeover::cli::demo::client::Client::connect_plain(admin.parse().unwrap()),
-        )
-        .await
-        .unwrap();
+        let mut client = admin_client(admin.parse().unwrap()).await;
         let (status, _) = client.get("/readyz").await.unwrap();
         assert_eq!(status, http::StatusCode::OK);
     });

@@ -14,6 +14,7 @@ pub mod wait;
 
 use std::{path::Path, sync::Once};
 
+use karmada_takeover::metrics::Metrics;
 use serde_json::{Value, json};
 
 /// Installs the crypto provider once and, with `TEST_LOG` set, a debug log to the test output.
@@ -28,6 +29,11 @@ pub fn init() {
                 .try_init();
         }
     });
+}
+
+/// The text of `/metrics` for `metrics`.
+pub fn metrics_text(metrics: &Metrics) -> String {
+    String::from_utf8(metrics.encode().unwrap()).unwrap()
 }
 
 /// Writes `text` to `path`.

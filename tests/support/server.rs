@@ -139,14 +139,12 @@ impl TestServer {
     }
 
     pub async fn admin(&self) -> Client {
-        within(WAIT, "connect admin", Client::connect_plain(self.admin_addr()))
-            .await
-            .unwrap()
+        admin_client(self.admin_addr()).await
     }
 
     /// The text of `/metrics`.
     pub fn metrics_text(&self) -> String {
-        String::from_utf8(self.metrics.encode().unwrap()).unwrap()
+        super::metrics_text(&self.metrics)
     }
 
     pub async fn shutdown(mut self) {
@@ -154,6 +152,13 @@ impl TestServer {
             within(WAIT, "shutdown", server.shutdown()).await;
         }
     }
+}
+
+/// A plain-HTTP client of the admin endpoints at `addr`.
+pub async fn admin_client(addr: SocketAddr) -> Client {
+    within(WAIT, "connect admin", Client::connect_plain(addr))
+        .await
+        .unwrap()
 }
 
 /// A raw TLS connection (HTTP/1.1 ALPN) for tests that write bytes by hand.
