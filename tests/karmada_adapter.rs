@@ -12,14 +12,16 @@ use karmada_takeover::{
     config::Config,
     fleet::{
         SharedFleet,
-        watch::{self, Connection, KarmadaMetrics, Options, members::MemberPhase},
+        watch::{self, KarmadaMetrics, Options, members::MemberPhase},
     },
     karmada::PolicyKind,
 };
 use serde_json::json;
-use support::{apiserver::FakeApi, res, wait_until};
-
-const T: Duration = Duration::from_secs(10);
+use support::{
+    apiserver::FakeApi,
+    res,
+    wait::{WAIT, eventually},
+};
 
 fn fast() -> Options {
     Options {
@@ -67,10 +69,6 @@ async fn seeded() -> FakeApi {
     api
 }
 
-async fn connect(api: &FakeApi) -> Connection {
-    Connection::from_config(api.kube_config().await).unwrap()
-}
-
 /// Starts the adapter on `api` with the default config.
 async fn start(
     api: &FakeApi,
@@ -79,7 +77,7 @@ async fn start(
     metrics: KarmadaMetrics,
 ) -> watch::Running {
     let config = Arc::new(ArcSwap::from_pointee(Config::default()));
-    watch::start(connect(api).await, fleet.clone(), config, options, metrics)
+    watch::start(api.connection().await, fleet.clone(), config, options, metrics)
 }
 
 #[tokio::test]
@@ -87,7 +85,11 @@ async fn initial_lists_sync_the_fleet_then_readiness_flips() {
     let api = seeded().await;
     let fleet = SharedFleet::default();
     let running = start(&api, &fleet, fast(), KarmadaMetrics::unregistered().unwrap()).await;
-    assert!(running.wait_synced(T).await, "pending: {:?}", running.pending());
+    assert!(
+        running.wait_synced(WAIT).await,
+        "pending: {:?}",
+        running.pending()
+    );
     let f = fleet.read();
     assert!(f.is_synced());
     assert!(f.policy(PolicyKind::PropagationPolicy, "shop", "app").is_some());
@@ -121,7 +123,7 @@ async fn readiness_waits_for_the_lists() {
     assert!(!running.wait_synced(Duration::from_millis(300)).await);
     assert!(!fleet.read().is_synced());
     api.stall(false);
-    assert!(running.wait_synced(T).await);
+    assert!(running.wait_synced(WAIT).await);
 }
 
 #[tokio::test]
@@ -130,7 +132,7 @@ async fn watch_events_errors_and_410_gone_keep_the_view_current() {
     let fleet = SharedFleet::default();
     let metrics = KarmadaMetrics::unregistered().unwrap();
     let running = start(&api, &fleet, fast(), metrics.clone()).await;
-    assert!(running.wait_synced(T).await);
+    assert!(running.wait_synced(WAIT).await);
 
     // Plain watch events.
     api.put(
@@ -138,7 +140,7 @@ async fn watch_events_errors_and_410_gone_keep_the_view_current() {
         res::DEPLOY,
         support::deployment("shop", "api", json!({}), json!({}), None),
     );
-    wait_until("member1 api indexed", T, || {
+    eventually(WAIT, "member1 api indexed", || {
         !fleet
             .read()
             .member_copies("apps", "Deployment", "shop", "api")
@@ -146,7 +148,7 @@ async fn watch_events_errors_and_410_gone_keep_the_view_current() {
     })
     .await;
     api.remove(None, res::PP, "shop", "app");
-    wait_until("policy removed", T, || {
+    eventually(WAIT, "policy removed", || {
         fleet
             .read()
             .policy(PolicyKind::PropagationPolicy, "shop", "app")
@@ -159,14 +161,14 @@ async fn watch_events_errors_and_410_gone_keep_the_view_current() {
     api.expire_watches();
     api.remove(None, res::DEPLOY, "shop", "cart");
     api.remove(Some("member1"), res::DEPLOY, "shop", "api");
-    wait_until("template gone after re-list", T, || {
+    eventually(WAIT, "template gone after re-list", || {
         fleet
             .read()
             .template("apps/v1", "Deployment", "shop", "cart")
             .is_none()
     })
     .await;
-    wait_until("member entry gone after re-list", T, || {
+    eventually(WAIT, "member entry gone after re-list", || {
         fleet
             .read()
             .member_copies("apps", "Deployment", "shop", "api")
@@ -184,7 +186,7 @@ async fn watch_events_errors_and_410_gone_keep_the_view_current() {
         res::DEPLOY,
         support::deployment("shop", "late", json!({}), json!({}), None),
     );
-    wait_until("watch resumed after errors", T, || {
+    eventually(WAIT, "watch resumed after errors", || {
         fleet
             .read()
             .template("apps/v1", "Deployment", "shop", "late")
@@ -206,7 +208,7 @@ async fn clusters_that_join_leave_or_turn_not_ready_are_followed() {
     let api = seeded().await;
     let fleet = SharedFleet::default();
     let running = start(&api, &fleet, fast(), KarmadaMetrics::unregistered().unwrap()).await;
-    assert!(running.wait_synced(T).await);
+    assert!(running.wait_synced(WAIT).await);
 
     // Join.
     api.add_member("member3");
@@ -216,7 +218,7 @@ async fn clusters_that_join_leave_or_turn_not_ready_are_followed() {
         support::deployment("shop", "web", json!({}), json!({}), None),
     );
     api.put(None, res::CLUSTERS, support::cluster("member3", true));
-    wait_until("member3 indexed", T, || {
+    eventually(WAIT, "member3 indexed", || {
         fleet
             .read()
             .member_copies("apps", "Deployment", "shop", "web")
@@ -227,7 +229,7 @@ async fn clusters_that_join_leave_or_turn_not_ready_are_followed() {
 
     // NotReady: watches stop, entries are kept.
     api.put(None, res::CLUSTERS, support::cluster("member3", false));
-    wait_until("member3 not ready", T, || {
+    eventually(WAIT, "member3 not ready", || {
         running.member_phases().get("member3") == Some(&MemberPhase::NotReady)
     })
     .await;
@@ -253,7 +255,7 @@ async fn clusters_that_join_leave_or_turn_not_ready_are_followed() {
 
     // Leave: forgotten.
     api.remove(None, res::CLUSTERS, "", "member3");
-    wait_until("member3 forgotten", T, || {
+    eventually(WAIT, "member3 forgotten", || {
         fleet
             .read()
             .member_copies("apps", "Deployment", "shop", "web")
@@ -274,7 +276,7 @@ async fn an_unreachable_member_does_not_keep_the_webhook_unready() {
         ..fast()
     };
     let running = start(&api, &fleet, options, KarmadaMetrics::unregistered().unwrap()).await;
-    assert!(running.wait_synced(T).await);
+    assert!(running.wait_synced(WAIT).await);
     assert_eq!(
         running.member_phases().get("member2"),
         Some(&MemberPhase::Listing)

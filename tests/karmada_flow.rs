@@ -23,9 +23,11 @@ use karmada_takeover::{
     },
 };
 use serde_json::{Value, json};
-use support::{apiserver::FakeApi, res, wait_until};
-
-const T: Duration = Duration::from_secs(10);
+use support::{
+    apiserver::FakeApi,
+    res,
+    wait::{WAIT, eventually},
+};
 
 struct Env {
     api: FakeApi,
@@ -69,7 +71,7 @@ async fn env() -> Env {
             None,
         ),
     );
-    let conn = Connection::from_config(api.kube_config().await).unwrap();
+    let conn = api.connection().await;
     let fleet = SharedFleet::default();
     let config = Arc::new(ArcSwap::from_pointee(Config::default()));
     let metrics = KarmadaMetrics::unregistered().unwrap();
@@ -85,7 +87,11 @@ async fn env() -> Env {
         options,
         metrics.clone(),
     );
-    assert!(running.wait_synced(T).await, "pending: {:?}", running.pending());
+    assert!(
+        running.wait_synced(WAIT).await,
+        "pending: {:?}",
+        running.pending()
+    );
     Env {
         api,
         fleet,
@@ -176,12 +182,12 @@ async fn a_deployment_create_found_in_member1_gets_exactly_one_takeover_policy()
     assert_eq!(reviewed.summary.outcome, admission::Outcome::Patched);
     assert_eq!(reviewed.summary.actions.len(), 1, "{:?}", reviewed.decision);
     // Two replicas submit the same decision; the API server stores the template.
-    let (a, b) = (env.writer(T), env.writer(T));
+    let (a, b) = (env.writer(WAIT), env.writer(WAIT));
     a.submit(&reviewed.summary.actions);
     b.submit(&reviewed.summary.actions);
     env.store_admitted(&reviewed, web);
-    wait_until("takeover policy written", T, || !env.policies().is_empty()).await;
-    wait_until("both writes done", T, || {
+    eventually(WAIT, "takeover policy written", || !env.policies().is_empty()).await;
+    eventually(WAIT, "both writes done", || {
         env.metrics
             .writer_total
             .with_label_values(&["ensure", "created"])
@@ -200,7 +206,7 @@ async fn a_deployment_create_found_in_member1_gets_exactly_one_takeover_policy()
     })
     .await;
     // The reconciler finds nothing to do for it.
-    wait_until("policy in the fleet view", T, || {
+    eventually(WAIT, "policy in the fleet view", || {
         env.fleet
             .read()
             .policy(PolicyKind::PropagationPolicy, "shop", &takeover_name("web"))
@@ -245,9 +251,12 @@ async fn an_update_keeps_the_labels_and_finalizers_karmada_added() {
     let env = env().await;
     let policy = &env.admit_web_takeover();
     let client = env.conn.client.clone();
-    assert_eq!(ensure_policy(&client, policy, T).await.unwrap(), Written::Created);
     assert_eq!(
-        ensure_policy(&client, policy, T).await.unwrap(),
+        ensure_policy(&client, policy, WAIT).await.unwrap(),
+        Written::Created
+    );
+    assert_eq!(
+        ensure_policy(&client, policy, WAIT).await.unwrap(),
         Written::Unchanged
     );
     let mut changed = policy.clone();
@@ -259,7 +268,7 @@ async fn an_update_keeps_the_labels_and_finalizers_karmada_added() {
         .expect("a takeover policy is pinned by clusterAffinity")
         .cluster_names = Some(vec!["member1".into(), "member2".into()]);
     assert_eq!(
-        ensure_policy(&client, &changed, T).await.unwrap(),
+        ensure_policy(&client, &changed, WAIT).await.unwrap(),
         Written::Updated
     );
     let stored = env.api.get(None, res::PP, "shop", &takeover_name("web")).unwrap();
@@ -284,7 +293,7 @@ async fn a_dry_run_writes_nothing() {
     let reviewed = env.review(Webhook::MutateWorkload, &body);
     assert!(reviewed.summary.dry_run);
     assert!(reviewed.summary.actions.is_empty());
-    let writer = env.writer(T);
+    let writer = env.writer(WAIT);
     writer.submit(&reviewed.summary.actions);
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(env.api.writes().is_empty(), "{:?}", env.api.writes());
@@ -330,7 +339,7 @@ fn adopted_web(env: &Env, claimed: bool) -> Value {
 async fn the_reconciler_ensures_a_missing_takeover_policy_then_promotes_its_dependencies() {
     let env = env().await;
     adopted_web(&env, false);
-    wait_until("template in the fleet", T, || {
+    eventually(WAIT, "template in the fleet", || {
         env.fleet
             .read()
             .template("apps/v1", "Deployment", "shop", "web")
@@ -341,7 +350,7 @@ async fn the_reconciler_ensures_a_missing_takeover_policy_then_promotes_its_depe
     let report = r.pass().await;
     assert_eq!(report.count("ensure", "created"), 1, "{report:?}");
     assert_eq!(env.policies().len(), 1);
-    wait_until("policy in the fleet", T, || {
+    eventually(WAIT, "policy in the fleet", || {
         env.fleet
             .read()
             .policy(PolicyKind::PropagationPolicy, "shop", &takeover_name("web"))
@@ -361,7 +370,7 @@ async fn the_reconciler_ensures_a_missing_takeover_policy_then_promotes_its_depe
     assert_eq!(cm["data"]["key"], "value");
     assert!(cm["metadata"]["managedFields"].is_null());
     // Nothing more to do afterwards.
-    wait_until("ConfigMap in the fleet", T, || {
+    eventually(WAIT, "ConfigMap in the fleet", || {
         env.fleet
             .read()
             .template("v1", "ConfigMap", "shop", "web-config")
@@ -378,8 +387,8 @@ async fn an_application_policy_admitted_with_the_gate_off_releases_the_takeover_
     let env = env().await;
     adopted_web(&env, true);
     let policy = &env.admit_web_takeover();
-    ensure_policy(&env.conn.client, policy, T).await.unwrap();
-    wait_until("claim and policy in the fleet", T, || {
+    ensure_policy(&env.conn.client, policy, WAIT).await.unwrap();
+    eventually(WAIT, "claim and policy in the fleet", || {
         let f = env.fleet.read();
         f.policy(PolicyKind::PropagationPolicy, "shop", &takeover_name("web"))
             .is_some()
@@ -413,9 +422,9 @@ async fn an_application_policy_admitted_with_the_gate_off_releases_the_takeover_
             name: takeover_name("web")
         }]
     );
-    env.writer(T).submit(&reviewed.summary.actions);
+    env.writer(WAIT).submit(&reviewed.summary.actions);
     env.api.put(None, res::PP, app);
-    wait_until("takeover policy released", T, || {
+    eventually(WAIT, "takeover policy released", || {
         env.api
             .get(None, res::PP, "shop", &takeover_name("web"))
             .is_none()
@@ -425,7 +434,7 @@ async fn an_application_policy_admitted_with_the_gate_off_releases_the_takeover_
     // Member workloads are never touched.
     assert!(env.api.writes().iter().all(|w| !w.path.contains("/proxy/")));
     // The reconciler does not bring it back while the application policy selects the template.
-    wait_until("release seen", T, || {
+    eventually(WAIT, "release seen", || {
         env.fleet
             .read()
             .policy(PolicyKind::PropagationPolicy, "shop", &takeover_name("web"))
@@ -451,14 +460,14 @@ async fn the_reconciler_releases_when_admission_could_not() {
     let env = env().await;
     adopted_web(&env, true);
     let policy = &env.admit_web_takeover();
-    ensure_policy(&env.conn.client, policy, T).await.unwrap();
+    ensure_policy(&env.conn.client, policy, WAIT).await.unwrap();
     env.api.put(
         None,
         res::PP,
         support::pp("shop", "web-app", json!({"karmada-takeover.io/tier": "application"}),
             json!({"resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}], "priority": 10})),
     );
-    wait_until("both policies in the fleet", T, || {
+    eventually(WAIT, "both policies in the fleet", || {
         env.fleet.read().counts().policies == 2
     })
     .await;
@@ -475,13 +484,13 @@ async fn the_reconciler_releases_when_admission_could_not() {
 async fn takeover_policies_whose_template_never_appeared_are_garbage_collected() {
     let env = env().await;
     let policy = &env.admit_web_takeover();
-    ensure_policy(&env.conn.client, policy, T).await.unwrap(); // the CREATE itself never got stored
+    ensure_policy(&env.conn.client, policy, WAIT).await.unwrap(); // the CREATE itself never got stored
     // Someone else's policy with the same kind of annotation is never touched.
     let mut foreign = serde_json::to_value(policy).unwrap();
     foreign["metadata"]["name"] = json!("not-ours");
     foreign["metadata"]["labels"] = json!({"team": "a"});
     env.api.put(None, res::PP, foreign);
-    wait_until("policies in the fleet", T, || {
+    eventually(WAIT, "policies in the fleet", || {
         env.fleet.read().counts().policies == 2
     })
     .await;
@@ -535,7 +544,7 @@ async fn one_replica_leads_through_the_lease_and_another_takes_over_when_it_stop
 async fn the_running_reconciler_heals_once_it_leads() {
     let env = env().await;
     adopted_web(&env, false);
-    wait_until("template in the fleet", T, || {
+    eventually(WAIT, "template in the fleet", || {
         env.fleet
             .read()
             .template("apps/v1", "Deployment", "shop", "web")
@@ -545,7 +554,7 @@ async fn the_running_reconciler_heals_once_it_leads() {
     let r = env.reconciler(Duration::from_secs(600));
     let (_tx, synced) = tokio::sync::watch::channel(true);
     let task = tokio::spawn(reconciler::run(r, synced, Arc::new(tokio::sync::Notify::new())));
-    wait_until("policy ensured by the leader", T, || {
+    eventually(WAIT, "policy ensured by the leader", || {
         env.api
             .get(None, res::PP, "shop", &takeover_name("web"))
             .is_some()
@@ -576,7 +585,7 @@ async fn admission_answers_in_time_while_the_api_server_stalls_or_fails() {
         );
         assert_eq!(reviewed.summary.outcome, admission::Outcome::Patched, "{fault}");
         let label = if fault == "stall" { "timeout" } else { "error" };
-        wait_until("the write failed and was counted", T, || {
+        eventually(WAIT, "the write failed and was counted", || {
             env.metrics
                 .writer_total
                 .with_label_values(&["ensure", label])
@@ -594,7 +603,7 @@ async fn admission_answers_in_time_while_the_api_server_stalls_or_fails() {
     );
     // The reconciler heals it once the template is there and the API server answers.
     adopted_web(&env, false);
-    wait_until("template in the fleet", T, || {
+    eventually(WAIT, "template in the fleet", || {
         env.fleet
             .read()
             .template("apps/v1", "Deployment", "shop", "web")
@@ -620,7 +629,7 @@ async fn the_optional_sweep_adopts_templates_that_predate_the_webhook() {
         res::DEPLOY,
         support::deployment("shop", "legacy", json!({}), json!({}), None),
     );
-    wait_until("templates in the fleet", T, || {
+    eventually(WAIT, "templates in the fleet", || {
         let f = env.fleet.read();
         f.template("apps/v1", "Deployment", "shop", "web").is_some()
             && f.template("apps/v1", "Deployment", "shop", "legacy").is_some()
@@ -666,7 +675,7 @@ async fn the_optional_sweep_adopts_templates_that_predate_the_webhook() {
     );
 
     // Adopted templates are not swept twice.
-    wait_until("the adoption is in the fleet", T, || {
+    eventually(WAIT, "the adoption is in the fleet", || {
         env.fleet
             .read()
             .template("apps/v1", "Deployment", "shop", "web")

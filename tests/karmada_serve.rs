@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::{sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use karmada_takeover::{
@@ -12,7 +12,11 @@ use karmada_takeover::{
     writer::Writer,
 };
 use serde_json::json;
-use support::{apiserver::FakeApi, res, wait_until};
+use support::{
+    apiserver::FakeApi,
+    res,
+    wait::{WAIT, eventually},
+};
 
 #[tokio::test]
 async fn serve_with_a_kubeconfig_syncs_decides_and_writes() {
@@ -40,24 +44,18 @@ async fn serve_with_a_kubeconfig_syncs_decides_and_writes() {
     )
     .await
     .unwrap();
-    wait_until("fleet synced", Duration::from_secs(10), || {
-        fleet.read().is_synced()
-    })
-    .await;
+    eventually(WAIT, "fleet synced", || fleet.read().is_synced()).await;
 
     let web = support::deployment("shop", "web", json!({}), json!({}), None);
     let body = support::review(("apps", "v1", "Deployment"), "deployments", "CREATE", &web, false);
     let reviewed = admission::review(Webhook::MutateWorkload, &body, &fleet.read(), &config.load()).unwrap();
     karmada.writer.submit(&reviewed.summary.actions);
-    wait_until("takeover policy created", Duration::from_secs(10), || {
+    eventually(WAIT, "takeover policy created", || {
         api.list(None, res::PP).len() == 1
     })
     .await;
-    wait_until("counted", Duration::from_secs(10), || {
-        metrics.policies_created_total.get() == 1
-    })
-    .await;
-    let text = String::from_utf8(metrics.encode().unwrap()).unwrap();
+    eventually(WAIT, "counted", || metrics.policies_created_total.get() == 1).await;
+    let text = support::metrics_text(&metrics);
     for family in [
         "karmada_takeover_writer_total",
         "karmada_takeover_member_clusters",

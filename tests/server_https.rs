@@ -2,18 +2,26 @@
 //! endpoints and startup failures.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-mod common;
+mod support;
 
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use common::*;
 use http::{Method, StatusCode};
 use karmada_takeover::{
     cli::demo::client::{Client, ClientOptions, HttpVersion},
     fleet::Fleet,
     server::Limits,
     tls::dev,
+};
+use support::{
+    init,
+    server::{
+        Setup, TestServer, connect_raw, deployment_review, policy_review, response_uid, status_message,
+        write_certs,
+    },
+    wait::{WAIT, within},
+    write,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -354,7 +362,7 @@ async fn admin_endpoints_serve_metrics_health_and_readiness_that_follows_the_fle
 
 #[tokio::test]
 async fn startup_fails_with_a_message_naming_the_flag() {
-    common::init();
+    init();
     let certs = dev::throwaway_ca_and_cert(&["localhost"]).unwrap();
     let other = dev::throwaway_ca_and_cert(&["localhost"]).unwrap();
     let dir = tempfile::tempdir().unwrap();

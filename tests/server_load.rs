@@ -1,14 +1,27 @@
 //! Graceful shutdown with requests in flight, and a concurrent smoke run.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-mod common;
+mod support;
 
 use std::time::{Duration, Instant};
 
-use common::*;
 use http::StatusCode;
 use karmada_takeover::{cli::demo::client::HttpVersion, server::Limits};
+use support::{
+    server::{Setup, TestServer, connect_raw, deployment_review, policy_review, response_uid},
+    wait::{WAIT, eventually, within},
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The value of the `karmada_takeover_inflight_requests` gauge.
+fn inflight_gauge(server: &TestServer) -> String {
+    server
+        .metrics_text()
+        .lines()
+        .find_map(|l| l.strip_prefix("karmada_takeover_inflight_requests "))
+        .unwrap_or_default()
+        .to_owned()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_lets_in_flight_requests_finish_refuses_new_connections_and_ends_within_the_grace_period() {
@@ -41,7 +54,7 @@ async fn shutdown_lets_in_flight_requests_finish_refuses_new_connections_and_end
     }
     // An idle keep-alive connection: it is closed by the drain, not waited for.
     let _idle = server.client().await;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    eventually(WAIT, "two requests in flight", || inflight_gauge(&server) == "2").await;
     assert_eq!(
         server
             .metrics_text()
@@ -101,7 +114,10 @@ async fn shutdown_gives_up_on_a_stuck_request_after_the_grace_period() {
     tls.write_all(b"POST /validate/policy HTTP/1.1\r\nhost: localhost\r\ncontent-length: 1000\r\n\r\n{")
         .await
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    eventually(WAIT, "the stuck request in flight", || {
+        inflight_gauge(&server) == "1"
+    })
+    .await;
     let started = Instant::now();
     within(WAIT, "shutdown", server.server.take().unwrap().shutdown()).await;
     let elapsed = started.elapsed();

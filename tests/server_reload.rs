@@ -1,7 +1,7 @@
 //! The config and fleet-directory pollers, and `karmada-takeover serve` as a process.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-mod common;
+mod support;
 
 use std::{
     io::{BufRead, BufReader},
@@ -12,15 +12,20 @@ use std::{
 };
 
 use arc_swap::ArcSwap;
-use common::*;
 use karmada_takeover::{
     config::Config,
     fleet::{Fleet, SharedFleet},
     metrics::Metrics,
 };
+use support::{
+    metrics_text,
+    server::{admin_client, write_certs},
+    wait::{WAIT, eventually, within},
+    write,
+};
 
 fn counter(metrics: &Metrics, family: &str, result: &str) -> String {
-    let text = String::from_utf8(metrics.encode().unwrap()).unwrap();
+    let text = metrics_text(metrics);
     let prefix = format!("karmada_takeover_{family}{{result=\"{result}\"}} ");
     text.lines()
         .find_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
@@ -110,12 +115,7 @@ async fn the_fleet_directory_is_reloaded_on_change_and_a_broken_one_keeps_the_pr
         "karmada_takeover_fleet_objects{{type=\"clusters\"}} {}",
         clusters_before + 1
     );
-    assert!(
-        String::from_utf8(metrics.encode().unwrap())
-            .unwrap()
-            .contains(&gauge),
-        "{gauge}"
-    );
+    assert!(metrics_text(&metrics).contains(&gauge), "{gauge}");
 
     write(&clusters, "clusters: [this is: not valid\n");
     eventually(WAIT, "broken fleet counted", || {
@@ -230,13 +230,7 @@ fn serve_becomes_ready_quickly_and_exits_cleanly_on_sigterm() {
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let mut client = within(
-            WAIT,
-            "admin",
-            karmada_takeover::cli::demo::client::Client::connect_plain(admin.parse().unwrap()),
-        )
-        .await
-        .unwrap();
+        let mut client = admin_client(admin.parse().unwrap()).await;
         let (status, _) = client.get("/readyz").await.unwrap();
         assert_eq!(status, http::StatusCode::OK);
     });
@@ -247,14 +241,12 @@ fn serve_becomes_ready_quickly_and_exits_cleanly_on_sigterm() {
         .status()
         .unwrap();
     assert!(killed.success());
-    let deadline = Instant::now() + WAIT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "serve did not exit after SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let mut exited = None;
+    rt.block_on(eventually(WAIT, "serve exits after SIGTERM", || {
+        exited = child.try_wait().unwrap();
+        exited.is_some()
+    }));
+    let status = exited.unwrap();
     assert!(status.success(), "{status:?}");
     let rest: Vec<String> = lines_rx.try_iter().collect();
     assert!(rest.iter().any(|l| l.contains("SIGTERM")), "{rest:?}");

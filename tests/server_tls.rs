@@ -1,7 +1,7 @@
 //! Certificate rotation through a kubelet `..data` symlink swap, and mTLS.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-mod common;
+mod support;
 
 use std::{
     sync::{
@@ -11,11 +11,15 @@ use std::{
     time::Duration,
 };
 
-use common::*;
 use http::StatusCode;
 use karmada_takeover::{
     cli::demo::client::{Client, ClientOptions},
     tls::dev,
+};
+use support::{
+    init,
+    server::{Setup, TestServer, policy_review, response_uid, secret_volume, swap_secret_volume},
+    wait::{WAIT, eventually, within},
 };
 
 #[tokio::test]

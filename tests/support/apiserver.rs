@@ -31,6 +31,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, StreamBody, combinators::UnsyncBoxBody};
 use hyper::{Method, Request, Response, StatusCode, body::Frame, service::service_fn};
 use hyper_util::rt::TokioIo;
+use karmada_takeover::fleet::watch::Connection;
 use parking_lot::Mutex;
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, watch};
@@ -560,6 +561,11 @@ impl FakeApi {
     /// A kube client for this server (through the kubeconfig code path).
     pub async fn client(&self) -> kube::Client {
         kube::Client::try_from(self.kube_config().await).unwrap()
+    }
+
+    /// The Karmada adapter's connection to this server (through the kubeconfig code path).
+    pub async fn connection(&self) -> Connection {
+        Connection::from_config(self.kube_config().await).unwrap()
     }
 
     /// Registers a member cluster reachable through the proxy.

@@ -1,22 +1,44 @@
-//! Test support shared by `tests/karmada_*.rs`: the fake API server and small helpers.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! Test support shared by the integration tests; each test binary declares `mod support;` and
+//! uses the part it needs:
+//! - [`wait`]: bounded waits ([`wait::WAIT`], [`wait::within`], [`wait::eventually`]);
+//! - [`server`]: the webhook server on loopback with throwaway certificates, raw TLS connections,
+//!   AdmissionReview bodies (`tests/server_*.rs`);
+//! - [`apiserver`]: the fake Kubernetes API server (`tests/karmada_*.rs`);
+//! - here: logging and crypto set-up, small file helpers, resource paths ([`res`]) and the
+//!   Kubernetes and Karmada objects the fake API server stores.
+#![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod apiserver;
+pub mod server;
+pub mod wait;
 
-use std::time::Duration;
+use std::{path::Path, sync::Once};
 
+use karmada_takeover::metrics::Metrics;
 use serde_json::{Value, json};
 
-/// Polls `cond` every 10 ms until it holds; panics with `what` after `timeout`.
-pub async fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + timeout;
-    while !cond() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+/// Installs the crypto provider once and, with `TEST_LOG` set, a debug log to the test output.
+pub fn init() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        karmada_takeover::tls::install_crypto_provider();
+        if std::env::var_os("TEST_LOG").is_some() {
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter("debug")
+                .with_test_writer()
+                .try_init();
+        }
+    });
+}
+
+/// The text of `/metrics` for `metrics`.
+pub fn metrics_text(metrics: &Metrics) -> String {
+    String::from_utf8(metrics.encode().unwrap()).unwrap()
+}
+
+/// Writes `text` to `path`.
+pub fn write(path: &Path, text: &str) {
+    std::fs::write(path, text).unwrap();
 }
 
 /// Resource paths used by the tests.

@@ -1,12 +1,10 @@
-//! Helpers for the server tests: throwaway certificates in a temp dir, a server on loopback
-//! port 0, AdmissionReview bodies, raw TLS connections, and bounded waits.
-#![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
+//! The webhook server on loopback port 0 with throwaway certificates in a temp dir, raw TLS
+//! connections, kubelet-style Secret volumes, and the AdmissionReview bodies the server tests send.
 
 use std::{
-    future::Future,
     net::SocketAddr,
     path::{Path, PathBuf},
-    sync::{Arc, Once},
+    sync::Arc,
     time::Duration,
 };
 
@@ -28,43 +26,11 @@ use tempfile::TempDir;
 use tokio::net::TcpStream;
 use tokio_rustls::{TlsConnector, client::TlsStream};
 
-/// Every wait in the tests is bounded by this unless a test says otherwise.
-pub const WAIT: Duration = Duration::from_secs(10);
-
-pub fn init() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        karmada_takeover::tls::install_crypto_provider();
-        if std::env::var_os("TEST_LOG").is_some() {
-            let _ = tracing_subscriber::fmt()
-                .with_env_filter("debug")
-                .with_test_writer()
-                .try_init();
-        }
-    });
-}
-
-/// Fails the test if `future` does not finish within `limit`.
-pub async fn within<F: Future>(limit: Duration, what: &str, future: F) -> F::Output {
-    match tokio::time::timeout(limit, future).await {
-        Ok(output) => output,
-        Err(_) => panic!("timed out after {limit:?}: {what}"),
-    }
-}
-
-/// Polls `check` every 20 ms until it returns true, at most `limit`.
-pub async fn eventually(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
-    within(limit, what, async {
-        while !check() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
-}
-
-pub fn write(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
-}
+use super::{
+    init,
+    wait::{WAIT, within},
+    write,
+};
 
 /// Writes `tls.crt`/`tls.key` (and `ca.crt`) into `dir`.
 pub fn write_certs(dir: &Path, certs: &DevCerts) -> TlsFiles {
@@ -173,14 +139,12 @@ impl TestServer {
     }
 
     pub async fn admin(&self) -> Client {
-        within(WAIT, "connect admin", Client::connect_plain(self.admin_addr()))
-            .await
-            .unwrap()
+        admin_client(self.admin_addr()).await
     }
 
     /// The text of `/metrics`.
     pub fn metrics_text(&self) -> String {
-        String::from_utf8(self.metrics.encode().unwrap()).unwrap()
+        super::metrics_text(&self.metrics)
     }
 
     pub async fn shutdown(mut self) {
@@ -188,6 +152,13 @@ impl TestServer {
             within(WAIT, "shutdown", server.shutdown()).await;
         }
     }
+}
+
+/// A plain-HTTP client of the admin endpoints at `addr`.
+pub async fn admin_client(addr: SocketAddr) -> Client {
+    within(WAIT, "connect admin", Client::connect_plain(addr))
+        .await
+        .unwrap()
 }
 
 /// A raw TLS connection (HTTP/1.1 ALPN) for tests that write bytes by hand.
