@@ -2,27 +2,54 @@
 //!
 //! ```text
 //!             HTTPS (rustls, h2/http1.1)                         admin HTTP
-//!  karmada-apiserver ──► server ──► admission ──► rules (pure) ◄── fleet view ◄── adapters: files | karmada
+//!  karmada-apiserver ──► server ──► admission ──► rules (pure) ◄── fleet view ◄── adapters: files | watches
 //!                                       │              │
 //!                                       ▼              ▼
 //!                                AdmissionResponse   Decision { verdict, patch, warnings, actions }
 //!                                                      │
 //!                                                      ▼
-//!                                      writer: applies/release policies (never on dryRun)
+//!                                      writer: applies/releases policies (never on dryRun)
 //! ```
 //!
-//! [`rules`] is the engine: pure functions, no I/O. Every other module adapts the world to it.
+//! The modules, in layers that point one way (a module imports only its own layer or lower ones;
+//! `tests/layers.rs` fails otherwise):
+//!
+//! | layer | module | holds |
+//! |---|---|---|
+//! | domain | [`karmada`] | Karmada's types, keys and name algorithms; the rules its labels encode (managed, opted out, ours), reserved namespaces, API coordinates |
+//! | | [`config`] | the engine config file and its reload |
+//! | | [`poll`], [`telemetry`] | the reload ticker and file fingerprints; logging |
+//! | engine | [`rules`] | pure decisions: claim resolution, takeover, re-promotion, guardrails; reads the fleet through [`rules::view::FleetView`] |
+//! | adapters | [`fleet`] | the indexed fleet view, filled from a fleet directory ([`fleet::files`]) or Karmada watches ([`fleet::watch`]) |
+//! | | [`writer`] | carries the engine's actions out: in memory, or server-side apply into karmada-apiserver |
+//! | | [`reconciler`] | leader-elected healing passes: ensure, release, gc, promote, sweep |
+//! | | [`metrics`] | the Prometheus registry |
+//! | protocol | [`admission`] | AdmissionReview decode → rules → response |
+//! | | [`tls`] | serving certificates, their validation and rotation |
+//! | serving | [`server`] | the HTTPS webhook listener and the admin listener |
+//! | entry points | [`cli`] | `serve`, `demo` (with its HTTPS client), `explain`, `check` |
 
-pub mod admission;
-pub mod cli;
+// domain
 pub mod config;
-pub mod fleet;
 pub mod karmada;
-pub mod metrics;
 pub mod poll;
-pub mod reconciler;
-pub mod rules;
-pub mod server;
 pub mod telemetry;
-pub mod tls;
+
+// engine
+pub mod rules;
+
+// adapters
+pub mod fleet;
+pub mod metrics;
+pub mod reconciler;
 pub mod writer;
+
+// protocol
+pub mod admission;
+pub mod tls;
+
+// serving
+pub mod server;
+
+// entry points
+pub mod cli;
