@@ -88,13 +88,8 @@ impl Fleet {
     fn slots_of(kind: PolicyKind, policy: &Policy) -> Vec<Slot> {
         let mut out = Vec::with_capacity(policy.spec.resource_selectors.len());
         for rs in &policy.spec.resource_selectors {
-            let ns = match kind {
-                PolicyKind::PropagationPolicy => match rs.namespace() {
-                    "" => policy.namespace(),
-                    ns if ns == policy.namespace() => ns,
-                    _ => continue,
-                },
-                PolicyKind::ClusterPropagationPolicy => rs.namespace(),
+            let Some(ns) = rs.effective_namespace(kind, policy.namespace()) else {
+                continue;
             };
             let scope = join(&[&rs.api_version, &rs.kind, ns]);
             let (fourth, named) = if !rs.name().is_empty() {

@@ -463,3 +463,49 @@ impl<'f, F: FleetView + ?Sized> PolicySource<'f> for WithPolicy<'f, F> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+    use crate::{
+        fleet::Fleet,
+        karmada::keys,
+        rules::testing::{PolicyExt, SelectorExt, cpp, deploy, pp},
+    };
+
+    fn fleet_with(policies: Vec<Policy>) -> Fleet {
+        let mut f = Fleet::synced_empty();
+        for p in policies {
+            f.upsert_policy(p);
+        }
+        f
+    }
+
+    #[rstest]
+    #[case::no_policy(vec![], None)]
+    #[case::only_a_batch_policy(vec![pp("shop", "batch", Some(0), vec![deploy()])], None)]
+    #[case::a_named_application_policy(vec![pp("shop", "app", Some(1), vec![deploy().named("web")])], Some("app"))]
+    #[case::application_beats_batch(
+        vec![pp("shop", "batch", Some(0), vec![deploy()]), pp("shop", "app", Some(1), vec![deploy().named("web")])],
+        Some("app")
+    )]
+    #[case::batch_outranks_a_weak_application_policy(
+        vec![pp("shop", "batch", Some(5), vec![deploy()]), pp("shop", "app", Some(1), vec![deploy().named("web")])],
+        None
+    )]
+    #[case::a_labelled_application_cpp(
+        vec![cpp("app", Some(0), vec![deploy()]).label(keys::TIER, "application")],
+        Some("app")
+    )]
+    #[case::another_namespaces_policy(vec![pp("other", "app", Some(1), vec![deploy().named("web")])], None)]
+    fn the_application_winner_is_the_application_policy_karmada_lets_claim(
+        #[case] policies: Vec<Policy>,
+        #[case] want: Option<&str>,
+    ) {
+        let fleet = fleet_with(policies);
+        let t = Template::new("apps/v1", "Deployment", "shop", "web", None, None);
+        assert_eq!(application_winner(&t, &fleet, false).map(|w| w.name), want);
+    }
+}
