@@ -108,13 +108,7 @@ mod tests {
     use rstest::rstest;
 
     use super::*;
-
-    fn labels(pairs: &[(&str, &str)]) -> Labels {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
-    }
+    use crate::rules::testing::map as labels;
 
     fn expr(key: &str, op: &str, values: &[&str]) -> LabelSelector {
         LabelSelector {
