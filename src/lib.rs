@@ -26,3 +26,4 @@ pub mod server;
 pub mod telemetry;
 pub mod tls;
 pub mod writer;
+pub mod yaml;
