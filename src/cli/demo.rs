@@ -23,6 +23,7 @@ use crate::{
     },
     tls::{self, TlsFiles},
     writer::{MemoryWriter, Writer},
+    yaml,
 };
 
 /// Options of `demo`.
@@ -65,7 +66,7 @@ pub struct Case {
 }
 
 fn manifest(text: &str) -> Value {
-    serde_yaml::from_str(text).unwrap_or(Value::Null)
+    yaml::from_str(text).unwrap_or(Value::Null)
 }
 
 fn template_from_fleet(name: &str) -> Value {
@@ -456,8 +457,8 @@ fn print_case(
         match action {
             Action::EnsurePolicy { policy } => {
                 let _ = writeln!(out, "    policy to create (recorded by the writer):");
-                let yaml = serde_yaml::to_string(policy).unwrap_or_default();
-                let _ = write!(out, "{}", indent(&yaml, "      "));
+                let text = yaml::to_string(policy).unwrap_or_default();
+                let _ = write!(out, "{}", indent(&text, "      "));
             }
             Action::ReleasePolicy {
                 kind,
