@@ -18,7 +18,7 @@
 //! |---|---|---|
 //! | domain | [`karmada`] | Karmada's types, keys and name algorithms; the rules its labels encode (managed, opted out, ours), reserved namespaces, API coordinates |
 //! | | [`config`] | the engine config file and its reload |
-//! | | [`poll`], [`telemetry`] | the reload ticker and file fingerprints; logging |
+//! | | [`poll`], [`telemetry`], [`yaml`] | the reload ticker and file fingerprints; logging; YAML in and out |
 //! | engine | [`rules`] | pure decisions: claim resolution, takeover, re-promotion, guardrails; reads the fleet through [`rules::view::FleetView`] |
 //! | adapters | [`fleet`] | the indexed fleet view, filled from a fleet directory ([`fleet::files`]) or Karmada watches ([`fleet::watch`]) |
 //! | | [`writer`] | carries the engine's actions out: in memory, or server-side apply into karmada-apiserver |
@@ -34,6 +34,7 @@ pub mod config;
 pub mod karmada;
 pub mod poll;
 pub mod telemetry;
+pub mod yaml;
 
 // engine
 pub mod rules;

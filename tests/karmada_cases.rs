@@ -5,6 +5,7 @@
 
 use std::{fs, path::Path, process::Command};
 
+use karmada_takeover::yaml;
 use serde_json::Value;
 
 fn cases() -> Vec<(String, Value)> {
@@ -17,7 +18,7 @@ fn cases() -> Vec<(String, Value)> {
     files.sort();
     let mut out = Vec::new();
     for file in files {
-        let doc: Value = serde_yaml::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
+        let doc: Value = yaml::from_str(&fs::read_to_string(&file).unwrap()).unwrap();
         let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
         for case in doc["cases"].as_array().expect("cases list") {
             out.push((
@@ -51,7 +52,7 @@ fn explain_agrees_with_karmada_on_every_reference_case() {
         let policies = case["policies"].as_array().cloned().unwrap_or_default();
         for (i, p) in policies.iter().enumerate() {
             let text = if i % 2 == 0 {
-                serde_yaml::to_string(p).unwrap()
+                yaml::to_string(p).unwrap()
             } else {
                 serde_json::to_string(p).unwrap()
             };

@@ -298,7 +298,7 @@ mod tests {
     use crate::fleet::files;
 
     fn frontend() -> serde_json::Value {
-        serde_yaml::from_str(include_str!("../../examples/manifests/takeover-frontend.yaml")).unwrap()
+        crate::yaml::from_str(include_str!("../../examples/manifests/takeover-frontend.yaml")).unwrap()
     }
 
     #[test]
@@ -341,7 +341,7 @@ mod tests {
                 env!("CARGO_MANIFEST_DIR")
             ))
             .unwrap();
-            serde_yaml::from_str(&text).unwrap()
+            crate::yaml::from_str(&text).unwrap()
         };
         let with_spec = |mut object: serde_json::Value, spec: serde_json::Value| {
             object["spec"] = spec;
@@ -379,7 +379,7 @@ mod tests {
         ];
         let fleet = files::embedded();
         for mode in ["enforce", "warn", "fix"] {
-            let config: Config = serde_yaml::from_str(&format!("guardrails: {{mode: {mode}}}")).unwrap();
+            let config = Config::from_yaml(&format!("guardrails: {{mode: {mode}}}"), "test").unwrap();
             for (name, object) in &cases {
                 let body = serde_json::to_vec(&review_request("u-1", object, None, false)).unwrap();
                 for webhook in [Webhook::ValidatePolicy, Webhook::MutatePolicy] {

@@ -48,8 +48,8 @@ pub enum ConfigError {
     Parse {
         /// The file.
         path: String,
-        /// Why, with line and column.
-        source: serde_yaml::Error,
+        /// Why, with the field path, line and column.
+        source: crate::yaml::Error,
     },
     /// The values parse but contradict each other or Karmada's rules.
     #[error("config file {path}: {message}")]
@@ -66,20 +66,26 @@ pub enum ConfigError {
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Config {
     /// Resource templates the takeover and re-promotion webhooks act on.
+    #[serde(deserialize_with = "crate::yaml::null_as_default")]
     pub kinds: Vec<KindRef>,
     /// Namespace scoping.
+    #[serde(deserialize_with = "crate::yaml::null_as_default")]
     pub namespaces: Namespaces,
     /// Shape of the takeover policies the engine creates.
+    #[serde(deserialize_with = "crate::yaml::null_as_default")]
     pub takeover: Takeover,
     /// Priority bands of the two policy tiers.
+    #[serde(deserialize_with = "crate::yaml::null_as_default")]
     pub tiers: Tiers,
     /// What to do with a policy that breaks the tier rules.
+    #[serde(deserialize_with = "crate::yaml::null_as_default")]
     pub guardrails: Guardrails,
     /// Whether karmada-controller-manager runs with the `PropagationPolicyPreemption` feature
     /// gate (Alpha, off by default). When off, the engine releases takeover policies itself so
     /// that application policies can claim their templates.
     pub preemption_gate: bool,
     /// API discovery.
+    #[serde(deserialize_with = "crate::yaml::null_as_default")]
     pub discovery: Discovery,
 }
 
@@ -113,8 +119,10 @@ impl KindRef {
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Namespaces {
     /// When non-empty, only these namespaces are acted on.
+    #[serde(deserialize_with = "crate::yaml::null_as_default")]
     pub include: Vec<String>,
     /// Never acted on (in addition to [`namespaces::ALWAYS_EXCLUDED_PATTERNS`]).
+    #[serde(deserialize_with = "crate::yaml::null_as_default")]
     pub exclude: Vec<String>,
 }
 
@@ -277,7 +285,7 @@ impl Config {
         let config: Config = if text.trim().is_empty() {
             Config::default()
         } else {
-            serde_yaml::from_str(text).map_err(|source| ConfigError::Parse {
+            crate::yaml::from_str(text).map_err(|source| ConfigError::Parse {
                 path: origin.to_owned(),
                 source,
             })?
@@ -375,6 +383,93 @@ mod tests {
         assert!(err.contains("cfg.yaml"), "{err}");
         assert!(err.contains("batchMax"), "{err}");
         assert!(err.contains("line 2"), "{err}");
+    }
+
+    /// The chart's defaults, written the way Helm's `toYaml` writes them into the ConfigMap (keys
+    /// sorted, lists at their key's indentation, empty lists as `[]`).
+    const CHART_DEFAULTS: &str = "discovery:
+  timeout: 2s
+guardrails:
+  mode: enforce
+kinds:
+- apiVersion: apps/v1
+  kind: Deployment
+- apiVersion: apps/v1
+  kind: StatefulSet
+- apiVersion: apps/v1
+  kind: DaemonSet
+- apiVersion: batch/v1
+  kind: Job
+- apiVersion: batch/v1
+  kind: CronJob
+- apiVersion: v1
+  kind: Service
+- apiVersion: v1
+  kind: ConfigMap
+- apiVersion: v1
+  kind: Secret
+namespaces:
+  exclude: []
+  include: []
+preemptionGate: false
+takeover:
+  policyKind: PropagationPolicy
+  preserveResourcesOnDeletion: true
+  priority: 0
+  propagateDeps: true
+tiers:
+  applicationMinPriority: 1
+  batchMaxPriority: 0
+";
+
+    #[test]
+    fn the_chart_config_reads_as_the_defaults() {
+        assert_eq!(Config::from_yaml(CHART_DEFAULTS, "c").unwrap(), Config::default());
+    }
+
+    /// A key left empty (its entries commented out) is its default, as serde_yaml read it.
+    #[rstest::rstest]
+    #[case::empty_section("tiers:\n")]
+    #[case::every_section_empty("namespaces:\ntakeover:\ntiers:\nguardrails:\ndiscovery:\n")]
+    #[case::commented_out_list("namespaces:\n  exclude:\n  # - legacy-*\n  include:\n")]
+    fn empty_values_are_the_defaults(#[case] text: &str) {
+        assert_eq!(Config::from_yaml(text, "c").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn empty_kinds_are_reported_as_empty() {
+        let err = Config::from_yaml("kinds:\n", "c").unwrap_err().to_string();
+        assert!(err.contains("kinds must name at least one"), "{err}");
+    }
+
+    /// Parse errors name the file, the field and the line.
+    #[rstest::rstest]
+    #[case::unknown_variant("guardrails:\n  mode: Fix\n", "guardrails.mode: unknown variant `Fix`", 2)]
+    #[case::yaml_1_1_boolean("# gate\npreemptionGate: yes\n", "preemptionGate: invalid boolean", 2)]
+    #[case::not_a_number(
+        "tiers:\n  batchMaxPriority: 0\n  applicationMinPriority: high\n",
+        "tiers.applicationMinPriority: invalid i32",
+        3
+    )]
+    #[case::not_a_duration(
+        "discovery:\n  timeout: 2\n",
+        "discovery.timeout: \"2\" is not a duration like 2s or 500ms",
+        2
+    )]
+    #[case::null_pattern(
+        "namespaces:\n  exclude:\n  - ~\n",
+        "namespaces.exclude[0]: null is not allowed here",
+        3
+    )]
+    #[case::syntax(
+        "guardrails: {mode: warn}\ntiers:\n  batchMaxPriority: 0\n applicationMinPriority: 1\n",
+        "while parsing a block mapping, did not find expected key",
+        4
+    )]
+    fn parse_errors_name_file_field_and_line(#[case] text: &str, #[case] what: &str, #[case] line: u32) {
+        let err = Config::from_yaml(text, "cfg.yaml").unwrap_err().to_string();
+        assert!(err.starts_with(&format!("config file cfg.yaml: {what}")), "{err}");
+        assert!(err.contains(&format!("at line {line}, column ")), "{err}");
     }
 
     #[test]

@@ -781,7 +781,11 @@ async fn handle(
     let parsed: Value = if body.is_empty() {
         Value::Null
     } else {
-        match serde_json::from_slice(&body).or_else(|_| serde_yaml::from_slice(&body)) {
+        match serde_json::from_slice(&body).or_else(|_| {
+            std::str::from_utf8(&body)
+                .map_err(|e| e.to_string())
+                .and_then(|text| karmada_takeover::yaml::from_str(text).map_err(|e| e.to_string()))
+        }) {
             Ok(v) => v,
             Err(e) => return respond(400, &status(400, "BadRequest", &e.to_string())),
         }

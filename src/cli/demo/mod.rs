@@ -24,6 +24,7 @@ use crate::{
     server::{RunningServer, Server, Settings, State},
     tls::{self, TlsFiles},
     writer::{MemoryWriter, Writer},
+    yaml,
 };
 
 /// Options of `demo`.
@@ -66,7 +67,7 @@ pub struct Case {
 }
 
 fn manifest(text: &str) -> Value {
-    serde_yaml::from_str(text).unwrap_or(Value::Null)
+    yaml::from_str(text).unwrap_or(Value::Null)
 }
 
 fn template_from_fleet(name: &str) -> Value {
@@ -458,11 +459,11 @@ fn print_case(
             Action::EnsurePolicy { policy } => {
                 let _ = writeln!(out, "    policy to create (recorded by the writer):");
                 // Through a JSON value: the transcript lists the fields in sorted order.
-                let yaml = serde_json::to_value(policy)
+                let text = serde_json::to_value(policy)
                     .ok()
-                    .and_then(|v| serde_yaml::to_string(&v).ok())
+                    .and_then(|v| yaml::to_string(&v).ok())
                     .unwrap_or_default();
-                let _ = write!(out, "{}", indent(&yaml, "      "));
+                let _ = write!(out, "{}", indent(&text, "      "));
             }
             Action::ReleasePolicy {
                 kind,

@@ -9,6 +9,12 @@
 //!
 //! Files may hold several YAML documents (`---`), a JSON object, or a `kind: List`. Every error
 //! names the file and the line of the document it is about.
+//!
+//! YAML is read by [`crate::yaml`] (serde-saphyr), one document at a time: [`documents`] splits a
+//! file on its `---` lines itself, because serde-saphyr's multi-document reader (`from_multiple`)
+//! returns the documents' values only, leaving out empty ones and saying nothing of the line each
+//! starts on, and that line is how every object read here is reported (`check`, `explain`,
+//! messages). Each document is parsed with its first line, so parse errors carry the file's line.
 
 use std::{
     borrow::Cow,
@@ -24,6 +30,7 @@ use super::Fleet;
 use crate::{
     karmada::{Labels, Policy, PolicyKind, api::group_of, markers},
     rules::view::{ClusterInfo, TemplateMeta},
+    yaml,
 };
 
 /// A fleet directory or manifest that could not be read; the message names the file and line.
@@ -93,33 +100,43 @@ impl Located {
 /// Parses every object in `text` (multi-document YAML, JSON, or `kind: List`).
 pub fn parse_objects(text: &str, file: &str) -> Result<Vec<Located>, LoadError> {
     let mut out = Vec::new();
+    for (start, body) in documents(text) {
+        let value: Value = yaml::from_str_at(&body, start).map_err(|e| {
+            let line = e.line.map_or(start, |l| usize::try_from(l).unwrap_or(start));
+            LoadError(format!("{file}:{line}: not valid YAML/JSON: {e}"))
+        })?;
+        push_object(value, file, start, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// The documents of a YAML stream, split on `---` lines, each with the line it starts on (the
+/// line after its `---`, 1-based). Documents holding only blank lines and comments are left out.
+/// What follows `--- ` on a separator line (usually a comment) is ignored.
+pub fn documents(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
     let mut start = 1;
     let mut doc = String::new();
-    let flush = |doc: &mut String, start: usize, out: &mut Vec<Located>| -> Result<(), LoadError> {
+    let mut flush = |doc: &mut String, start: usize| {
         let body = std::mem::take(doc);
-        if body
+        if !body
             .lines()
             .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
         {
-            return Ok(());
+            out.push((start, body));
         }
-        let value: Value = serde_yaml::from_str(&body).map_err(|e| {
-            let line = e.location().map_or(start, |l| start + l.line().saturating_sub(1));
-            LoadError(format!("{file}:{line}: not valid YAML/JSON: {e}"))
-        })?;
-        push_object(value, file, start, out)
     };
     for (i, line) in text.lines().enumerate() {
         if line == "---" || line.starts_with("--- ") || line.starts_with("---\t") {
-            flush(&mut doc, start, &mut out)?;
+            flush(&mut doc, start);
             start = i + 2;
             continue;
         }
         doc.push_str(line);
         doc.push('\n');
     }
-    flush(&mut doc, start, &mut out)?;
-    Ok(out)
+    flush(&mut doc, start);
+    out
 }
 
 fn push_object(value: Value, file: &str, line: usize, out: &mut Vec<Located>) -> Result<(), LoadError> {
@@ -231,6 +248,7 @@ pub fn read_paths(paths: &[PathBuf]) -> Result<Vec<Located>, LoadError> {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ClustersFile {
+    #[serde(deserialize_with = "yaml::null_as_default")]
     clusters: Vec<ClusterEntry>,
 }
 
@@ -238,7 +256,7 @@ struct ClustersFile {
 #[serde(deny_unknown_fields)]
 struct ClusterEntry {
     name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "yaml::null_as_default")]
     labels: Labels,
     #[serde(default = "yes")]
     ready: bool,
@@ -291,8 +309,8 @@ pub fn load_sources(sources: &[Source<'_>]) -> Result<Fleet, LoadError> {
     for source in sources {
         let path = source.path.as_ref();
         if path == "clusters.yaml" || path == "clusters.yml" {
-            let parsed: ClustersFile = serde_yaml::from_str(&source.text).map_err(|e| {
-                let line = e.location().map_or(String::new(), |l| format!(":{}", l.line()));
+            let parsed: ClustersFile = yaml::from_str(&source.text).map_err(|e| {
+                let line = e.line.map_or(String::new(), |l| format!(":{l}"));
                 LoadError(format!(
                     "{}{line}: {e} (expected `clusters: [{{name, labels, ready}}]`)",
                     source.shown
@@ -506,8 +524,94 @@ mod tests {
     fn documents_report_their_own_line() {
         let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n";
         let err = parse_objects(text, "x.yaml").unwrap_err().to_string();
-        // The parser reports where it gave up: inside the second document, not the first.
-        assert!(err.starts_with("x.yaml:9:"), "{err}");
+        // Inside the second document, not the first: the `[` that is never closed, on line 8.
+        // (serde_yaml reported line 9, the end of the file, where it gave up looking for the `]`.)
+        assert!(err.starts_with("x.yaml:8:"), "{err}");
+        assert!(err.ends_with("at line 8, column 9"), "{err}");
+    }
+
+    const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n";
+
+    /// Errors in any document name the line of the file, whatever came before it.
+    #[rstest::rstest]
+    #[case::first_document("apiVersion: v1\nkind: ConfigMap\n  metadata: {}\n", 3)]
+    #[case::second_document(&format!("{CM}---\napiVersion: v1\nkind: [ConfigMap\n"), 6)]
+    #[case::third_document(&format!("{CM}---\n{CM}---\napiVersion: v1\nkind: a\n  b: c\n"), 11)]
+    #[case::after_a_comment_only_document(&format!("{CM}---\n# nothing\n\n---\nkind: a\n  b: c\n"), 9)]
+    #[case::after_a_separator_with_a_comment(&format!("# head\n{CM}--- # next\n\nkind: a\n  b: c\n"), 8)]
+    #[case::json_after_yaml(&format!("{CM}---\n{{\"apiVersion\": \"v1\",\n \"kind\" \"Secret\"}}\n"), 6)]
+    fn an_error_in_a_later_document_names_its_own_line(#[case] text: &str, #[case] line: u32) {
+        let err = parse_objects(text, "x.yaml").unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("x.yaml:{line}: not valid YAML/JSON: ")),
+            "{err}"
+        );
+        assert!(err.contains(&format!("at line {line}, column ")), "{err}");
+    }
+
+    #[test]
+    fn documents_start_after_their_separator() {
+        let text = format!("# head\n{CM}---\n# nothing\n---\n\n{CM}--- # c\n{CM}");
+        let starts: Vec<usize> = documents(&text).iter().map(|(line, _)| *line).collect();
+        assert_eq!(starts, [1, 8, 13]);
+        let objs = parse_objects(&text, "x.yaml").unwrap();
+        assert_eq!(objs.iter().map(|o| o.line).collect::<Vec<_>>(), [1, 8, 13]);
+    }
+
+    fn clusters(text: &str) -> Result<Fleet, LoadError> {
+        load_sources(&[Source {
+            path: "clusters.yaml".into(),
+            text: text.into(),
+            shown: "fleet/clusters.yaml".into(),
+        }])
+    }
+
+    #[rstest::rstest]
+    #[case::unknown_field(
+        "clusters:\n- name: m1\n- nam: m2\n",
+        3,
+        "clusters[1].nam: unknown field `nam`"
+    )]
+    #[case::not_a_boolean(
+        "clusters:\n- name: m1\n  ready: yes\n",
+        3,
+        "clusters[0].ready: invalid boolean"
+    )]
+    #[case::syntax(
+        "# joined clusters\nclusters:\n- name: m1\n  labels: {a: b\n",
+        4,
+        "clusters[0].labels: unclosed"
+    )]
+    #[case::null_label_value(
+        "clusters:\n- name: m1\n\n  labels:\n    env:\n",
+        5,
+        "clusters[0].labels.env: null is not allowed"
+    )]
+    fn clusters_yaml_errors_name_their_line(#[case] text: &str, #[case] line: u32, #[case] what: &str) {
+        let err = clusters(text).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("fleet/clusters.yaml:{line}: {what}")),
+            "{err}"
+        );
+        assert!(err.contains(&format!("at line {line}, column ")), "{err}");
+        assert!(
+            err.ends_with("(expected `clusters: [{name, labels, ready}]`)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn clusters_yaml_reads_labels_as_strings_and_empty_values_as_empty() {
+        let fleet = clusters("clusters:\n- name: m1\n  labels: {gpu: yes, zone: 0755, spot: \"true\"}\n  ready: True\n- name: m2\n  labels:\n").unwrap();
+        let m1 = fleet.cluster("m1").unwrap();
+        let labels: Vec<(&str, &str)> = m1.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(labels, [("gpu", "yes"), ("spot", "true"), ("zone", "0755")]);
+        assert!(m1.ready);
+        assert!(fleet.cluster("m2").unwrap().labels.is_empty());
+        assert_eq!(
+            clusters("clusters:\n# - name: m1\n").unwrap().counts().clusters,
+            0
+        );
     }
 
     #[test]
