@@ -95,7 +95,7 @@ fn template_meta_json(i: usize) -> Value {
 fn member_meta_json(i: usize) -> Value {
     let ns = format!("ns-{}", i % NAMESPACES);
     let mut labels = json!({"app": format!("obj-{i}"), "pod-template-hash": "5d9c7b8f6"});
-    if i % 50 == 0 {
+    if i.is_multiple_of(50) {
         labels["karmada.io/managed"] = json!("true");
     }
     json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata",
