@@ -93,12 +93,7 @@ pub struct PolicyReview<'a> {
 /// Decides a policy review given as a [`Review`] (a dynamic object): `spec` is re-encoded to raw
 /// JSON first. For callers off the hot path (`check`, tests); the webhook decodes straight into a
 /// [`PolicyReview`].
-pub fn decide_dynamic(
-    webhook: Webhook,
-    r: &Review<'_>,
-    fleet: &(impl FleetView + ?Sized),
-    config: &Config,
-) -> Decision {
+pub fn decide_dynamic(webhook: Webhook, r: &Review<'_>, fleet: &impl FleetView, config: &Config) -> Decision {
     let raw = r
         .object
         .and_then(|o| o.data.get("spec"))
@@ -127,12 +122,7 @@ pub fn decide_dynamic(
 }
 
 /// Decides a PropagationPolicy / ClusterPropagationPolicy review.
-pub fn decide(
-    webhook: Webhook,
-    r: &PolicyReview<'_>,
-    fleet: &(impl FleetView + ?Sized),
-    config: &Config,
-) -> Decision {
+pub fn decide(webhook: Webhook, r: &PolicyReview<'_>, fleet: &impl FleetView, config: &Config) -> Decision {
     let Some(kind) = PolicyKind::from_kind(r.kind) else {
         return Decision::allow();
     };
@@ -206,7 +196,7 @@ pub fn assess(
     policy: &Policy,
     kind: PolicyKind,
     tier: Tier,
-    fleet: &(impl FleetView + ?Sized),
+    fleet: &impl FleetView,
     config: &Config,
 ) -> Assessment {
     let mut out = Assessment::default();
@@ -245,7 +235,7 @@ fn assess_application(
     a: &Policy,
     a_kind: PolicyKind,
     shown: &str,
-    fleet: &(impl FleetView + ?Sized),
+    fleet: &impl FleetView,
     config: &Config,
     out: &mut Assessment,
 ) {
@@ -359,7 +349,7 @@ fn list(items: &[String]) -> String {
 }
 
 /// Batch policies whose selectors can select some template that `a` selects.
-fn competitors<'f, F: FleetView + ?Sized>(a: &Policy, a_kind: PolicyKind, fleet: &'f F) -> Vec<&'f Policy> {
+fn competitors<'f, F: FleetView>(a: &Policy, a_kind: PolicyKind, fleet: &'f F) -> Vec<&'f Policy> {
     let mut out: Vec<&'f Policy> = Vec::new();
     for rs in &a.spec.resource_selectors {
         let Some(a_ns) = rs.effective_namespace(a_kind, a.namespace()) else {
@@ -390,7 +380,7 @@ fn may_overlap(
     a_ns: &str,
     b: &ResourceSelector,
     b_ns: &str,
-    fleet: &(impl FleetView + ?Sized),
+    fleet: &impl FleetView,
 ) -> bool {
     if a.api_version != b.api_version || a.kind != b.kind {
         return false;

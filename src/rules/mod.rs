@@ -214,12 +214,7 @@ impl Decision {
 }
 
 /// Decides one review for one webhook.
-pub fn decide(
-    webhook: Webhook,
-    review: &Review<'_>,
-    fleet: &(impl FleetView + ?Sized),
-    config: &Config,
-) -> Decision {
+pub fn decide(webhook: Webhook, review: &Review<'_>, fleet: &impl FleetView, config: &Config) -> Decision {
     match webhook {
         Webhook::MutateWorkload | Webhook::ValidateWorkload => {
             workload::decide(webhook, review, fleet, config)

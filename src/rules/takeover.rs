@@ -84,7 +84,7 @@ pub(super) fn takeover(
     s: &Subject<'_>,
     copies: &[(&str, bool)],
     is_update: bool,
-    fleet: &(impl FleetView + ?Sized),
+    fleet: &impl FleetView,
     config: &Config,
 ) -> Decision {
     if let Some(why) = declined(s) {
@@ -197,7 +197,7 @@ fn source_clusters(
     s: &Subject<'_>,
     copies: &[(&str, bool)],
     unmanaged: &[&str],
-    fleet: &(impl FleetView + ?Sized),
+    fleet: &impl FleetView,
     warnings: &mut Vec<String>,
 ) -> Result<(Vec<String>, ClusterSource), Box<Decision>> {
     let Some(value) = s.annotations.get(keys::CLUSTERS) else {
@@ -255,7 +255,7 @@ fn would_not_claim(
     s: &Subject<'_>,
     template: &Template<'_>,
     policy: &Policy,
-    fleet: &(impl FleetView + ?Sized),
+    fleet: &impl FleetView,
     gate: bool,
 ) -> Option<String> {
     let with_ours = WithPolicy { fleet, extra: policy };
@@ -308,7 +308,7 @@ fn template_patch(
 fn dependency_statuses(
     s: &Subject<'_>,
     clusters: &[String],
-    fleet: &(impl FleetView + ?Sized),
+    fleet: &impl FleetView,
     config: &Config,
     warnings: &mut Vec<String>,
 ) -> Vec<DependencyStatus> {
@@ -349,7 +349,7 @@ fn dependency_statuses(
 /// never competing on admission and never re-creating a takeover policy released for it.
 pub fn application_winner<'f>(
     template: &Template<'f>,
-    fleet: &'f (impl FleetView + ?Sized),
+    fleet: &'f impl FleetView,
     preemption_gate: bool,
 ) -> Option<claim::Candidate<'f>> {
     claim::resolve_with(template, &fleet, preemption_gate, false)

@@ -68,12 +68,7 @@ fn annotations_of(o: &super::DynamicObject) -> &Labels {
 }
 
 /// Decides a review of a selected kind.
-pub fn decide(
-    webhook: Webhook,
-    r: &Review<'_>,
-    fleet: &(impl FleetView + ?Sized),
-    config: &Config,
-) -> Decision {
+pub fn decide(webhook: Webhook, r: &Review<'_>, fleet: &impl FleetView, config: &Config) -> Decision {
     if !matches!(r.operation, Operation::Create | Operation::Update)
         || !config.selects(&r.api_version, r.kind)
     {
