@@ -9,11 +9,12 @@
 use super::Workload;
 use crate::karmada::{Cluster, cluster::ResourceSummary, quantity};
 
-/// `calAvailableReplicas`: for a non-workload (0 replicas, no request) every cluster gets
+/// `calAvailableReplicas`: with 0 replicas (a non-workload, or a workload scaled to zero; the
+/// components of `MultiplePodTemplatesScheduling` are not modelled) every cluster gets
 /// `MaxInt32`; otherwise the general estimator's answer, with `MaxInt32` replaced by the
 /// template's replicas.
 pub fn cal_available_replicas(clusters: &[&Cluster], workload: &Workload) -> Vec<i32> {
-    if workload.replicas == 0 && workload.requests.is_none() {
+    if workload.replicas == 0 {
         return vec![i32::MAX; clusters.len()];
     }
     clusters

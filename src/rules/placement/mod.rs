@@ -337,6 +337,12 @@ pub fn schedule(placement: &Placement, clusters: &[Cluster], workload: &Workload
     outcome.clusters.sort_by(|a, b| a.name.cmp(&b.name));
     outcome.excluded.sort_by(|a, b| a.name.cmp(&b.name));
     outcome.excluded.dedup_by(|a, b| a.name == b.name);
+    if workload.replicas == 0 && workload.is_workload() {
+        notes.push(
+            "the workload has 0 replicas: Karmada assigns every cluster 0 and drops them from the result (unless karmada-scheduler runs with --enable-empty-workload-propagation)"
+                .into(),
+        );
+    }
     notes.extend(workload.notes.iter().cloned());
     outcome.notes = notes;
     outcome

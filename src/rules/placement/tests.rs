@@ -592,6 +592,22 @@ fn a_non_workload_goes_whole_to_every_selected_cluster() {
 }
 
 #[test]
+fn a_workload_scaled_to_zero_is_feasible_with_no_cluster() {
+    let mut w = deployment(0);
+    w.requests = Some([("cpu".to_owned(), 100)].into());
+    let o = schedule(&Placement::default(), &[member("a")], &w);
+    assert!(o.feasible, "{o:?}");
+    assert!(o.clusters.is_empty());
+    assert!(reason(&o, "a").contains("assigned 0 replicas"), "{o:?}");
+    assert!(
+        o.notes
+            .iter()
+            .any(|n| n.contains("enable-empty-workload-propagation")),
+        "{o:?}"
+    );
+}
+
+#[test]
 fn region_spread_picks_one_cluster_per_region_first() {
     let clusters = vec![
         member("a1").topology("p", "r1", "z1"),
