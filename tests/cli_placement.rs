@@ -136,3 +136,30 @@ fn unreadable_input_is_reported_with_its_file_and_exit_code_2() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("clusters.yaml:5"), "{stderr}");
 }
+
+#[test]
+fn explain_shows_the_placement_of_the_winning_policy() {
+    let out = Command::new(env!("CARGO_BIN_EXE_karmada-takeover"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args([
+            "explain",
+            "-r",
+            "examples/placement/deployment.yaml",
+            "-p",
+            "examples/placement/policy.yaml",
+            "-c",
+            "examples/placement/clusters.yaml",
+            "-o",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let report = json_of(&out);
+    assert_eq!(report["winner"]["name"], "checkout");
+    assert_eq!(report["placement"]["feasible"], true);
+    assert_eq!(
+        report["placement"]["clusters"],
+        json!([{"name": "member1", "replicas": 1}, {"name": "member2", "replicas": 5}])
+    );
+}

@@ -68,9 +68,16 @@ pub fn read_inputs(args: &PlacementArgs) -> anyhow::Result<(Policy, Vec<Cluster>
         );
     }
     let policy: Policy = policy_obj.parse()?;
+    let (clusters, ignored) = read_clusters(&args.clusters)?;
+    let resource = one(&args.resource, "resource")?;
+    Ok((policy, clusters, resource, ignored))
+}
+
+/// Reads Karmada Cluster objects from files or directories; other objects are listed as ignored.
+pub fn read_clusters(paths: &[PathBuf]) -> anyhow::Result<(Vec<Cluster>, Vec<String>)> {
     let mut clusters = Vec::new();
     let mut ignored = Vec::new();
-    for obj in files::read_paths(&args.clusters)? {
+    for obj in files::read_paths(paths)? {
         if obj.kind() != "Cluster" || !obj.api_version().starts_with("cluster.karmada.io/") {
             ignored.push(format!(
                 "{}: {} is not a Karmada Cluster",
@@ -85,8 +92,7 @@ pub fn read_inputs(args: &PlacementArgs) -> anyhow::Result<(Policy, Vec<Cluster>
         }
         clusters.push(cluster);
     }
-    let resource = one(&args.resource, "resource")?;
-    Ok((policy, clusters, resource, ignored))
+    Ok((clusters, ignored))
 }
 
 /// Runs `placement`.
@@ -119,9 +125,18 @@ fn qualified(namespace: &str, name: &str) -> String {
 }
 
 fn text(r: &Report<'_>) -> String {
-    let o = r.outcome;
     let mut out = String::new();
     let _ = writeln!(out, "{} ({} replicas) under {}", r.resource, r.replicas, r.policy);
+    out.push_str(&table(r.outcome));
+    for skipped in &r.ignored {
+        let _ = writeln!(out, "ignored: {skipped}");
+    }
+    out
+}
+
+/// The outcome as a verdict line, a table of clusters and the notes.
+pub fn table(o: &Outcome) -> String {
+    let mut out = String::new();
     match (&o.affinity_name, o.feasible) {
         (Some(term), true) => {
             let _ = writeln!(out, "schedulable with clusterAffinities term {term:?}");
@@ -154,9 +169,6 @@ fn text(r: &Report<'_>) -> String {
     }
     for note in &o.notes {
         let _ = writeln!(out, "\nnote: {note}");
-    }
-    for skipped in &r.ignored {
-        let _ = writeln!(out, "ignored: {skipped}");
     }
     out
 }
