@@ -163,3 +163,27 @@ fn explain_shows_the_placement_of_the_winning_policy() {
         json!([{"name": "member1", "replicas": 1}, {"name": "member2", "replicas": 5}])
     );
 }
+
+#[test]
+fn the_fleet_directory_stands_in_for_cluster_objects() {
+    let out = placement(&[
+        "--fleet",
+        "examples/fleet",
+        "--policy",
+        "examples/placement/policy.yaml",
+        "--resource",
+        "examples/placement/deployment.yaml",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = json_of(&out);
+    assert_eq!(
+        report["clusters"],
+        json!([
+            {"name": "member1", "replicas": 1},
+            {"name": "member2", "replicas": 4},
+            {"name": "member3", "replicas": 1}
+        ])
+    );
+}

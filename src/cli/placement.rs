@@ -21,8 +21,11 @@ pub struct PlacementArgs {
     pub policy: PathBuf,
     /// Karmada Cluster objects as `kubectl get clusters -o yaml` prints them: files or
     /// directories (every *.yaml, *.yml, *.json inside; several objects per file, `kind: List`).
-    #[arg(long, short = 'c', value_name = "FILE_OR_DIR", num_args = 1.., required = true)]
+    #[arg(long, short = 'c', value_name = "FILE_OR_DIR", num_args = 1.., required_unless_present = "fleet")]
     pub clusters: Vec<PathBuf>,
+    /// Instead of `--clusters`: the clusters of a fleet directory (`clusters.yaml`, see README).
+    #[arg(long, value_name = "DIR", conflicts_with = "clusters")]
+    pub fleet: Option<PathBuf>,
     /// The resource template (one object; its apiVersion, kind, spec.replicas and pod template
     /// requests matter).
     #[arg(long, short = 'r', value_name = "FILE")]
@@ -68,7 +71,13 @@ pub fn read_inputs(args: &PlacementArgs) -> anyhow::Result<(Policy, Vec<Cluster>
         );
     }
     let policy: Policy = policy_obj.parse()?;
-    let (clusters, ignored) = read_clusters(&args.clusters)?;
+    let (clusters, ignored) = match &args.fleet {
+        Some(dir) => {
+            let fleet = files::load_dir(dir)?;
+            (fleet.clusters().map(|c| c.to_cluster()).collect(), Vec::new())
+        }
+        None => read_clusters(&args.clusters)?,
+    };
     let resource = one(&args.resource, "resource")?;
     Ok((policy, clusters, resource, ignored))
 }
