@@ -420,6 +420,59 @@ fn select_best_clusters(#[case] p: &str, #[case] need: i32, #[case] want: Result
     );
 }
 
+/// `Test_selectBestClustersByRegion` (`core/spreadconstraint/select_clusters_by_region_test.go`):
+/// regions R1 (score 100: member1 100, member2 80) and R2 (score 80: member3 80, member4 80,
+/// member5 60), every cluster 40 available replicas.
+#[rstest]
+#[case::select_cluster_from_the_region_with_the_higher_score(2, vec!["member1", "member2"])]
+#[case::select_cluster_from_the_region_with_enough_clusters(3, vec!["member3", "member4", "member5"])]
+fn select_best_clusters_by_region(#[case] clusters_wanted: i32, #[case] want: Vec<&str>) {
+    let clusters: Vec<Cluster> = ["member1", "member2", "member3", "member4", "member5"]
+        .map(member)
+        .into();
+    let detail = |name: &str, score: i64| ClusterDetail {
+        name: name.into(),
+        score,
+        overflow_order: 0,
+        available_replicas: 40,
+        allocatable_replicas: 40,
+        cluster: clusters.iter().find(|c| c.name() == name).unwrap(),
+    };
+    fn region<'a>(name: &str, score: i64, members: Vec<ClusterDetail<'a>>) -> spread::Group<'a> {
+        spread::Group {
+            name: name.into(),
+            score,
+            clusters: members,
+        }
+    }
+    let mut info = GroupClustersInfo::default();
+    info.regions.insert(
+        "R1".into(),
+        region("R1", 100, vec![detail("member1", 100), detail("member2", 80)]),
+    );
+    info.regions.insert(
+        "R2".into(),
+        region(
+            "R2",
+            80,
+            vec![
+                detail("member3", 80),
+                detail("member4", 80),
+                detail("member5", 60),
+            ],
+        ),
+    );
+    let p = placement(&format!(
+        "{{spreadConstraints: [{{spreadByField: region, maxGroups: 1, minGroups: 1}}, {{spreadByField: cluster, maxGroups: {clusters_wanted}, minGroups: {clusters_wanted}}}]}}"
+    ));
+    let got: Vec<String> = spread::select_best_clusters(&p, &info, 10)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(got, want);
+}
+
 // --- Replica assignment -----------------------------------------------------------------------
 
 /// `Test_assignByStaticWeightStrategy` (`core/assignment_test.go`), through [`schedule`].
