@@ -69,6 +69,43 @@ fn manifest(text: &str) -> Value {
     serde_yaml::from_str(text).unwrap_or(Value::Null)
 }
 
+/// The placement preview after the cases: where Karmada's scheduler would put shop/catalog under
+/// the catalog team's application policy (the case that releases our takeover policy), over the
+/// fleet's clusters.
+pub fn placement_preview(fleet: &crate::fleet::Fleet) -> String {
+    let policy: Option<crate::karmada::Policy> = serde_json::from_value(manifest(include_str!(
+        "../../../examples/manifests/application-policy-for-catalog.yaml"
+    )))
+    .ok();
+    let clusters: Vec<crate::karmada::Cluster> = fleet.clusters().map(|c| c.to_cluster()).collect();
+    let template = template_from_fleet("catalog");
+    let mut out = String::new();
+    let Some(placement) = policy.as_ref().and_then(|p| p.spec.placement.as_deref()) else {
+        return out;
+    };
+    let outcome = crate::rules::placement::schedule(
+        placement,
+        &clusters,
+        &crate::rules::placement::Workload::from_template(&template),
+    );
+    let _ = writeln!(
+        out,
+        "\nplacement preview: shop/catalog under PropagationPolicy shop/catalog-app (karmada-takeover placement)"
+    );
+    for line in super::placement::table(&outcome).lines() {
+        let _ = writeln!(
+            out,
+            "{}",
+            if line.is_empty() {
+                String::new()
+            } else {
+                format!("  {line}")
+            }
+        );
+    }
+    out
+}
+
 fn template_from_fleet(name: &str) -> Value {
     let text = include_str!("../../../examples/fleet/karmada/templates.yaml");
     files::parse_objects(text, "templates.yaml")
@@ -263,6 +300,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         None => files::embedded(),
     };
     let counts = fleet.counts();
+    let preview = placement_preview(&fleet);
     let config = Arc::new(ArcSwap::from_pointee(Config::default()));
     let writer = Arc::new(MemoryWriter::default());
     let metrics = Arc::new(Metrics::new()?);
@@ -342,6 +380,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             failures += 1;
         }
     }
+    print!("{preview}");
     let mut metrics_client = Client::connect_plain(server.admin_addr()).await?;
     let (_, text) = metrics_client.get("/metrics").await?;
     let text = String::from_utf8_lossy(&text);
@@ -511,4 +550,18 @@ fn print_case(
 
 fn indent(text: &str, prefix: &str) -> String {
     text.lines().map(|l| format!("{prefix}{l}\n")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_placement_preview_shows_the_catalog_policy_picking_its_two_clusters() {
+        let text = placement_preview(&files::embedded());
+        assert!(text.contains("schedulable"), "{text}");
+        assert!(text.contains("member1         1  picked"), "{text}");
+        assert!(text.contains("member2         1  picked"), "{text}");
+        assert!(text.contains("member3         -  cluster(s) did not match the placement cluster affinity constraint (not in clusterNames)"), "{text}");
+    }
 }
