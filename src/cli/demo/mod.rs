@@ -59,6 +59,8 @@ pub struct Case {
     pub webhook: Webhook,
     /// Guardrail mode the server runs with for this case.
     pub mode: GuardrailMode,
+    /// Whether the server runs with `takeover.deletionProtection` for this case.
+    pub deletion_protection: bool,
     /// The AdmissionReview request.
     pub review: Value,
     /// The outcome that shows the case is decided correctly.
@@ -156,6 +158,7 @@ pub fn cases() -> Vec<Case> {
         title,
         webhook,
         mode,
+        deletion_protection: false,
         review,
         expect,
     };
@@ -241,7 +244,28 @@ pub fn cases() -> Vec<Case> {
             admission::review_request(&uid(10), &ledger, None, true),
             Expect::Patched,
         ),
+        Case {
+            deletion_protection: true,
+            ..case(
+                "takeover-deletion-protected",
+                "Takeover with takeover.deletionProtection: shop/frontend is also labelled deletion-protected: Always",
+                Webhook::MutateWorkload,
+                Enforce,
+                admission::review_request(&uid(11), &frontend, None, false),
+                Expect::Patched,
+            )
+        },
     ]
+}
+
+impl Case {
+    /// The engine config the server runs with for this case.
+    pub fn config(&self) -> Config {
+        let mut c = Config::default();
+        c.guardrails.mode = self.mode;
+        c.takeover.deletion_protection = self.deletion_protection;
+        c
+    }
 }
 
 /// `(allowed, patched)` of an AdmissionReview response body.
@@ -358,9 +382,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let cases = cases();
     let mut failures = 0;
     for (i, case) in cases.iter().enumerate() {
-        let mut c = Config::default();
-        c.guardrails.mode = case.mode;
-        config.store(Arc::new(c));
+        config.store(Arc::new(case.config()));
         let before = writer.recorded().len();
         let body = serde_json::to_vec(&case.review)?;
         let (status, response) = client.post_json(case.webhook.path(), body).await?;
@@ -438,10 +460,10 @@ fn print_case(
         } else {
             ""
         },
-        if case.mode == GuardrailMode::Fix {
-            "  (guardrails: fix)"
-        } else {
-            ""
+        match (case.mode == GuardrailMode::Fix, case.deletion_protection) {
+            (true, _) => "  (guardrails: fix)",
+            (false, true) => "  (takeover.deletionProtection: true)",
+            (false, false) => "",
         },
     );
     if verbose {
