@@ -12,6 +12,18 @@ use super::Labels;
 
 /// API group/version of Cluster.
 pub const API_VERSION: &str = "cluster.karmada.io/v1alpha1";
+/// The taint Karmada's cluster controller puts on a cluster whose `Ready` condition is `False`
+/// (`NotReadyTaintTemplateForSched` in `pkg/controllers/cluster/cluster_controller.go`).
+pub const TAINT_NOT_READY: &str = "cluster.karmada.io/not-ready";
+
+/// `{key: cluster.karmada.io/not-ready, effect: NoSchedule}`.
+pub fn not_ready_taint() -> Taint {
+    Taint {
+        key: TAINT_NOT_READY.into(),
+        value: None,
+        effect: "NoSchedule".into(),
+    }
+}
 
 /// A member cluster joined to Karmada.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -71,8 +71,8 @@ impl From<&Cluster> for ClusterInfo {
 
 impl ClusterInfo {
     /// The cluster as the scheduler sees it: the object when known, otherwise one with only the
-    /// name, labels and `Ready` condition (which lists no API, so the scheduler's APIEnablement
-    /// filter rejects it).
+    /// name, labels, `Ready` condition and, when not ready, Karmada's not-ready taint (it lists
+    /// no API, so the scheduler's APIEnablement filter rejects it).
     pub fn to_cluster(&self) -> Cluster {
         if let Some(object) = &self.object {
             return (**object).clone();
@@ -85,7 +85,10 @@ impl ClusterInfo {
                 labels: Some(self.labels.clone()),
                 ..Default::default()
             },
-            spec: Default::default(),
+            spec: crate::karmada::cluster::ClusterSpec {
+                taints: (!self.ready).then(|| vec![crate::karmada::cluster::not_ready_taint()]),
+                ..Default::default()
+            },
             status: Some(crate::karmada::cluster::ClusterStatus {
                 conditions: Some(vec![crate::karmada::cluster::Condition {
                     type_: "Ready".into(),

@@ -275,6 +275,13 @@ impl ClusterEntry {
             ..Default::default()
         };
         let mut conditions = vec![condition("Ready", self.ready)];
+        // Karmada's cluster controller taints a not-ready cluster for the scheduler.
+        let mut taints = self.taints;
+        if !self.ready && !taints.iter().flatten().any(|t| t.key == cluster::TAINT_NOT_READY) {
+            taints
+                .get_or_insert_with(Vec::new)
+                .push(cluster::not_ready_taint());
+        }
         if self.api_enablements.is_some() {
             conditions.push(condition("CompleteAPIEnablements", true));
         }
@@ -290,7 +297,7 @@ impl ClusterEntry {
                 provider: self.provider,
                 region: self.region,
                 zones: self.zones,
-                taints: self.taints,
+                taints,
                 ..Default::default()
             },
             status: Some(cluster::ClusterStatus {
@@ -599,6 +606,13 @@ mod tests {
             m2.api_enablement("apps/v1", "Deployment"),
             cluster::ApiStatus::Unknown
         );
+    }
+
+    #[test]
+    fn a_not_ready_cluster_carries_karmadas_not_ready_taint() {
+        let fleet = clusters_source("clusters:\n  - name: m1\n    ready: false\n").unwrap();
+        let m1 = fleet.cluster("m1").unwrap().to_cluster();
+        assert_eq!(m1.taints(), [cluster::not_ready_taint()]);
     }
 
     #[test]

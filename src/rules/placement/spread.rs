@@ -203,9 +203,10 @@ pub fn calc_group_score(
     }
     let len = i64::try_from(clusters.len()).unwrap_or(i64::MAX).max(1);
     if sum_available < target {
-        return sum_available * WEIGHT_UNIT + sum_score / len;
+        return sum_available.wrapping_mul(WEIGHT_UNIT) + sum_score / len;
     }
-    target.saturating_mul(WEIGHT_UNIT) + sum_score / valid.max(1)
+    // Go's int64 arithmetic wraps.
+    target.wrapping_mul(WEIGHT_UNIT) + sum_score / valid.max(1)
 }
 
 /// `SelectBestClusters`: all clusters without (effective) spread constraints; otherwise by
