@@ -12,6 +12,17 @@
 //! The preview is of a **first** schedule: no previous result (`spec.clusters` of the binding is
 //! empty), no graceful eviction tasks, no in-flight bindings. What Karmada decides from things we
 //! cannot see (the resource's UID for ties, karmada-scheduler-estimator) comes back as notes.
+//!
+//! Not wired into admission yet. The placement guard of issue 14 (config `placementGuard: warn |
+//! enforce | off`) plugs in at two places, both with the fleet's clusters
+//! ([`crate::rules::view::ClusterInfo::to_cluster`]): in `guardrails::decide_dynamic`, an
+//! application PP/CPP runs [`schedule`] for the templates it selects (or for a bare
+//! [`Workload`] of each selector's kind) and warns/denies with `Outcome::excluded` when it is
+//! infeasible, and names clusters of `clusterNames` the fleet does not know; in
+//! `takeover::takeover`, each source cluster of the takeover policy goes through
+//! [`filter::run_filters`] with that policy's placement, and a source cluster Karmada would filter
+//! out (an untolerated taint, the kind missing from its API enablements) becomes a warning on the
+//! review instead of a silently unmanaged copy.
 
 use serde::Serialize;
 
