@@ -87,6 +87,7 @@ fn fleet(policies: usize) -> Fleet {
             name: c.into(),
             labels: Default::default(),
             ready: true,
+            object: None,
         });
     }
     for i in 0..policies {

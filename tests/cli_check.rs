@@ -107,3 +107,23 @@ fn unreadable_input_is_reported_with_its_file_and_exit_code_2() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn deletion_protection_labels_the_adopted_template() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.yaml");
+    std::fs::write(&cfg, "takeover: {deletionProtection: true}\n").unwrap();
+    let (code, report) = check(&[
+        "-f",
+        "examples/manifests/takeover-frontend.yaml",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{report}");
+    let patch = &result(&report, "Deployment shop/frontend")["patch"];
+    assert!(
+        patch.as_array().unwrap().iter().any(|op| op
+            == &serde_json::json!({"op": "add", "path": "/metadata/labels/resourcetemplate.karmada.io~1deletion-protected", "value": "Always"})),
+        "{patch}"
+    );
+}

@@ -71,9 +71,7 @@ async fn every_case_answers_its_golden_response_over_tls() {
 
     let mut mismatches = Vec::new();
     for case in &cases {
-        let mut c = Config::default();
-        c.guardrails.mode = case.mode;
-        config.store(Arc::new(c));
+        config.store(Arc::new(case.config()));
         let request_file = fixtures().join(format!("{}.request.json", case.name));
         let response_file = fixtures().join(format!("{}.response.json", case.name));
         if update {

@@ -9,7 +9,10 @@ use super::{OnOff, Output};
 use crate::{
     fleet::files::{self, Located},
     karmada::{Labels, Policy, PolicyKind},
-    rules::claim::{self, Candidate, Resolution, Template, WonBy},
+    rules::{
+        claim::{self, Candidate, Resolution, Template, WonBy},
+        placement::{self, Outcome, Workload},
+    },
 };
 
 /// Options of `explain`.
@@ -21,6 +24,10 @@ pub struct ExplainArgs {
     /// Policy files or directories (every *.yaml, *.yml, *.json inside; several objects per file).
     #[arg(long, short = 'p', value_name = "FILE_OR_DIR", num_args = 1.., required = true)]
     pub policies: Vec<PathBuf>,
+    /// Karmada Cluster objects (files or directories): when given, also show where the winning
+    /// policy's placement would schedule the template (as `placement` does).
+    #[arg(long, short = 'c', value_name = "FILE_OR_DIR", num_args = 1..)]
+    pub clusters: Vec<PathBuf>,
     /// Whether karmada-controller-manager runs with the PropagationPolicyPreemption feature gate.
     #[arg(long, value_enum, default_value_t = OnOff::Off, env = "KARMADA_TAKEOVER_PREEMPTION_GATE")]
     pub preemption_gate: OnOff,
@@ -47,6 +54,8 @@ struct Report<'a> {
     winner: Option<PolicyRef<'a>>,
     #[serde(flatten)]
     resolution: &'a Resolution<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    placement: Option<Outcome>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     ignored: Vec<String>,
 }
@@ -109,6 +118,22 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     );
     let gate = args.preemption_gate == OnOff::On;
     let resolution = claim::resolve(&template, &&policies[..], gate);
+    let mut ignored = ignored;
+    let placement = match resolution.winner() {
+        Some(w) if !args.clusters.is_empty() => {
+            let (clusters, skipped) = super::placement::read_clusters(&args.clusters)?;
+            ignored.extend(skipped);
+            let policy = policies.iter().find(|p| {
+                p.policy_kind() == Some(w.kind) && p.namespace() == w.namespace && p.name() == w.name
+            });
+            policy.map(|p| {
+                let default_placement = Default::default();
+                let placement = p.spec.placement.as_deref().unwrap_or(&default_placement);
+                placement::schedule(placement, &clusters, &Workload::from_template(&resource.value))
+            })
+        }
+        _ => None,
+    };
     let report = Report {
         resource: ResourceRef {
             api_version: template.api_version,
@@ -123,6 +148,7 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
             name: w.name,
         }),
         resolution: &resolution,
+        placement,
         ignored,
     };
     match args.output {
@@ -171,6 +197,10 @@ fn text(r: &Report<'_>) -> String {
     }
     for note in &r.resolution.notes {
         let _ = writeln!(out, "\nnote: {note}");
+    }
+    if let Some(outcome) = &r.placement {
+        let _ = writeln!(out, "\nplacement of the winner:");
+        out.push_str(&super::placement::table(outcome));
     }
     for skipped in &r.ignored {
         let _ = writeln!(out, "ignored: {skipped}");

@@ -1,10 +1,11 @@
-//! The command line: `serve`, `demo`, `explain`, `check`.
+//! The command line: `serve`, `demo`, `explain`, `check`, `placement`.
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod check;
 pub mod demo;
 pub mod explain;
+pub mod placement;
 pub mod serve;
 pub mod serve_karmada;
 
@@ -40,6 +41,8 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Show what admission would do to manifests, offline (exit code 1 on any denial).
     Check(check::CheckArgs),
+    /// Show where Karmada's scheduler would place a template under a policy, and why not elsewhere.
+    Placement(placement::PlacementArgs),
 }
 
 /// `on` / `off`.
@@ -71,6 +74,7 @@ impl Cli {
             Command::Demo(args) => demo::run(args),
             Command::Explain(args) => explain::run(args),
             Command::Check(args) => check::run(args),
+            Command::Placement(args) => placement::run(args),
         }
     }
 }

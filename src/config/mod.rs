@@ -14,6 +14,7 @@
 //!   priority: 0                # must not exceed tiers.batchMaxPriority
 //!   propagateDeps: true
 //!   preserveResourcesOnDeletion: true
+//!   deletionProtection: false
 //! tiers:
 //!   batchMaxPriority: 0
 //!   applicationMinPriority: 1
@@ -148,6 +149,9 @@ pub struct Takeover {
     pub propagate_deps: bool,
     /// `spec.preserveResourcesOnDeletion`: deleting the template never deletes member workloads.
     pub preserve_resources_on_deletion: bool,
+    /// Label templates `resourcetemplate.karmada.io/deletion-protected: Always` when adopting
+    /// them, so Karmada's webhook refuses to delete them (default off).
+    pub deletion_protection: bool,
 }
 
 impl Default for Takeover {
@@ -157,6 +161,7 @@ impl Default for Takeover {
             priority: 0,
             propagate_deps: true,
             preserve_resources_on_deletion: true,
+            deletion_protection: false,
         }
     }
 }

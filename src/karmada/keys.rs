@@ -14,6 +14,11 @@ pub const CPP_PERMANENT_ID: &str = "clusterpropagationpolicy.karmada.io/permanen
 pub const CPP_NAME: &str = "clusterpropagationpolicy.karmada.io/name";
 /// Label on a template that keeps every policy away from it (e.g. a Service owned by an MCS).
 pub const CLAIMED_BY: &str = "resourcetemplate.karmada.io/claimed-by";
+/// Label on a template: `Always` makes Karmada's webhook deny its deletion
+/// (`DeletionProtectionLabelKey` in `pkg/apis/work/v1alpha2/well_known_constants.go`).
+pub const DELETION_PROTECTED: &str = "resourcetemplate.karmada.io/deletion-protected";
+/// The value of [`DELETION_PROTECTED`] that protects.
+pub const DELETION_PROTECTED_ALWAYS: &str = "Always";
 /// Namespace label: do not propagate this namespace automatically.
 pub const SKIP_AUTO_PROPAGATION: &str = "namespace.karmada.io/skip-auto-propagation";
 

@@ -229,6 +229,7 @@ pub mod claim;
 pub mod dependencies;
 pub mod guardrails;
 pub mod patch;
+pub mod placement;
 pub mod selector;
 pub mod takeover;
 #[cfg(test)]

@@ -7,16 +7,26 @@ use serde_json::Value;
 /// Operations that set `metadata.annotations[key] = value` for each pair, creating the map when
 /// the object has none. `existing` tells whether `metadata.annotations` exists.
 pub fn set_annotations(existing: bool, pairs: &[(&str, String)]) -> Vec<PatchOperation> {
+    set_metadata_map("annotations", existing, pairs)
+}
+
+/// Operations that set `metadata.labels[key] = value` for each pair, creating the map when the
+/// object has none. `existing` tells whether `metadata.labels` exists.
+pub fn set_labels(existing: bool, pairs: &[(&str, String)]) -> Vec<PatchOperation> {
+    set_metadata_map("labels", existing, pairs)
+}
+
+fn set_metadata_map(map: &str, existing: bool, pairs: &[(&str, String)]) -> Vec<PatchOperation> {
     let mut ops = Vec::with_capacity(pairs.len() + 1);
     if !existing {
         ops.push(PatchOperation::Add(AddOperation {
-            path: PointerBuf::from_tokens(["metadata", "annotations"]),
+            path: PointerBuf::from_tokens(["metadata", map]),
             value: Value::Object(Default::default()),
         }));
     }
     for (key, value) in pairs {
         ops.push(PatchOperation::Add(AddOperation {
-            path: PointerBuf::from_tokens(["metadata", "annotations", key]),
+            path: PointerBuf::from_tokens(["metadata", map, key]),
             value: Value::String(value.clone()),
         }));
     }
@@ -50,6 +60,20 @@ mod tests {
         );
         let text = serde_json::to_string(&ops).unwrap();
         assert!(text.contains("karmada-takeover.io~1clusters"), "{text}");
+    }
+
+    #[test]
+    fn labels_are_set_like_annotations() {
+        let mut doc = json!({"metadata": {"name": "x"}});
+        let ops = set_labels(
+            false,
+            &[("resourcetemplate.karmada.io/deletion-protected", "Always".into())],
+        );
+        json_patch::patch(&mut doc, &ops).unwrap();
+        assert_eq!(
+            doc["metadata"]["labels"],
+            json!({"resourcetemplate.karmada.io/deletion-protected": "Always"})
+        );
     }
 
     #[test]

@@ -127,6 +127,7 @@ pub(super) fn takeover(
         return decision.warn(warning);
     }
     decision.patch = template_patch(s, &clusters, &policy, is_update);
+    decision.patch.extend(deletion_protection(s, config));
     let dependencies = dependency_statuses(s, &clusters, fleet, config, &mut decision.warnings);
     decision.takeover = Some(TakeoverPlan {
         policy_kind: policy.policy_kind().unwrap_or(PolicyKind::PropagationPolicy),
@@ -301,6 +302,27 @@ fn template_patch(
     pairs.push((keys::POLICY, policy.name().to_owned()));
     let existing = !s.annotations.is_empty() || is_update;
     patch::set_annotations(existing, &pairs)
+}
+
+/// With `takeover.deletionProtection`, the label that makes Karmada's webhook refuse to delete
+/// the template — only when the template is first adopted (no `karmada-takeover.io/policy` yet),
+/// so that removing the label later lifts the protection for good.
+fn deletion_protection(s: &Subject<'_>, config: &Config) -> Vec<PatchOperation> {
+    if !config.takeover.deletion_protection || s.annotations.contains_key(keys::POLICY) {
+        return Vec::new();
+    }
+    if s.labels.get(keys::DELETION_PROTECTED).map(String::as_str) == Some(keys::DELETION_PROTECTED_ALWAYS) {
+        return Vec::new();
+    }
+    // Adding an empty map over an existing empty one is harmless, so only a non-empty label set
+    // counts as existing.
+    patch::set_labels(
+        !s.labels.is_empty(),
+        &[(
+            keys::DELETION_PROTECTED,
+            keys::DELETION_PROTECTED_ALWAYS.to_owned(),
+        )],
+    )
 }
 
 /// The dependencies `propagateDeps` will carry, whether each is in Karmada and in which source

@@ -52,6 +52,10 @@ pub struct ClusterInfo {
     pub labels: Labels,
     /// `Ready` condition is `True`.
     pub ready: bool,
+    /// The Cluster object with what Karmada's scheduler reads (provider, region, zones, taints,
+    /// API enablements, resource summary), when the source knows it.
+    #[serde(skip)]
+    pub object: Option<Box<Cluster>>,
 }
 
 impl From<&Cluster> for ClusterInfo {
@@ -60,6 +64,39 @@ impl From<&Cluster> for ClusterInfo {
             name: c.name().to_owned(),
             labels: c.metadata.labels.clone().unwrap_or_default(),
             ready: c.is_ready(),
+            object: Some(Box::new(c.clone())),
+        }
+    }
+}
+
+impl ClusterInfo {
+    /// The cluster as the scheduler sees it: the object when known, otherwise one with only the
+    /// name, labels, `Ready` condition and, when not ready, Karmada's not-ready taint (it lists
+    /// no API, so the scheduler's APIEnablement filter rejects it).
+    pub fn to_cluster(&self) -> Cluster {
+        if let Some(object) = &self.object {
+            return (**object).clone();
+        }
+        Cluster {
+            api_version: crate::karmada::cluster::API_VERSION.into(),
+            kind: "Cluster".into(),
+            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                name: Some(self.name.clone()),
+                labels: Some(self.labels.clone()),
+                ..Default::default()
+            },
+            spec: crate::karmada::cluster::ClusterSpec {
+                taints: (!self.ready).then(|| vec![crate::karmada::cluster::not_ready_taint()]),
+                ..Default::default()
+            },
+            status: Some(crate::karmada::cluster::ClusterStatus {
+                conditions: Some(vec![crate::karmada::cluster::Condition {
+                    type_: "Ready".into(),
+                    status: if self.ready { "True" } else { "False" }.into(),
+                    ..Default::default()
+                }]),
+                ..Default::default()
+            }),
         }
     }
 }

@@ -60,6 +60,8 @@ pub struct Case {
     pub webhook: Webhook,
     /// Guardrail mode the server runs with for this case.
     pub mode: GuardrailMode,
+    /// Whether the server runs with `takeover.deletionProtection` for this case.
+    pub deletion_protection: bool,
     /// The AdmissionReview request.
     pub review: Value,
     /// The outcome that shows the case is decided correctly.
@@ -68,6 +70,43 @@ pub struct Case {
 
 fn manifest(text: &str) -> Value {
     yaml::from_str(text).unwrap_or(Value::Null)
+}
+
+/// The placement preview after the cases: where Karmada's scheduler would put shop/catalog under
+/// the catalog team's application policy (the case that releases our takeover policy), over the
+/// fleet's clusters.
+pub fn placement_preview(fleet: &crate::fleet::Fleet) -> String {
+    let policy: Option<crate::karmada::Policy> = serde_json::from_value(manifest(include_str!(
+        "../../../examples/manifests/application-policy-for-catalog.yaml"
+    )))
+    .ok();
+    let clusters: Vec<crate::karmada::Cluster> = fleet.clusters().map(|c| c.to_cluster()).collect();
+    let template = template_from_fleet("catalog");
+    let mut out = String::new();
+    let Some(placement) = policy.as_ref().and_then(|p| p.spec.placement.as_deref()) else {
+        return out;
+    };
+    let outcome = crate::rules::placement::schedule(
+        placement,
+        &clusters,
+        &crate::rules::placement::Workload::from_template(&template),
+    );
+    let _ = writeln!(
+        out,
+        "\nplacement preview: shop/catalog under PropagationPolicy shop/catalog-app (karmada-takeover placement)"
+    );
+    for line in super::placement::table(&outcome).lines() {
+        let _ = writeln!(
+            out,
+            "{}",
+            if line.is_empty() {
+                String::new()
+            } else {
+                format!("  {line}")
+            }
+        );
+    }
+    out
 }
 
 fn template_from_fleet(name: &str) -> Value {
@@ -120,6 +159,7 @@ pub fn cases() -> Vec<Case> {
         title,
         webhook,
         mode,
+        deletion_protection: false,
         review,
         expect,
     };
@@ -205,7 +245,28 @@ pub fn cases() -> Vec<Case> {
             admission::review_request(&uid(10), &ledger, None, true),
             Expect::Patched,
         ),
+        Case {
+            deletion_protection: true,
+            ..case(
+                "takeover-deletion-protected",
+                "Takeover with takeover.deletionProtection: shop/frontend is also labelled deletion-protected: Always",
+                Webhook::MutateWorkload,
+                Enforce,
+                admission::review_request(&uid(11), &frontend, None, false),
+                Expect::Patched,
+            )
+        },
     ]
+}
+
+impl Case {
+    /// The engine config the server runs with for this case.
+    pub fn config(&self) -> Config {
+        let mut c = Config::default();
+        c.guardrails.mode = self.mode;
+        c.takeover.deletion_protection = self.deletion_protection;
+        c
+    }
 }
 
 /// `(allowed, patched)` of an AdmissionReview response body.
@@ -264,6 +325,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         None => files::embedded(),
     };
     let counts = fleet.counts();
+    let preview = placement_preview(&fleet);
     let config = Arc::new(ArcSwap::from_pointee(Config::default()));
     let writer = Arc::new(MemoryWriter::default());
     let metrics = Arc::new(Metrics::new()?);
@@ -321,9 +383,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let cases = cases();
     let mut failures = 0;
     for (i, case) in cases.iter().enumerate() {
-        let mut c = Config::default();
-        c.guardrails.mode = case.mode;
-        config.store(Arc::new(c));
+        config.store(Arc::new(case.config()));
         let before = writer.recorded().len();
         let body = serde_json::to_vec(&case.review)?;
         let (status, response) = client.post_json(case.webhook.path(), body).await?;
@@ -343,6 +403,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             failures += 1;
         }
     }
+    print!("{preview}");
     let mut metrics_client = Client::connect_plain(server.admin_addr()).await?;
     let (_, text) = metrics_client.get("/metrics").await?;
     let text = String::from_utf8_lossy(&text);
@@ -400,10 +461,10 @@ fn print_case(
         } else {
             ""
         },
-        if case.mode == GuardrailMode::Fix {
-            "  (guardrails: fix)"
-        } else {
-            ""
+        match (case.mode == GuardrailMode::Fix, case.deletion_protection) {
+            (true, _) => "  (guardrails: fix)",
+            (false, true) => "  (takeover.deletionProtection: true)",
+            (false, false) => "",
         },
     );
     if verbose {
@@ -512,4 +573,18 @@ fn print_case(
 
 fn indent(text: &str, prefix: &str) -> String {
     text.lines().map(|l| format!("{prefix}{l}\n")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_placement_preview_shows_the_catalog_policy_picking_its_two_clusters() {
+        let text = placement_preview(&files::embedded());
+        assert!(text.contains("schedulable"), "{text}");
+        assert!(text.contains("member1         1  picked"), "{text}");
+        assert!(text.contains("member2         1  picked"), "{text}");
+        assert!(text.contains("member3         -  cluster(s) did not match the placement cluster affinity constraint (not in clusterNames)"), "{text}");
+    }
 }

@@ -2,7 +2,8 @@
 //! shares ([`parse_objects`], [`read_paths`], [`Located`]: the `manifest` module, re-exported).
 //!
 //! ```text
-//! clusters.yaml              clusters: [{name, labels, ready}]
+//! clusters.yaml              clusters: [{name, labels, ready, provider, region, zones, taints,
+//!                            apiEnablements, resourceSummary}]
 //! karmada/*.yaml             objects in karmada-apiserver: PropagationPolicy, ClusterPropagationPolicy,
 //!                            Namespace (labels), and resource templates (any other kind), with their claims
 //! members/<cluster>/*.yaml   objects in each member cluster, with their labels and annotations
@@ -24,7 +25,12 @@ pub use manifest::{
 
 use super::Fleet;
 use crate::{
-    karmada::{Labels, Policy, PolicyKind, api::group_of, markers},
+    karmada::{
+        Cluster, Labels, Policy, PolicyKind,
+        api::group_of,
+        cluster::{self, ApiEnablement, Condition, ResourceSummary, Taint},
+        markers,
+    },
     rules::view::{ClusterInfo, TemplateMeta},
     yaml,
 };
@@ -38,13 +44,79 @@ struct ClustersFile {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct ClusterEntry {
     name: String,
     #[serde(default, deserialize_with = "yaml::null_as_default")]
     labels: Labels,
     #[serde(default = "yes")]
     ready: bool,
+    /// `spec.provider`, `spec.region`, `spec.zones`, `spec.taints` of the Cluster.
+    #[serde(default)]
+    provider: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    zones: Option<Vec<String>>,
+    #[serde(default)]
+    taints: Option<Vec<Taint>>,
+    /// `status.apiEnablements`; when given, the list counts as complete
+    /// (`CompleteAPIEnablements=True`).
+    #[serde(default)]
+    api_enablements: Option<Vec<ApiEnablement>>,
+    /// `status.resourceSummary`.
+    #[serde(default)]
+    resource_summary: Option<ResourceSummary>,
+}
+
+impl ClusterEntry {
+    /// The Cluster object the entry stands for.
+    fn into_info(self) -> ClusterInfo {
+        let condition = |type_: &str, true_: bool| Condition {
+            type_: type_.into(),
+            status: if true_ { "True" } else { "False" }.into(),
+            ..Default::default()
+        };
+        let mut conditions = vec![condition("Ready", self.ready)];
+        // Karmada's cluster controller taints a not-ready cluster for the scheduler.
+        let mut taints = self.taints;
+        if !self.ready && !taints.iter().flatten().any(|t| t.key == cluster::TAINT_NOT_READY) {
+            taints
+                .get_or_insert_with(Vec::new)
+                .push(cluster::not_ready_taint());
+        }
+        if self.api_enablements.is_some() {
+            conditions.push(condition("CompleteAPIEnablements", true));
+        }
+        let object = Cluster {
+            api_version: cluster::API_VERSION.into(),
+            kind: "Cluster".into(),
+            metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                name: Some(self.name.clone()),
+                labels: Some(self.labels.clone()),
+                ..Default::default()
+            },
+            spec: cluster::ClusterSpec {
+                provider: self.provider,
+                region: self.region,
+                zones: self.zones,
+                taints,
+                ..Default::default()
+            },
+            status: Some(cluster::ClusterStatus {
+                api_enablements: self.api_enablements,
+                conditions: Some(conditions),
+                resource_summary: self.resource_summary,
+                ..Default::default()
+            }),
+        };
+        ClusterInfo {
+            name: self.name,
+            labels: self.labels,
+            ready: self.ready,
+            object: Some(Box::new(object)),
+        }
+    }
 }
 
 fn yes() -> bool {
@@ -97,7 +169,7 @@ pub fn load_sources(sources: &[Source<'_>]) -> Result<Fleet, LoadError> {
             let parsed: ClustersFile = yaml::from_str(&source.text).map_err(|e| {
                 let line = e.line.map_or(String::new(), |l| format!(":{l}"));
                 LoadError(format!(
-                    "{}{line}: {e} (expected `clusters: [{{name, labels, ready}}]`)",
+                    "{}{line}: {e} (expected `clusters: [{{name, labels, ready, provider, region, zones, taints, apiEnablements, resourceSummary}}]`)",
                     source.shown
                 ))
             })?;
@@ -108,11 +180,7 @@ pub fn load_sources(sources: &[Source<'_>]) -> Result<Fleet, LoadError> {
                         source.shown, c.name
                     )));
                 }
-                fleet.upsert_cluster(ClusterInfo {
-                    name: c.name,
-                    labels: c.labels,
-                    ready: c.ready,
-                });
+                fleet.upsert_cluster(c.into_info());
             }
             clusters_seen = true;
         } else if let Some(rest) = path.strip_prefix("karmada/") {
@@ -342,9 +410,55 @@ mod tests {
         );
         assert!(err.contains(&format!("at line {line}, column ")), "{err}");
         assert!(
-            err.ends_with("(expected `clusters: [{name, labels, ready}]`)"),
+            err.ends_with("(expected `clusters: [{name, labels, ready, provider, region, zones, taints, apiEnablements, resourceSummary}]`)"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn cluster_entries_carry_what_the_scheduler_reads() {
+        let fleet = clusters(
+            "clusters:\n  - name: m1\n    provider: aws\n    region: r1\n    zones: [z1]\n    taints: [{key: k, effect: NoSchedule}]\n    apiEnablements: [{groupVersion: apps/v1, resources: [{name: deployments, kind: Deployment}]}]\n    resourceSummary: {allocatable: {pods: \"10\"}}\n  - name: m2\n",
+        )
+        .unwrap();
+        let m1 = fleet.cluster("m1").unwrap().to_cluster();
+        assert_eq!(
+            (m1.provider(), m1.region(), m1.zones()),
+            ("aws", "r1", vec!["z1"])
+        );
+        assert_eq!(m1.taints().len(), 1);
+        assert!(m1.is_ready());
+        assert_eq!(
+            m1.api_enablement("apps/v1", "Deployment"),
+            cluster::ApiStatus::Enabled
+        );
+        // A listed set of APIs is complete: an unlisted kind is disabled, not unknown.
+        assert_eq!(
+            m1.api_enablement("apps/v1", "StatefulSet"),
+            cluster::ApiStatus::Disabled
+        );
+        assert!(m1.resource_summary().is_some());
+        let m2 = fleet.cluster("m2").unwrap().to_cluster();
+        assert_eq!(
+            m2.api_enablement("apps/v1", "Deployment"),
+            cluster::ApiStatus::Unknown
+        );
+    }
+
+    #[test]
+    fn a_not_ready_cluster_carries_karmadas_not_ready_taint() {
+        let fleet = clusters("clusters:\n  - name: m1\n    ready: false\n").unwrap();
+        let m1 = fleet.cluster("m1").unwrap().to_cluster();
+        assert_eq!(m1.taints(), [cluster::not_ready_taint()]);
+    }
+
+    #[test]
+    fn unknown_cluster_fields_are_errors() {
+        let err = clusters("clusters:\n  - name: m1\n    zone: z1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("fleet/clusters.yaml:3"), "{err}");
+        assert!(err.contains("zone"), "{err}");
     }
 
     #[test]

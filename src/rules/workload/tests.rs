@@ -434,3 +434,37 @@ fn only_claims_changed_ignores_status_but_not_spec() {
         "no change at all is not a claim update"
     );
 }
+
+#[rstest::rstest]
+#[case::off_by_default(false, json!({"app": "frontend"}), json!({}), None)]
+#[case::labels_an_adopted_template(true, json!({"app": "frontend"}), json!({}), Some("Always"))]
+#[case::creates_the_label_map(true, json!({}), json!({}), Some("Always"))]
+#[case::not_again_once_adopted_so_removing_it_lifts_it(true, json!({"app": "frontend"}), json!({"karmada-takeover.io/policy": "takeover-frontend-x"}), None)]
+fn deletion_protection(
+    #[case] on: bool,
+    #[case] labels: Value,
+    #[case] annotations: Value,
+    #[case] want: Option<&str>,
+) {
+    let mut config = Config::default();
+    config.takeover.deletion_protection = on;
+    let mut obj = deployment("shop", "frontend", labels.clone(), annotations);
+    if labels.as_object().is_some_and(serde_json::Map::is_empty) {
+        obj["metadata"].as_object_mut().unwrap().remove("labels");
+    }
+    let d = run(Webhook::MutateWorkload, &obj, None, &example_fleet(), &config);
+    assert!(d.allowed(), "{d:?}");
+    // The takeover itself goes ahead in every case: only the label differs.
+    assert!(d.takeover.is_some(), "{d:?}");
+    let mut patched = obj.clone();
+    json_patch::patch(&mut patched, &d.patch).expect("patch applies");
+    assert_eq!(
+        patched["metadata"]["labels"][DELETION_PROTECTED].as_str(),
+        want,
+        "{:?}",
+        d.patch
+    );
+    if want.is_some() {
+        assert_eq!(patched["metadata"]["labels"].get("app"), labels.get("app"));
+    }
+}
