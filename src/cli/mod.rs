@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub mod check;
 pub mod demo;
 pub mod explain;
+pub mod output;
 pub mod serve;
 pub mod serve_karmada;
 
@@ -73,4 +74,13 @@ impl Cli {
             Command::Check(args) => check::run(args),
         }
     }
+}
+
+/// How `main` ends a failed command: the exit code, and the message for stderr (none when the
+/// reader of stdout went away: see [`output`]).
+pub fn failure(error: &anyhow::Error) -> (std::process::ExitCode, Option<String>) {
+    if output::is_broken_pipe(error) {
+        return (std::process::ExitCode::from(output::BROKEN_PIPE_EXIT), None);
+    }
+    (std::process::ExitCode::from(2), Some(format!("error: {error:#}")))
 }
