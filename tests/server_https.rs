@@ -368,6 +368,13 @@ async fn startup_fails_with_a_message_naming_the_flag() {
     let dir = tempfile::tempdir().unwrap();
     let files = write_certs(dir.path(), &certs);
     write(&dir.path().join("other.key"), &other.key_pem);
+    let now = std::time::SystemTime::now();
+    let day = Duration::from_secs(86_400);
+    let expired = certs
+        .serving_cert_valid(&["localhost"], now - 30 * day, now - day)
+        .unwrap();
+    write(&dir.path().join("expired.crt"), &expired.cert_pem);
+    write(&dir.path().join("expired.key"), &expired.key_pem);
     write(
         &dir.path().join("garbage"),
         "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n",
@@ -398,6 +405,14 @@ async fn startup_fails_with_a_message_naming_the_flag() {
             "garbage key",
             files.clone().with_key(dir.path().join("garbage")),
             "--tls-key",
+        ),
+        (
+            "expired cert",
+            files
+                .clone()
+                .with_cert(dir.path().join("expired.crt"))
+                .with_key(dir.path().join("expired.key")),
+            "--tls-cert",
         ),
     ];
     for (name, files, flag) in cases {

@@ -1,5 +1,7 @@
 //! Throwaway certificates for the demo, tests and benchmarks. Never for production.
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, SerialNumber,
@@ -74,13 +76,35 @@ pub fn throwaway_ca_and_cert(sans: &[&str]) -> Result<DevCerts, DevCertError> {
 impl DevCerts {
     /// Another serving certificate from the same CA (for rotation tests).
     pub fn serving_cert(&self, sans: &[&str]) -> Result<Pair, DevCertError> {
-        let mut params =
-            CertificateParams::new(sans.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())?;
+        let mut params = CertificateParams::new(sans.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())?;
         params.distinguished_name.push(
             DnType::CommonName,
             sans.first().copied().unwrap_or("karmada-takeover"),
         );
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        self.sign(params)
+    }
+
+    /// Another serving certificate from the same CA, valid from `not_before` to `not_after` (for
+    /// expiry tests; the others are valid from 1975 to 4096, rcgen's defaults).
+    pub fn serving_cert_valid(
+        &self,
+        sans: &[&str],
+        not_before: SystemTime,
+        not_after: SystemTime,
+    ) -> Result<Pair, DevCertError> {
+        let mut params = CertificateParams::new(sans.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())?;
+        params.distinguished_name.push(
+            DnType::CommonName,
+            sans.first().copied().unwrap_or("karmada-takeover"),
+        );
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        // rcgen takes `time::OffsetDateTime`: the Unix epoch plus the offset.
+        let at = |t: SystemTime| {
+            rcgen::date_time_ymd(1970, 1, 1) + t.duration_since(UNIX_EPOCH).unwrap_or_default()
+        };
+        params.not_before = at(not_before);
+        params.not_after = at(not_after);
         self.sign(params)
     }
 
