@@ -359,6 +359,7 @@ pub struct ServingTls {
     seen: Mutex<Seen>,
     current: ArcSwap<LoadedCert>,
     metrics: Arc<Metrics>,
+    handshakes: handshake::Recorder,
     /// When the expiry warning was last logged (Unix seconds), `i64::MIN`: not since the last
     /// reload.
     expiry_warned_at: AtomicI64,
@@ -393,14 +394,17 @@ impl ServingTls {
                 refused: None,
             }),
             current: ArcSwap::from_pointee(loaded),
+            handshakes: handshake::Recorder::new(&metrics),
             metrics,
             expiry_warned_at: AtomicI64::new(i64::MIN),
         }))
     }
 
-    /// An acceptor with the current configuration (cheap: one `Arc` clone).
-    pub fn acceptor(&self) -> TlsAcceptor {
-        TlsAcceptor::from(self.config.load_full())
+    /// An acceptor with the current configuration (cheap: two `Arc` clones), which also
+    /// records failed handshakes (`tls_handshake_failures_total`).
+    pub fn acceptor(&self) -> Acceptor {
+        self.handshakes
+            .acceptor(TlsAcceptor::from(self.config.load_full()))
     }
 
     /// The certificate being served.
@@ -569,7 +573,10 @@ pub async fn watch(
 }
 
 pub mod dev;
+mod handshake;
 mod validity;
+
+pub use handshake::{Acceptor, HandshakeFailure};
 
 pub use validity::{EXPIRY_WARNING_INTERVAL, EXPIRY_WARNING_WINDOW};
 use validity::{ago, chain_position, check_validity, timestamp, unix_now};
