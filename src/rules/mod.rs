@@ -232,6 +232,7 @@ pub fn decide(
 
 pub mod claim;
 pub mod dependencies;
+pub mod echo;
 pub mod guardrails;
 pub mod patch;
 pub mod selector;
