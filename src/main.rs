@@ -1,5 +1,8 @@
 //! `karmada-takeover`: wiring only. See the library crate for everything else.
 
+// `print!`/`eprint!` panic when the stream cannot be written: see `cli::output`.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 use std::{io::Write as _, process::ExitCode};
 
 use clap::Parser;
