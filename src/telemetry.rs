@@ -200,11 +200,13 @@ where
         .with_writer(writer)
 }
 
-/// Formats fields as [`DefaultFields`] does (`message`, then `name=value` separated by spaces),
-/// with control characters in values escaped: `\n`, `\r`, `\t`, and `\x1b`-style escapes for
-/// the other C0 controls and DEL, `\u{85}`-style for C1 controls and the Unicode line and
-/// paragraph separators. A value can then neither end its line (a forged log line) nor drive the
-/// terminal (ANSI escape sequences).
+/// Formats fields as tracing-subscriber's [`DefaultFields`] does (`message`, then `name=value`
+/// separated by spaces), with control characters in values escaped: `\n`, `\r`, `\t`, and
+/// `\x1b`-style escapes for the other C0 controls and DEL, `\u{85}`-style for C1 controls and the
+/// Unicode line and paragraph separators. A value can then neither end its line (a forged log
+/// line) nor drive the terminal (ANSI escape sequences).
+///
+/// [`DefaultFields`]: tracing_subscriber::fmt::format::DefaultFields
 #[derive(Debug, Default, Clone, Copy)]
 pub struct EscapedFields;
 

@@ -492,7 +492,7 @@ mod tests {
             }
             review["request"][field] = saved;
         }
-        // Not JSON, a bogus review type: said in full when short.
+        // A review of another type is named in full when short.
         let mut bogus = review.clone();
         bogus["apiVersion"] = "bogus/v9".into();
         bogus["kind"] = "Foo".into();

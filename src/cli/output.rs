@@ -1,4 +1,4 @@
-//! Everything the subcommands print goes through [`print`], which returns write errors instead of
+//! Everything the subcommands print goes through [`print()`], which returns write errors instead of
 //! panicking as `print!` does. `main` turns them into exit codes:
 //!
 //! - stdout closed by the reader (`EPIPE`: `karmada-takeover demo | head -1`): exit quietly with
