@@ -29,6 +29,10 @@
 //! | serving | [`server`] | the HTTPS webhook listener and the admin listener |
 //! | entry points | [`cli`] | `serve`, `demo` (with its HTTPS client), `explain`, `check` |
 
+// `print!` panics when stdout is closed or full: output goes through `cli::output::print`, errors
+// to `main`, logs through `telemetry`.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 // domain
 pub mod config;
 pub mod karmada;

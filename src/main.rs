@@ -1,6 +1,9 @@
 //! `karmada-takeover`: wiring only. See the library crate for everything else.
 
-use std::process::ExitCode;
+// `print!`/`eprint!` panic when the stream cannot be written: see `cli::output`.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+use std::{io::Write as _, process::ExitCode};
 
 use clap::Parser;
 use karmada_takeover::cli::Cli;
@@ -16,8 +19,12 @@ fn main() -> ExitCode {
     match cli.run() {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::from(2)
+            let (code, message) = karmada_takeover::cli::failure(&error);
+            if let Some(message) = message {
+                // Not `eprintln!`: it panics when stderr cannot be written either.
+                let _ = writeln!(std::io::stderr(), "{message}");
+            }
+            code
         }
     }
 }

@@ -54,6 +54,9 @@ pub struct Metrics {
     pub tls_certificate_expiry_timestamp_seconds: IntGauge,
     /// Certificate reloads by result (`ok`, `error`).
     pub tls_reloads_total: IntCounterVec,
+    /// Failed TLS handshakes on the webhook listener, by reason (`tls::HandshakeFailure`:
+    /// `no-client-cert`, `bad-client-cert`, `server-cert-rejected`, `protocol`, `timeout`, `other`).
+    pub tls_handshake_failures_total: IntCounterVec,
     /// Webhook requests being processed right now.
     pub inflight_requests: IntGauge,
 }
@@ -130,6 +133,13 @@ impl Metrics {
                 Opts::new("tls_reloads_total", "Serving certificate reloads, by result."),
                 &["result"],
             )?)?,
+            tls_handshake_failures_total: reg.add(IntCounterVec::new(
+                Opts::new(
+                    "tls_handshake_failures_total",
+                    "Failed TLS handshakes on the webhook listener, by reason.",
+                ),
+                &["reason"],
+            )?)?,
             inflight_requests: reg.add(IntGauge::new(
                 "inflight_requests",
                 "Webhook requests being processed.",
@@ -199,6 +209,10 @@ mod tests {
         metrics.fleet_reloads_total.with_label_values(&["ok"]).inc();
         metrics.config_reloads_total.with_label_values(&["ok"]).inc();
         metrics.tls_reloads_total.with_label_values(&["ok"]).inc();
+        metrics
+            .tls_handshake_failures_total
+            .with_label_values(&["timeout"])
+            .inc();
         let text = String::from_utf8(metrics.encode().unwrap()).unwrap();
         for family in [
             "admission_requests_total",
@@ -215,6 +229,7 @@ mod tests {
             "config_reloads_total",
             "tls_certificate_expiry_timestamp_seconds",
             "tls_reloads_total",
+            "tls_handshake_failures_total",
             "inflight_requests",
         ] {
             assert!(

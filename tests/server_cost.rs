@@ -60,3 +60,59 @@ fn admission_review_cost_per_payload() {
         );
     }
 }
+
+/// The plain log line of one review, as the server writes it (`telemetry::plain_layer`, whose
+/// fields escape control characters), against tracing-subscriber's default field formatter, into
+/// a sink: what the escaping costs per review. Ignored by default; run as above.
+#[test]
+#[ignore = "measurement, run in release mode"]
+fn plain_review_log_line_cost() {
+    use tracing_subscriber::{fmt, layer::SubscriberExt as _};
+
+    fn review_event(i: u64) {
+        tracing::info!(
+            uid = %"7a3c1e52-0d4b-4f6a-9c2e-000000000001",
+            kind = %"PropagationPolicy",
+            namespace = %"shop",
+            name = %"shop-web",
+            operation = "CREATE",
+            dry_run = false,
+            outcome = "allowed",
+            deny_reason = Option::<&str>::None,
+            warnings = 0,
+            latency_us = i,
+            webhook = "validate-policy",
+            "review"
+        );
+    }
+    fn per_event(subscriber: impl tracing::Subscriber + Send + Sync) -> std::time::Duration {
+        tracing::subscriber::with_default(subscriber, || {
+            for i in 0..20_000 {
+                review_event(i);
+            }
+            let rounds = 200_000;
+            let start = Instant::now();
+            for i in 0..rounds {
+                review_event(i);
+            }
+            start.elapsed() / u32::try_from(rounds).unwrap()
+        })
+    }
+    for _ in 0..2 {
+        let escaped = per_event(
+            tracing_subscriber::registry()
+                .with(karmada_takeover::telemetry::plain_layer(std::io::sink, false)),
+        );
+        let default = per_event(
+            tracing_subscriber::registry().with(
+                fmt::layer()
+                    .with_target(false)
+                    .with_ansi(false)
+                    .with_writer(std::io::sink),
+            ),
+        );
+        println!(
+            "plain review log line: {escaped:?} with escaped fields, {default:?} with tracing-subscriber's default fields"
+        );
+    }
+}

@@ -157,6 +157,28 @@ async fn bad_inputs_get_404_405_400_and_413_with_messages_that_say_what_is_wrong
             "invalid type",
         ),
     ];
+    let bogus_type = policy_review("x")
+        .replace("admission.k8s.io/v1", "bogus/v9")
+        .replace("\"AdmissionReview\"", "\"Foo\"");
+    let v1beta1 = policy_review("x").replace("admission.k8s.io/v1", "admission.k8s.io/v1beta1");
+    let long_value = policy_review("x").replace("\"CREATE\"", &format!("\"{}\"", "C".repeat(50_000)));
+    let cases = cases.into_iter().chain([
+        (
+            "another review type",
+            bogus_type.as_str(),
+            r#"apiVersion "bogus/v9" and kind "Foo": only admission.k8s.io/v1 AdmissionReview is served"#,
+        ),
+        (
+            "v1beta1",
+            v1beta1.as_str(),
+            r#"apiVersion "admission.k8s.io/v1beta1" and kind "AdmissionReview""#,
+        ),
+        (
+            "a long value",
+            long_value.as_str(),
+            "…(50000 bytes)`, expected one of",
+        ),
+    ]);
     let not_utf8 = b"{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"\xff\"}".as_slice();
     let cases = cases
         .into_iter()
@@ -171,6 +193,7 @@ async fn bad_inputs_get_404_405_400_and_413_with_messages_that_say_what_is_wrong
             assert_eq!(status, StatusCode::BAD_REQUEST, "{name} {path}");
             let message = status_message(&response);
             assert!(message.contains(expected), "{name} {path}: {message}");
+            assert!(message.len() < 1024, "{name} {path}: {} bytes", message.len());
         }
     }
 
@@ -368,6 +391,13 @@ async fn startup_fails_with_a_message_naming_the_flag() {
     let dir = tempfile::tempdir().unwrap();
     let files = write_certs(dir.path(), &certs);
     write(&dir.path().join("other.key"), &other.key_pem);
+    let now = std::time::SystemTime::now();
+    let day = Duration::from_secs(86_400);
+    let expired = certs
+        .serving_cert_valid(&["localhost"], now - 30 * day, now - day)
+        .unwrap();
+    write(&dir.path().join("expired.crt"), &expired.cert_pem);
+    write(&dir.path().join("expired.key"), &expired.key_pem);
     write(
         &dir.path().join("garbage"),
         "-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n",
@@ -398,6 +428,14 @@ async fn startup_fails_with_a_message_naming_the_flag() {
             "garbage key",
             files.clone().with_key(dir.path().join("garbage")),
             "--tls-key",
+        ),
+        (
+            "expired cert",
+            files
+                .clone()
+                .with_cert(dir.path().join("expired.crt"))
+                .with_key(dir.path().join("expired.key")),
+            "--tls-cert",
         ),
     ];
     for (name, files, flag) in cases {

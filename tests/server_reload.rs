@@ -193,6 +193,57 @@ fn serve_refuses_bad_flags_with_a_message_naming_the_flag() {
     );
 }
 
+/// `serve` startup errors name the flag and print each cause once (anyhow prints an error's
+/// chain, and several errors also put their cause in their own message).
+#[test]
+fn serve_prints_each_cause_of_a_startup_error_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let certs = karmada_takeover::tls::dev::throwaway_ca_and_cert(&["localhost"]).unwrap();
+    write_certs(dir.path(), &certs);
+    let once = |output: std::process::Output, needles: &[&str]| {
+        assert_eq!(output.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        for needle in needles {
+            assert_eq!(stderr.matches(needle).count(), 1, "{needle:?} once in {stderr}");
+        }
+    };
+    let missing = "No such file or directory (os error 2)";
+    once(
+        serve_command(dir.path())
+            .args(["--fleet", "/nowhere/fleet"])
+            .output()
+            .unwrap(),
+        &["--fleet /nowhere/fleet", missing],
+    );
+    once(
+        serve_command(dir.path())
+            .args(["--config", "/nowhere/config.yaml"])
+            .output()
+            .unwrap(),
+        &[missing],
+    );
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let mut listen = Command::new(env!("CARGO_BIN_EXE_karmada-takeover"));
+    listen
+        .args(["serve", "--listen", &address, "--admin-listen", "127.0.0.1:0"])
+        .arg("--tls-cert")
+        .arg(dir.path().join("tls.crt"))
+        .arg("--tls-key")
+        .arg(dir.path().join("tls.key"))
+        .env_remove("KARMADA_TAKEOVER_LISTEN")
+        .env_remove("KARMADA_TAKEOVER_ADMIN_LISTEN");
+    once(
+        listen.output().unwrap(),
+        &[&format!("--listen {address}"), "(os error 98)"],
+    );
+    std::fs::remove_file(dir.path().join("tls.crt")).unwrap();
+    once(
+        serve_command(dir.path()).output().unwrap(),
+        &["--tls-cert", missing],
+    );
+}
+
 #[test]
 fn serve_becomes_ready_quickly_and_exits_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();

@@ -163,3 +163,99 @@ async fn with_a_client_ca_only_clients_with_a_certificate_from_that_ca_are_serve
     assert!(within(WAIT, "foreign CA", foreign).await.is_err());
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn rejected_handshakes_are_counted_by_reason() {
+    let server = TestServer::start(Setup {
+        client_ca: true,
+        limits: karmada_takeover::server::Limits {
+            header_read_timeout: Duration::from_millis(300),
+            shutdown_grace_period: Duration::from_secs(5),
+            ..karmada_takeover::server::Limits::default()
+        },
+        ..Setup::default()
+    })
+    .await;
+    let failures = |reason: &str| {
+        server
+            .metrics
+            .tls_handshake_failures_total
+            .with_label_values(&[reason])
+            .get()
+    };
+    let counted = |reason: &'static str| {
+        let failures = &failures;
+        async move {
+            eventually(WAIT, reason, || failures(reason) == 1).await;
+        }
+    };
+
+    // No client certificate.
+    let anonymous = async {
+        let mut client = Client::connect(server.addr(), &server.options()).await?;
+        client.post_json("/validate/policy", policy_review("anon")).await
+    };
+    assert!(within(WAIT, "anonymous", anonymous).await.is_err());
+    counted("no-client-cert").await;
+
+    // A client certificate from another CA.
+    let stranger = dev::throwaway_ca_and_cert(&["localhost"]).unwrap();
+    let mallory = stranger.client_cert("mallory").unwrap();
+    let foreign = async {
+        let options = server
+            .options()
+            .identity(mallory.cert_pem.as_bytes(), mallory.key_pem.as_bytes());
+        let mut client = Client::connect(server.addr(), &options).await?;
+        client
+            .post_json("/validate/policy", policy_review("foreign"))
+            .await
+    };
+    assert!(within(WAIT, "foreign CA", foreign).await.is_err());
+    counted("bad-client-cert").await;
+
+    // A client that does not trust our certificate says so with an alert.
+    let identity = server.certs.client_cert("karmada-apiserver").unwrap();
+    let distrustful = ClientOptions::new(stranger.ca_pem.as_bytes())
+        .identity(identity.cert_pem.as_bytes(), identity.key_pem.as_bytes());
+    assert!(
+        within(WAIT, "distrustful", Client::connect(server.addr(), &distrustful))
+            .await
+            .is_err()
+    );
+    counted("server-cert-rejected").await;
+
+    // Plain HTTP on the HTTPS port.
+    let mut plain = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut plain, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    counted("protocol").await;
+
+    // Connected, then silent past --header-read-timeout.
+    let _silent = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    counted("timeout").await;
+
+    // Connected, then closed before a ClientHello.
+    drop(tokio::net::TcpStream::connect(server.addr()).await.unwrap());
+    counted("other").await;
+
+    // A client with a good certificate is served, and nothing else was counted.
+    let options = server
+        .options()
+        .identity(identity.cert_pem.as_bytes(), identity.key_pem.as_bytes());
+    let mut client = within(WAIT, "mTLS connect", Client::connect(server.addr(), &options))
+        .await
+        .unwrap();
+    let (status, _) = client
+        .post_json("/validate/policy", policy_review("ok"))
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::OK);
+    let text = server.metrics_text();
+    let total: u64 = karmada_takeover::tls::HandshakeFailure::ALL
+        .iter()
+        .map(|r| failures(r.label()))
+        .sum();
+    assert_eq!(total, 6, "{text}");
+    server.shutdown().await;
+}

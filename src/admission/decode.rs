@@ -33,8 +33,10 @@ use super::BadReview;
 
 /// Decodes an `admission.k8s.io/v1` AdmissionReview and returns its request.
 ///
-/// Accepts exactly what `AdmissionReview<DynamicObject>` accepts: `apiVersion` and `kind` are
-/// required, `request` may be absent (then [`BadReview::NoRequest`]), unknown keys are ignored.
+/// Accepts what `AdmissionReview<DynamicObject>` accepts (`apiVersion` and `kind` are required,
+/// `request` may be absent: then [`BadReview::NoRequest`], unknown keys are ignored), provided
+/// `apiVersion` and `kind` are `admission.k8s.io/v1` and `AdmissionReview`
+/// ([`BadReview::NotAdmissionReviewV1`] otherwise).
 pub fn request(body: &[u8]) -> Result<AdmissionRequest<DynamicObject>, BadReview> {
     let request = envelope::<Object<Map<String, Value>>>(body)?;
     Ok(into_dynamic(request))
@@ -67,6 +69,12 @@ where
     // serde_json's per-string validation of a byte slice (a tenth of the decode time).
     let body = std::str::from_utf8(body).map_err(BadReview::Utf8)?;
     let envelope: Envelope<T> = serde_json::from_str(body)?;
+    if envelope.api_version != API_VERSION || envelope.kind != KIND {
+        return Err(BadReview::NotAdmissionReviewV1 {
+            api_version: envelope.api_version,
+            kind: envelope.kind,
+        });
+    }
     let mut request = envelope.request.ok_or(BadReview::NoRequest)?;
     request.types = TypeMeta {
         api_version: envelope.api_version,
@@ -74,6 +82,11 @@ where
     };
     Ok(request)
 }
+
+/// The only review type served.
+const API_VERSION: &str = "admission.k8s.io/v1";
+/// The only review kind served.
+const KIND: &str = "AdmissionReview";
 
 /// The review's envelope, without flatten.
 #[derive(Deserialize)]
@@ -424,5 +437,41 @@ mod tests {
             Err(BadReview::NoRequest)
         ));
         assert!(matches!(request(b"\"\xff\""), Err(BadReview::Utf8(_))));
+    }
+
+    #[test]
+    fn only_admission_k8s_io_v1_admission_reviews_are_accepted() {
+        let review = |api_version: &str, kind: &str| {
+            serde_json::json!({"apiVersion": api_version, "kind": kind,
+                "request": {"uid": "u", "kind": {"group": "", "version": "v1", "kind": "ConfigMap"},
+                "resource": {"group": "", "version": "v1", "resource": "configmaps"},
+                "operation": "CREATE", "userInfo": {}, "object": {"metadata": {"name": "a"}}}})
+            .to_string()
+        };
+        assert!(request(review("admission.k8s.io/v1", "AdmissionReview").as_bytes()).is_ok());
+        let long = "v".repeat(10_000);
+        for (api_version, kind) in [
+            ("bogus/v9", "Foo"),
+            ("admission.k8s.io/v1beta1", "AdmissionReview"),
+            ("admission.k8s.io/v1", "Foo"),
+            ("", ""),
+            (long.as_str(), "AdmissionReview"),
+        ] {
+            let body = review(api_version, kind);
+            for error in [
+                request(body.as_bytes()).err(),
+                policy_request(body.as_bytes()).err(),
+            ] {
+                let Some(error @ BadReview::NotAdmissionReviewV1 { .. }) = error else {
+                    panic!("{api_version} {kind}: accepted or {error:?}");
+                };
+                let message = error.to_string();
+                assert!(
+                    message.contains("only admission.k8s.io/v1 AdmissionReview is served")
+                        && message.len() < 400,
+                    "{message}"
+                );
+            }
+        }
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! Three kinds of failure are kept apart:
 //! - *policy violations* are data: `allowed: false` with a user-facing message, HTTP 200;
-//! - *bad reviews* (unreadable JSON, no `request`) are [`BadReview`]: the server answers HTTP 400
+//! - *bad reviews* (unreadable JSON, not an `admission.k8s.io/v1` `AdmissionReview`, no
+//!   `request`) are [`BadReview`]: the server answers HTTP 400
 //!   with the message, since there is no uid to answer with;
 //! - *an unsynced fleet* is answered fail-safe inside a 200 review: allowed, no takeover, a warning.
 
@@ -24,9 +25,26 @@ pub mod decode;
 /// A request body that is not a usable AdmissionReview.
 #[derive(Debug, thiserror::Error)]
 pub enum BadReview {
-    /// Not JSON, or JSON that does not have the AdmissionReview shape.
-    #[error("request body is not a valid admission.k8s.io/v1 AdmissionReview: {0}")]
+    /// Not JSON, or JSON that does not have the AdmissionReview shape. The values the parser
+    /// quotes are bounded ([`rules::echo`]).
+    #[error(
+        "request body is not a valid admission.k8s.io/v1 AdmissionReview: {}",
+        rules::echo::quoted_values(&.0.to_string())
+    )]
     Json(#[from] serde_json::Error),
+    /// A review whose `apiVersion`/`kind` is not `admission.k8s.io/v1` `AdmissionReview` (the only
+    /// version served; `admissionReviewVersions: ["v1"]`). Values shown bounded.
+    #[error(
+        "request body has apiVersion {:?} and kind {:?}: only admission.k8s.io/v1 AdmissionReview is served (list \"v1\" in the webhook's admissionReviewVersions)",
+        rules::echo::value(api_version),
+        rules::echo::value(kind)
+    )]
+    NotAdmissionReviewV1 {
+        /// The review's `apiVersion`.
+        api_version: String,
+        /// The review's `kind`.
+        kind: String,
+    },
     /// A body that is not UTF-8 (JSON text is UTF-8, RFC 8259 section 8.1).
     #[error("request body is not a valid admission.k8s.io/v1 AdmissionReview: not UTF-8: {0}")]
     Utf8(std::str::Utf8Error),
@@ -451,5 +469,44 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(err, BadReview::NoRequest), "{err}");
+    }
+
+    #[test]
+    fn bad_review_messages_quote_long_values_bounded() {
+        let big = "X".repeat(1_000_000);
+        let mut review = review_request("u-4", &frontend(), None, false);
+        for (field, value) in [
+            ("operation", serde_json::json!(big)),
+            ("dryRun", serde_json::json!(big)),
+            ("object", serde_json::json!(big)),
+        ] {
+            let saved = review["request"][field].take();
+            review["request"][field] = value;
+            let body = serde_json::to_vec(&review).unwrap();
+            for webhook in [Webhook::MutateWorkload, Webhook::ValidatePolicy] {
+                let message = review_error(webhook, &body);
+                assert!(
+                    message.len() < 600 && message.contains("…(1000000 bytes)"),
+                    "{field}: {message}"
+                );
+            }
+            review["request"][field] = saved;
+        }
+        // A review of another type is named in full when short.
+        let mut bogus = review.clone();
+        bogus["apiVersion"] = "bogus/v9".into();
+        bogus["kind"] = "Foo".into();
+        let message = review_error(Webhook::MutateWorkload, &serde_json::to_vec(&bogus).unwrap());
+        assert!(
+            message.starts_with(r#"request body has apiVersion "bogus/v9" and kind "Foo""#),
+            "{message}"
+        );
+    }
+
+    fn review_error(webhook: Webhook, body: &[u8]) -> String {
+        review(webhook, body, &files::embedded(), &Config::default())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "answered".to_owned())
     }
 }

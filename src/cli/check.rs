@@ -7,7 +7,7 @@ use anyhow::Context;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::Output;
+use super::{Output, output};
 use crate::{
     config::Config,
     fleet::{Fleet, files},
@@ -162,11 +162,10 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         });
     }
     match args.output {
-        Output::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({ "results": results }))?
-        ),
-        Output::Text => print!("{}", text(&results)),
+        Output::Json => {
+            output::print(serde_json::to_string_pretty(&serde_json::json!({ "results": results }))? + "\n")?
+        }
+        Output::Text => output::print(text(&results))?,
     }
     Ok(if results.iter().any(|r| !r.allowed) {
         ExitCode::from(1)

@@ -5,7 +5,7 @@ use std::{fmt::Write as _, path::PathBuf, process::ExitCode};
 use anyhow::{Context, bail};
 use serde::Serialize;
 
-use super::{OnOff, Output};
+use super::{OnOff, Output, output};
 use crate::{
     fleet::files::{self, Located},
     karmada::{Labels, Policy, PolicyKind},
@@ -152,8 +152,8 @@ pub fn run(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         ignored,
     };
     match args.output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Output::Text => print!("{}", text(&report)),
+        Output::Json => output::print(serde_json::to_string_pretty(&report)? + "\n")?,
+        Output::Text => output::print(text(&report))?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 pub mod check;
 pub mod demo;
 pub mod explain;
+pub mod output;
 pub mod placement;
 pub mod serve;
 pub mod serve_karmada;
@@ -76,5 +77,81 @@ impl Cli {
             Command::Check(args) => check::run(args),
             Command::Placement(args) => placement::run(args),
         }
+    }
+}
+
+/// What `main` prints for a failed command: the error and each of its causes, `: `-separated,
+/// every message once.
+///
+/// Errors in this crate (and in the libraries under it: io, rustls, kube) often put their cause in
+/// their own message, so that a log line with just the error is complete, *and* return it from
+/// `source()`. Printing the whole chain would then repeat it ("Address already in use (os error
+/// 98): Address already in use (os error 98)"). A cause whose message is already in the text is
+/// skipped; a context whose message the next cause repeats gives way to that cause.
+pub fn error_report(error: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in error.chain() {
+        let message = cause.to_string();
+        if message.is_empty() || parts.iter().any(|p| p.contains(&message)) {
+            continue;
+        }
+        if parts.last().is_some_and(|last| message.contains(last.as_str())) {
+            parts.pop();
+        }
+        parts.push(message);
+    }
+    parts.join(": ")
+}
+
+/// How `main` ends a failed command: the exit code, and the message for stderr (none when the
+/// reader of stdout went away: see [`output`]).
+pub fn failure(error: &anyhow::Error) -> (std::process::ExitCode, Option<String>) {
+    if output::is_broken_pipe(error) {
+        return (std::process::ExitCode::from(output::BROKEN_PIPE_EXIT), None);
+    }
+    (
+        std::process::ExitCode::from(2),
+        Some(format!("error: {}", error_report(error))),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::Context as _;
+
+    use super::*;
+
+    /// An error that, like `thiserror`'s `{source}` pattern, says its cause and returns it.
+    #[derive(Debug, thiserror::Error)]
+    #[error("--listen 127.0.0.1:8443: cannot listen: {source}")]
+    struct Bind {
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn every_cause_is_printed_once() {
+        let in_use = || std::io::Error::from(std::io::ErrorKind::AddrInUse);
+        let bind = anyhow::Error::new(Bind { source: in_use() });
+        let shown = error_report(&bind);
+        assert_eq!(
+            shown,
+            format!("--listen 127.0.0.1:8443: cannot listen: {}", in_use())
+        );
+
+        let missing = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let context = Err::<(), _>(anyhow::anyhow!("--fleet /nope: {missing}"))
+            .context("--fleet /nope")
+            .unwrap_err();
+        assert_eq!(error_report(&context), format!("--fleet /nope: {missing}"));
+
+        // Distinct messages are all kept, outermost first.
+        let chained = Err::<(), _>(std::io::Error::other("disk on fire"))
+            .context("reading fleet.yaml")
+            .context("--fleet dir")
+            .unwrap_err();
+        assert_eq!(
+            error_report(&chained),
+            "--fleet dir: reading fleet.yaml: disk on fire"
+        );
     }
 }

@@ -6,7 +6,7 @@ use std::{fmt::Write as _, path::PathBuf, process::ExitCode};
 use anyhow::bail;
 use serde::Serialize;
 
-use super::Output;
+use super::{Output, output};
 use crate::{
     fleet::files::{self, Located},
     karmada::{Cluster, Policy, PolicyKind},
@@ -119,8 +119,8 @@ pub fn run(args: PlacementArgs) -> anyhow::Result<ExitCode> {
         ignored,
     };
     match args.output {
-        Output::Json => println!("{}", serde_json::to_string_pretty(&report)?),
-        Output::Text => print!("{}", text(&report)),
+        Output::Json => output::print(serde_json::to_string_pretty(&report)? + "\n")?,
+        Output::Text => output::print(text(&report))?,
     }
     Ok(ExitCode::SUCCESS)
 }

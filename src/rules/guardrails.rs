@@ -148,7 +148,13 @@ pub fn decide(webhook: Webhook, r: &PolicyReview<'_>, fleet: &impl FleetView, co
             .map_or_else(|| "spec".to_owned(), |p| format!("spec.{p}"));
             return Decision::deny(
                 DenyReason::MalformedObject,
-                format!("{} {} is not a valid {}: {error} at {at}", r.kind, r.name, r.kind),
+                format!(
+                    "{} {} is not a valid {}: {} at {at}",
+                    r.kind,
+                    r.name,
+                    r.kind,
+                    super::echo::quoted_values(&error.to_string())
+                ),
             );
         }
     };

@@ -227,6 +227,7 @@ pub fn decide(webhook: Webhook, review: &Review<'_>, fleet: &impl FleetView, con
 
 pub mod claim;
 pub mod dependencies;
+pub mod echo;
 pub mod guardrails;
 pub mod patch;
 pub mod placement;

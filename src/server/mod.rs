@@ -365,7 +365,7 @@ async fn accept_loop(
 
 async fn serve_connection(
     stream: tokio::net::TcpStream,
-    acceptor: tokio_rustls::TlsAcceptor,
+    acceptor: tls::Acceptor,
     builder: Arc<auto::Builder<TokioExecutor>>,
     app: Arc<routes::App>,
     watcher: hyper_util::server::graceful::Watcher,
@@ -374,11 +374,11 @@ async fn serve_connection(
     let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
         Ok(Ok(tls)) => tls,
         Ok(Err(error)) => {
-            tracing::debug!(%error, "TLS handshake failed");
+            acceptor.handshake_failed(&error);
             return;
         }
         Err(_) => {
-            tracing::debug!("TLS handshake timed out");
+            acceptor.handshake_timed_out();
             return;
         }
     };

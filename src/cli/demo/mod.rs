@@ -15,6 +15,7 @@ pub mod client;
 
 use client::{Client, ClientOptions, HttpVersion};
 
+use super::output::{self, OutputError};
 use crate::{
     admission,
     config::{Config, GuardrailMode},
@@ -378,7 +379,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         out,
         "  config   defaults: guardrails enforce, Karmada preemption gate off, takeover policies are PropagationPolicies at priority 0"
     );
-    print!("{out}");
+    output::print(out)?;
 
     let cases = cases();
     let mut failures = 0;
@@ -398,26 +399,27 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
             &response,
             &written,
             args.verbose,
-        );
+        )?;
         if !ok {
             failures += 1;
         }
     }
-    print!("{preview}");
+    output::print(&preview)?;
     let mut metrics_client = Client::connect_plain(server.admin_addr()).await?;
     let (_, text) = metrics_client.get("/metrics").await?;
     let text = String::from_utf8_lossy(&text);
-    println!("\nmetrics (http://{}/metrics, excerpt):", server.admin_addr());
+    let mut out = format!("\nmetrics (http://{}/metrics, excerpt):\n", server.admin_addr());
     for line in text.lines().filter(|l| {
         l.starts_with("karmada_takeover_admission_requests_total")
             || l.starts_with("karmada_takeover_denials_total")
             || l.starts_with("karmada_takeover_takeovers_total")
     }) {
-        println!("  {line}");
+        let _ = writeln!(out, "  {line}");
     }
+    output::print(out)?;
     server.shutdown().await;
-    println!(
-        "\n{} cases, {} decided as expected{}",
+    output::print(format!(
+        "\n{} cases, {} decided as expected{}\n",
         cases.len(),
         cases.len() - failures,
         if failures == 0 {
@@ -425,7 +427,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
         } else {
             format!(", {failures} NOT")
         }
-    );
+    ))?;
     Ok(if failures == 0 {
         ExitCode::SUCCESS
     } else {
@@ -441,7 +443,7 @@ fn print_case(
     response: &Value,
     written: &[Action],
     verbose: bool,
-) -> bool {
+) -> Result<bool, OutputError> {
     let req = &case.review["request"];
     let shown = match req["namespace"].as_str() {
         Some(ns) => format!("{ns}/{}", req["name"].as_str().unwrap_or_default()),
@@ -567,8 +569,8 @@ fn print_case(
             "✗ NOT as expected"
         }
     );
-    print!("{out}");
-    ok
+    output::print(out)?;
+    Ok(ok)
 }
 
 fn indent(text: &str, prefix: &str) -> String {

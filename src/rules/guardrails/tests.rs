@@ -328,6 +328,26 @@ fn a_malformed_policy_is_denied_with_the_field() {
 }
 
 #[test]
+fn a_malformed_policy_is_denied_without_repeating_a_huge_value() {
+    let obj = json!({"apiVersion": "policy.karmada.io/v1alpha1", "kind": "PropagationPolicy",
+        "metadata": {"name": "x", "namespace": "shop"},
+        "spec": {"resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment"}], "preemption": "N".repeat(1_000_000)}});
+    let d = run(
+        Webhook::ValidatePolicy,
+        &obj,
+        None,
+        &example_fleet(),
+        &Config::default(),
+    );
+    let (reason, message) = denial(&d);
+    assert_eq!(reason, DenyReason::MalformedObject);
+    assert!(
+        message.len() < 500 && message.contains("…(1000000 bytes)") && message.contains("spec.preemption"),
+        "{message}"
+    );
+}
+
+#[test]
 fn policies_in_excluded_namespaces_are_not_checked() {
     let p = pp("kube-system", "x", Some(99), vec![deploy()]);
     assert_eq!(

@@ -5,8 +5,16 @@
 //! `--tls-reload-interval` and compares their *bytes* (following symlinks), the shape of
 //! controller-runtime's `certwatcher`: this sees kubelet's Secret-volume update, which swaps a
 //! `..data` symlink and never writes `tls.crt` itself, so inotify on the file would miss it.
-//! A new pair that does not load (half-written, mismatched, garbage) keeps the old one serving and
-//! counts `tls_reloads_total{result="error"}`.
+//! A new pair that does not load (half-written, mismatched, garbage, expired, not yet valid) keeps
+//! the old one serving and counts `tls_reloads_total{result="error"}`, once per change of the
+//! files. A pair that is only *not yet* valid (issued by a clock slightly ahead of ours) is tried
+//! again on every poll, silently, and served as soon as its notBefore has passed.
+//!
+//! Every certificate in `--tls-cert` must be valid now (notBefore ≤ now ≤ notAfter): at startup an
+//! expired or not yet valid one stops the process with a message naming the flag. While serving,
+//! [`watch`] logs a WARN when the served certificate expires within [`EXPIRY_WARNING_WINDOW`]
+//! (an ERROR once it has expired), at most once per [`EXPIRY_WARNING_INTERVAL`] and again after
+//! each reload; `tls_certificate_expiry_timestamp_seconds` always shows the served leaf's notAfter.
 //!
 //! With `--client-ca`, clients must present a certificate issued by that CA (rustls
 //! `WebPkiClientVerifier`). The CA file is polled the same way; a change rebuilds the
@@ -14,7 +22,10 @@
 
 use std::{
     path::{Path, PathBuf},
-    sync::{Arc, Once},
+    sync::{
+        Arc, Once,
+        atomic::{AtomicI64, Ordering},
+    },
     time::Duration,
 };
 
@@ -86,6 +97,36 @@ pub enum Error {
         path: PathBuf,
         /// Why.
         message: String,
+    },
+    /// A certificate in `--tls-cert` is past its notAfter: every client would refuse it.
+    #[error(
+        "--tls-cert {}: the certificate{} expired at {} (notAfter, {} ago): clients refuse it; install a renewed certificate",
+        path.display(), chain_position(subject.as_deref()), timestamp(*not_after), ago(*now - *not_after)
+    )]
+    Expired {
+        /// The file.
+        path: PathBuf,
+        /// Subject of the expired certificate when it is not the leaf.
+        subject: Option<String>,
+        /// Its notAfter, Unix seconds.
+        not_after: i64,
+        /// When it was checked, Unix seconds.
+        now: i64,
+    },
+    /// A certificate in `--tls-cert` is before its notBefore: every client would refuse it (yet).
+    #[error(
+        "--tls-cert {}: the certificate{} is not valid before {} (notBefore, {} from now): clients refuse it until then; check the clocks of the issuer and of this machine",
+        path.display(), chain_position(subject.as_deref()), timestamp(*not_before), ago(*not_before - *now)
+    )]
+    NotYetValid {
+        /// The file.
+        path: PathBuf,
+        /// Subject of the certificate when it is not the leaf.
+        subject: Option<String>,
+        /// Its notBefore, Unix seconds.
+        not_before: i64,
+        /// When it was checked, Unix seconds.
+        now: i64,
     },
     /// Certificate and key do not belong together.
     #[error("--tls-key {} does not match the certificate in --tls-cert {}: {source}", key.display(), cert.display())]
@@ -188,13 +229,16 @@ fn certificates(flag: &'static str, path: &Path, pem: &[u8]) -> Result<Vec<Certi
 pub struct LoadedCert {
     /// What rustls serves.
     pub certified_key: Arc<CertifiedKey>,
+    /// notBefore of the leaf, Unix seconds.
+    pub not_before: i64,
     /// notAfter of the leaf, Unix seconds.
     pub not_after: i64,
     /// Serial number of the leaf, hex.
     pub serial: String,
 }
 
-/// Loads and validates a certificate chain and its key (the key must match the leaf).
+/// Loads and validates a certificate chain and its key (the key must match the leaf, and every
+/// certificate must be valid now).
 pub fn load_certified_key(
     cert_path: &Path,
     cert_pem: &[u8],
@@ -202,15 +246,30 @@ pub fn load_certified_key(
     key_pem: &[u8],
     provider: &CryptoProvider,
 ) -> Result<LoadedCert, Error> {
+    load_certified_key_at(cert_path, cert_pem, key_path, key_pem, provider, unix_now())
+}
+
+fn load_certified_key_at(
+    cert_path: &Path,
+    cert_pem: &[u8],
+    key_path: &Path,
+    key_pem: &[u8],
+    provider: &CryptoProvider,
+    now: i64,
+) -> Result<LoadedCert, Error> {
     let chain = certificates("--tls-cert", cert_path, cert_pem)?;
     let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|_| Error::NoKey {
         path: key_path.to_owned(),
     })?;
-    let (not_after, serial) = match chain
+    let (not_before, not_after, serial) = match chain
         .first()
         .map(|c| x509_parser::parse_x509_certificate(c.as_ref()))
     {
-        Some(Ok((_, leaf))) => (leaf.validity().not_after.timestamp(), leaf.raw_serial_as_string()),
+        Some(Ok((_, leaf))) => (
+            leaf.validity().not_before.timestamp(),
+            leaf.validity().not_after.timestamp(),
+            leaf.raw_serial_as_string(),
+        ),
         Some(Err(e)) => {
             return Err(Error::BadCertificate {
                 path: cert_path.to_owned(),
@@ -233,6 +292,7 @@ pub fn load_certified_key(
                 path: key_path.to_owned(),
                 source,
             })?;
+    check_validity(cert_path, &chain, now)?;
     let certified_key = CertifiedKey::new(chain, signing_key);
     match certified_key.keys_match() {
         Ok(()) | Err(rustls::Error::InconsistentKeys(rustls::InconsistentKeys::Unknown)) => {}
@@ -252,6 +312,7 @@ pub fn load_certified_key(
     }
     Ok(LoadedCert {
         certified_key: Arc::new(certified_key),
+        not_before,
         not_after,
         serial,
     })
@@ -295,9 +356,21 @@ pub struct ServingTls {
     provider: Arc<CryptoProvider>,
     resolver: Arc<Resolver>,
     config: ArcSwap<ServerConfig>,
-    last_seen: Mutex<FileBytes>,
+    seen: Mutex<Seen>,
     current: ArcSwap<LoadedCert>,
     metrics: Arc<Metrics>,
+    handshakes: handshake::Recorder,
+    /// When the expiry warning was last logged (Unix seconds), `i64::MIN`: not since the last
+    /// reload.
+    expiry_warned_at: AtomicI64,
+}
+
+/// What the files held: the bytes being served, and the last ones refused.
+#[derive(Debug)]
+struct Seen {
+    serving: FileBytes,
+    /// Files that could not be used, reported once; `retry` when they are only not yet valid.
+    refused: Option<(FileBytes, bool)>,
 }
 
 impl ServingTls {
@@ -316,15 +389,22 @@ impl ServingTls {
             provider,
             resolver,
             config: ArcSwap::from_pointee(config),
-            last_seen: Mutex::new(bytes),
+            seen: Mutex::new(Seen {
+                serving: bytes,
+                refused: None,
+            }),
             current: ArcSwap::from_pointee(loaded),
+            handshakes: handshake::Recorder::new(&metrics),
             metrics,
+            expiry_warned_at: AtomicI64::new(i64::MIN),
         }))
     }
 
-    /// An acceptor with the current configuration (cheap: one `Arc` clone).
-    pub fn acceptor(&self) -> TlsAcceptor {
-        TlsAcceptor::from(self.config.load_full())
+    /// An acceptor with the current configuration (cheap: two `Arc` clones), which also
+    /// records failed handshakes (`tls_handshake_failures_total`).
+    pub fn acceptor(&self) -> Acceptor {
+        self.handshakes
+            .acceptor(TlsAcceptor::from(self.config.load_full()))
     }
 
     /// The certificate being served.
@@ -338,9 +418,14 @@ impl ServingTls {
     }
 
     /// Re-reads the files; if their bytes changed, validates and swaps them in.
-    /// `Ok(true)`: a new certificate (or CA) is now served; `Ok(false)`: nothing changed;
-    /// `Err`: the new files are unusable and the old ones keep serving.
+    /// `Ok(true)`: a new certificate (or CA) is now served; `Ok(false)`: nothing changed (or the
+    /// files were refused before and still are); `Err`: the new files are unusable and the old
+    /// ones keep serving.
     pub fn reload_if_changed(&self) -> Result<bool, Error> {
+        self.reload_at(unix_now())
+    }
+
+    fn reload_at(&self, now: i64) -> Result<bool, Error> {
         let bytes = match FileBytes::read(&self.files) {
             Ok(bytes) => bytes,
             Err(error) => {
@@ -348,29 +433,75 @@ impl ServingTls {
                 return Err(error);
             }
         };
-        let previous = {
-            let mut last = self.last_seen.lock();
-            if *last == bytes {
-                return Ok(false);
+        let mut seen = self.seen.lock();
+        if seen.serving == bytes {
+            seen.refused = None;
+            return Ok(false);
+        }
+        // Refused files are reported once, not on every poll; only not-yet-valid ones are tried
+        // again (silently), since time alone makes them usable.
+        let retry = match &seen.refused {
+            Some((refused, retry)) if *refused == bytes => {
+                if !retry {
+                    return Ok(false);
+                }
+                true
             }
-            // Remember what we tried, so a broken pair is reported once, not on every poll.
-            std::mem::replace(&mut *last, bytes.clone())
+            _ => false,
         };
-        let result = self.apply(&previous, &bytes);
-        let label = if result.is_ok() { "ok" } else { "error" };
-        self.metrics.tls_reloads_total.with_label_values(&[label]).inc();
-        result.map(|()| true)
+        match self.apply(&seen.serving, &bytes, now) {
+            Ok(()) => {
+                seen.serving = bytes;
+                seen.refused = None;
+                self.metrics.tls_reloads_total.with_label_values(&["ok"]).inc();
+                self.expiry_warned_at.store(i64::MIN, Ordering::Relaxed);
+                Ok(true)
+            }
+            Err(error) => {
+                let not_yet_valid = matches!(error, Error::NotYetValid { .. });
+                seen.refused = Some((bytes, not_yet_valid));
+                if retry {
+                    return Ok(false);
+                }
+                self.metrics.tls_reloads_total.with_label_values(&["error"]).inc();
+                Err(error)
+            }
+        }
     }
 
-    fn apply(&self, previous: &FileBytes, bytes: &FileBytes) -> Result<(), Error> {
+    /// Logs that the served certificate expires soon (WARN) or has expired (ERROR), at most once
+    /// per [`EXPIRY_WARNING_INTERVAL`] and once after each reload; `true` when it logged.
+    pub fn warn_if_expiring(&self) -> bool {
+        self.warn_if_expiring_at(unix_now())
+    }
+
+    fn warn_if_expiring_at(&self, now: i64) -> bool {
+        let current = self.current();
+        let remaining = current.not_after - now;
+        let window = i64::try_from(EXPIRY_WARNING_WINDOW.as_secs()).unwrap_or(i64::MAX);
+        if remaining > window {
+            return false;
+        }
+        let interval = i64::try_from(EXPIRY_WARNING_INTERVAL.as_secs()).unwrap_or(i64::MAX);
+        let last = self.expiry_warned_at.load(Ordering::Relaxed);
+        if last != i64::MIN && now.saturating_sub(last) < interval {
+            return false;
+        }
+        self.expiry_warned_at.store(now, Ordering::Relaxed);
+        validity::log_expiry(&self.files.cert, &current, remaining);
+        true
+    }
+
+    fn apply(&self, previous: &FileBytes, bytes: &FileBytes, now: i64) -> Result<(), Error> {
         let cert_changed = previous.cert != bytes.cert || previous.key != bytes.key;
         let loaded = if cert_changed {
-            Some(load_certified_key(
+            Some(load_certified_key_at(
                 &self.files.cert,
                 &bytes.cert,
                 &self.files.key,
                 &bytes.key,
                 &self.provider,
+                now,
             )?)
         } else {
             None
@@ -426,140 +557,34 @@ pub async fn watch(
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) {
     let mut ticks = crate::poll::Ticks::new(interval, shutdown);
+    tls.warn_if_expiring();
     while ticks.next().await {
-        if let Err(error) = tls.reload_if_changed() {
-            tracing::error!(%error, "TLS files changed but cannot be used; still serving the previous certificate");
+        match tls.reload_if_changed() {
+            Ok(_) => {}
+            Err(error @ Error::NotYetValid { .. }) => {
+                tracing::warn!(%error, "TLS files changed but are not valid yet; still serving the previous certificate, the new one is served once valid");
+            }
+            Err(error) => {
+                tracing::error!(%error, "TLS files changed but cannot be used; still serving the previous certificate");
+            }
         }
+        tls.warn_if_expiring();
     }
 }
 
-/// Throwaway certificates for the demo, tests and benchmarks. Never for production.
-pub mod dev {
-    use rcgen::{
-        BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
-        KeyUsagePurpose, SerialNumber,
-    };
+pub mod dev;
+mod handshake;
+mod validity;
 
-    /// rcgen failed (should not happen with these fixed parameters).
-    #[derive(Debug, thiserror::Error)]
-    #[error("generating a throwaway certificate: {0}")]
-    pub struct DevCertError(#[from] rcgen::Error);
+pub use handshake::{Acceptor, HandshakeFailure};
 
-    /// A throwaway CA, a serving certificate for the given names, and a way to mint more.
-    pub struct DevCerts {
-        /// CA certificate, PEM (the `caBundle`, and the `--client-ca` for mTLS tests).
-        pub ca_pem: String,
-        /// Serving certificate, PEM.
-        pub cert_pem: String,
-        /// Serving key, PEM (PKCS#8).
-        pub key_pem: String,
-        /// Serial of the serving certificate, lowercase hex with `:` separators (x509-parser style).
-        pub serial: String,
-        issuer: Issuer<'static, KeyPair>,
-    }
-
-    impl std::fmt::Debug for DevCerts {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.debug_struct("DevCerts")
-                .field("serial", &self.serial)
-                .finish_non_exhaustive()
-        }
-    }
-
-    /// A certificate and its key, PEM.
-    #[derive(Debug, Clone)]
-    pub struct Pair {
-        /// Certificate, PEM.
-        pub cert_pem: String,
-        /// Key, PEM (PKCS#8).
-        pub key_pem: String,
-        /// Serial, x509-parser style hex.
-        pub serial: String,
-    }
-
-    /// A fresh CA and a serving certificate for `sans` (DNS names or IP addresses).
-    pub fn throwaway_ca_and_cert(sans: &[&str]) -> Result<DevCerts, DevCertError> {
-        let ca_key = KeyPair::generate()?;
-        let mut ca = CertificateParams::new(Vec::<String>::new())?;
-        ca.distinguished_name
-            .push(DnType::CommonName, "karmada-takeover throwaway CA");
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.key_usages = vec![
-            KeyUsagePurpose::KeyCertSign,
-            KeyUsagePurpose::CrlSign,
-            KeyUsagePurpose::DigitalSignature,
-        ];
-        ca.serial_number = Some(serial_from(&ca_key));
-        let ca_cert = ca.self_signed(&ca_key)?;
-        let issuer = Issuer::new(ca, ca_key);
-        let mut certs = DevCerts {
-            ca_pem: ca_cert.pem(),
-            cert_pem: String::new(),
-            key_pem: String::new(),
-            serial: String::new(),
-            issuer,
-        };
-        let leaf = certs.serving_cert(sans)?;
-        certs.cert_pem = leaf.cert_pem;
-        certs.key_pem = leaf.key_pem;
-        certs.serial = leaf.serial;
-        Ok(certs)
-    }
-
-    impl DevCerts {
-        /// Another serving certificate from the same CA (for rotation tests).
-        pub fn serving_cert(&self, sans: &[&str]) -> Result<Pair, DevCertError> {
-            let mut params =
-                CertificateParams::new(sans.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>())?;
-            params.distinguished_name.push(
-                DnType::CommonName,
-                sans.first().copied().unwrap_or("karmada-takeover"),
-            );
-            params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-            self.sign(params)
-        }
-
-        /// A client certificate from the same CA (for mTLS tests and the demo).
-        pub fn client_cert(&self, common_name: &str) -> Result<Pair, DevCertError> {
-            let mut params = CertificateParams::new(Vec::<String>::new())?;
-            params.distinguished_name.push(DnType::CommonName, common_name);
-            params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-            self.sign(params)
-        }
-
-        fn sign(&self, mut params: CertificateParams) -> Result<Pair, DevCertError> {
-            let key = KeyPair::generate()?;
-            let serial = serial_from(&key);
-            let serial_hex = serial
-                .to_bytes()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<Vec<_>>()
-                .join(":");
-            params.serial_number = Some(serial);
-            params.use_authority_key_identifier_extension = true;
-            let cert = params.signed_by(&key, &self.issuer)?;
-            Ok(Pair {
-                cert_pem: cert.pem(),
-                key_pem: key.serialize_pem(),
-                serial: serial_hex,
-            })
-        }
-    }
-
-    /// A positive 16-byte serial taken from the (random) public key, so every key has its own.
-    fn serial_from(key: &KeyPair) -> SerialNumber {
-        let raw = key.public_key_raw();
-        let mut bytes: Vec<u8> = raw.iter().skip(1).take(16).copied().collect();
-        if let Some(first) = bytes.first_mut() {
-            *first = (*first & 0x7f) | 0x10;
-        }
-        SerialNumber::from_slice(&bytes)
-    }
-}
+pub use validity::{EXPIRY_WARNING_INTERVAL, EXPIRY_WARNING_WINDOW};
+use validity::{ago, chain_position, check_validity, timestamp, unix_now};
 
 #[cfg(test)]
 mod tests {
+    use std::time::SystemTime;
+
     use super::*;
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -622,5 +647,153 @@ mod tests {
             "{mismatch}"
         );
         assert!(load(&cert, &key, Some(&garbage)).starts_with("--client-ca "));
+    }
+
+    const DAY: Duration = Duration::from_secs(24 * 3600);
+
+    /// A CA, a pair valid now, and a temp dir with `tls.crt`/`tls.key` holding that pair.
+    fn serving_files() -> (dev::DevCerts, tempfile::TempDir, TlsFiles) {
+        let certs = dev::throwaway_ca_and_cert(&["localhost"]).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let files = TlsFiles {
+            cert: write(dir.path(), "tls.crt", &certs.cert_pem),
+            key: write(dir.path(), "tls.key", &certs.key_pem),
+            client_ca: None,
+        };
+        (certs, dir, files)
+    }
+
+    fn install(files: &TlsFiles, pair: &dev::Pair) {
+        std::fs::write(&files.cert, &pair.cert_pem).unwrap();
+        std::fs::write(&files.key, &pair.key_pem).unwrap();
+    }
+
+    fn reloads(metrics: &Metrics, result: &str) -> u64 {
+        metrics.tls_reloads_total.with_label_values(&[result]).get()
+    }
+
+    #[test]
+    fn expired_or_not_yet_valid_certificates_are_refused_at_startup_naming_the_flag() {
+        let (certs, _dir, files) = serving_files();
+        let now = SystemTime::now();
+        let cases = [
+            ("expired", now - 30 * DAY, now - DAY, "expired at"),
+            ("not yet valid", now + DAY, now + 30 * DAY, "is not valid before"),
+        ];
+        for (name, not_before, not_after, says) in cases {
+            install(
+                &files,
+                &certs
+                    .serving_cert_valid(&["localhost"], not_before, not_after)
+                    .unwrap(),
+            );
+            let metrics = Arc::new(Metrics::new().unwrap());
+            let error = ServingTls::load(files.clone(), metrics).unwrap_err().to_string();
+            assert!(
+                error.starts_with(&format!("--tls-cert {}: ", files.cert.display())) && error.contains(says),
+                "{name}: {error}"
+            );
+        }
+        // The chain is checked too: a valid leaf followed by an expired intermediate.
+        let leaf = certs
+            .serving_cert_valid(&["localhost"], now - DAY, now + DAY)
+            .unwrap();
+        let stale = certs
+            .serving_cert_valid(&["stale"], now - 30 * DAY, now - DAY)
+            .unwrap();
+        std::fs::write(&files.cert, format!("{}{}", leaf.cert_pem, stale.cert_pem)).unwrap();
+        std::fs::write(&files.key, &leaf.key_pem).unwrap();
+        let error = ServingTls::load(files.clone(), Arc::new(Metrics::new().unwrap()))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("CN=stale (in the chain) expired at"), "{error}");
+    }
+
+    #[test]
+    fn a_rotation_to_an_expired_certificate_keeps_the_old_one_like_a_mismatched_key() {
+        let (certs, _dir, files) = serving_files();
+        let metrics = Arc::new(Metrics::new().unwrap());
+        let tls = ServingTls::load(files.clone(), metrics.clone()).unwrap();
+        let serving = tls.current();
+        let gauge = metrics.tls_certificate_expiry_timestamp_seconds.get();
+        assert_eq!(gauge, serving.not_after);
+
+        let now = SystemTime::now();
+        install(
+            &files,
+            &certs
+                .serving_cert_valid(&["localhost"], now - 30 * DAY, now - DAY)
+                .unwrap(),
+        );
+        let error = tls.reload_if_changed().unwrap_err();
+        assert!(matches!(error, Error::Expired { .. }), "{error}");
+        assert!(error.to_string().starts_with("--tls-cert "), "{error}");
+        assert_eq!(tls.current().serial, serving.serial, "the old pair keeps serving");
+        assert_eq!(metrics.tls_certificate_expiry_timestamp_seconds.get(), gauge);
+        assert_eq!((reloads(&metrics, "ok"), reloads(&metrics, "error")), (0, 1));
+        // Reported once, not on every poll.
+        assert!(!tls.reload_if_changed().unwrap());
+        assert_eq!(reloads(&metrics, "error"), 1);
+    }
+
+    #[test]
+    fn a_not_yet_valid_rotation_is_refused_then_served_once_its_time_comes() {
+        let (certs, _dir, files) = serving_files();
+        let metrics = Arc::new(Metrics::new().unwrap());
+        let tls = ServingTls::load(files.clone(), metrics.clone()).unwrap();
+        let old = tls.current().serial.clone();
+        let now = SystemTime::now();
+        let early = certs
+            .serving_cert_valid(&["localhost"], now + Duration::from_secs(100), now + 30 * DAY)
+            .unwrap();
+        install(&files, &early);
+        let t = unix_now();
+        let error = tls.reload_at(t).unwrap_err();
+        assert!(matches!(error, Error::NotYetValid { .. }), "{error}");
+        assert_eq!(tls.current().serial, old);
+        assert_eq!(reloads(&metrics, "error"), 1);
+        // Tried again on later polls without a new report...
+        assert!(!tls.reload_at(t + 50).unwrap());
+        assert_eq!(tls.current().serial, old);
+        assert_eq!(reloads(&metrics, "error"), 1);
+        // ...and served once valid.
+        assert!(tls.reload_at(t + 102).unwrap());
+        assert_eq!(tls.current().serial, early.serial);
+        assert_eq!(reloads(&metrics, "ok"), 1);
+        assert_eq!(
+            metrics.tls_certificate_expiry_timestamp_seconds.get(),
+            tls.current().not_after
+        );
+    }
+
+    #[test]
+    fn expiry_is_warned_about_within_a_week_at_a_bounded_rate() {
+        let (certs, _dir, files) = serving_files();
+        let now = SystemTime::now();
+        install(
+            &files,
+            &certs
+                .serving_cert_valid(&["localhost"], now - DAY, now + 30 * DAY)
+                .unwrap(),
+        );
+        let tls = ServingTls::load(files.clone(), Arc::new(Metrics::new().unwrap())).unwrap();
+        let t = unix_now();
+        assert!(!tls.warn_if_expiring_at(t), "30 days left: quiet");
+
+        install(
+            &files,
+            &certs
+                .serving_cert_valid(&["localhost"], now - DAY, now + 2 * DAY)
+                .unwrap(),
+        );
+        assert!(tls.reload_at(t).unwrap());
+        assert!(tls.warn_if_expiring_at(t), "2 days left: warned");
+        assert!(!tls.warn_if_expiring_at(t + 60), "not again within the interval");
+        assert!(tls.warn_if_expiring_at(t + 3600), "again after the interval");
+        assert!(
+            tls.warn_if_expiring_at(t + 3 * 86_400),
+            "expired: an error, rate-limited alike"
+        );
+        assert!(!tls.warn_if_expiring_at(t + 3 * 86_400 + 1));
     }
 }
