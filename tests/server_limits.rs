@@ -574,6 +574,8 @@ async fn shutdown_turns_readiness_off_at_once_but_keeps_serving_for_the_delay_th
     let mut server = start(Limits {
         shutdown_delay,
         shutdown_grace_period: Duration::from_secs(5),
+        // Longer than the delay: one review stays in flight across its end.
+        request_timeout: Duration::from_secs(10),
         ..Setup::default().limits
     })
     .await;
@@ -618,6 +620,15 @@ async fn shutdown_turns_readiness_off_at_once_but_keeps_serving_for_the_delay_th
     assert_eq!(response.headers()["connection"], "close");
     // A connection accepted during the delay that has not sent its request yet.
     let mut quiet = connect_raw(addr, &server.certs.ca_pem).await.unwrap();
+    // An HTTP/2 review still in flight when the delay ends (half of its body sent).
+    let mut h2 = H2::connect(addr, &server.certs.ca_pem).await;
+    let h2_body = policy_review("h2-in-flight");
+    let (mut h2_tx, stream) = channel_body();
+    h2_tx
+        .send(Bytes::copy_from_slice(&h2_body.as_bytes()[..h2_body.len() / 2]))
+        .await
+        .unwrap();
+    let h2_response = h2.post("/validate/policy", h2_body.len(), stream);
     assert!(
         started.elapsed() < shutdown_delay,
         "the checks above took longer than the shutdown delay"
@@ -635,5 +646,17 @@ async fn shutdown_turns_readiness_off_at_once_but_keeps_serving_for_the_delay_th
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(head.to_ascii_lowercase().contains("connection: close"), "{head}");
     assert_eq!(response_uid(&body), "quiet");
+    // The HTTP/2 review is finished and answered; then its connection closes (GOAWAY).
+    h2_tx
+        .send(Bytes::copy_from_slice(&h2_body.as_bytes()[h2_body.len() / 2..]))
+        .await
+        .unwrap();
+    drop(h2_tx);
+    let (status, body) = status_of(h2_response).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(response_uid(&body), "h2-in-flight");
+    within(WAIT, "HTTP/2 connection closed", &mut h2.closed)
+        .await
+        .unwrap();
     within(WAIT, "shutdown finished", shutdown).await.unwrap();
 }
