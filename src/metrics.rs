@@ -30,7 +30,8 @@ pub struct Metrics {
     /// Time from the end of the request headers to the response, by webhook.
     pub admission_request_duration_seconds: HistogramVec,
     /// Requests answered without an AdmissionResponse, by reason
-    /// (`not-found`, `method-not-allowed`, `payload-too-large`, `bad-review`, `timeout`, `overloaded`).
+    /// (`not-found`, `method-not-allowed`, `payload-too-large`, `bad-review`, `timeout`, `overloaded`,
+    /// `memory-budget`, `internal`).
     pub admission_bad_requests_total: IntCounterVec,
     /// Takeover policies decided by admission (EnsurePolicy actions handed to the writer).
     pub takeovers_total: IntCounter,
@@ -59,6 +60,15 @@ pub struct Metrics {
     pub tls_handshake_failures_total: IntCounterVec,
     /// Webhook requests being processed right now.
     pub inflight_requests: IntGauge,
+    /// Bytes of the memory budget reserved by request bodies in flight and their decoding.
+    pub body_memory_bytes: IntGauge,
+    /// Open connections of the webhook listener.
+    pub connections: IntGauge,
+    /// Times the webhook listener stopped accepting because `--max-connections` were open.
+    pub connection_limit_reached_total: IntCounter,
+    /// Webhook connections the server closed because a timer ran out, by connection state
+    /// (`handshake`, `first-request`, `request-headers`, `idle`).
+    pub connections_timed_out_total: IntCounterVec,
 }
 
 impl Metrics {
@@ -144,6 +154,25 @@ impl Metrics {
                 "inflight_requests",
                 "Webhook requests being processed.",
             )?)?,
+            body_memory_bytes: reg.add(IntGauge::new(
+                "body_memory_bytes",
+                "Bytes of the memory budget (--memory-budget) reserved by request bodies in flight.",
+            )?)?,
+            connections: reg.add(IntGauge::new(
+                "connections",
+                "Open connections of the webhook listener.",
+            )?)?,
+            connection_limit_reached_total: reg.add(IntCounter::new(
+                "connection_limit_reached_total",
+                "Times the webhook listener stopped accepting because --max-connections were open.",
+            )?)?,
+            connections_timed_out_total: reg.add(IntCounterVec::new(
+                Opts::new(
+                    "connections_timed_out_total",
+                    "Webhook connections closed by a timer, by the state they were in.",
+                ),
+                &["state"],
+            )?)?,
             registry,
         })
     }
@@ -213,6 +242,11 @@ mod tests {
             .tls_handshake_failures_total
             .with_label_values(&["timeout"])
             .inc();
+        metrics.connection_limit_reached_total.inc();
+        metrics
+            .connections_timed_out_total
+            .with_label_values(&["idle"])
+            .inc();
         let text = String::from_utf8(metrics.encode().unwrap()).unwrap();
         for family in [
             "admission_requests_total",
@@ -231,6 +265,10 @@ mod tests {
             "tls_reloads_total",
             "tls_handshake_failures_total",
             "inflight_requests",
+            "body_memory_bytes",
+            "connections",
+            "connection_limit_reached_total",
+            "connections_timed_out_total",
         ] {
             assert!(
                 text.contains(&format!("karmada_takeover_{family}")),

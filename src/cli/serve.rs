@@ -45,20 +45,40 @@ pub struct ServeArgs {
     /// Largest accepted request body in bytes; larger bodies get 413.
     #[arg(long, env = "KARMADA_TAKEOVER_MAX_BODY_BYTES", default_value_t = 8 * 1024 * 1024)]
     pub max_body_bytes: usize,
-    /// Time a client has for the TLS handshake and each request's headers.
+    /// Bytes that request bodies in flight and their decoding may take together; a review waits
+    /// for its share until its deadline, then gets 503. At least 4 × --max-body-bytes (README,
+    /// "Security and limits").
+    #[arg(long, env = "KARMADA_TAKEOVER_MEMORY_BUDGET", default_value_t = 64 * 1024 * 1024)]
+    pub memory_budget: usize,
+    /// Time a client has for the TLS handshake, for its first request's headers after it, and for
+    /// each later request's headers once they started arriving.
     #[arg(long, env = "KARMADA_TAKEOVER_HEADER_READ_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     pub header_read_timeout: Duration,
+    /// A connection with no request in flight is closed after this long (HTTP/1.1 and HTTP/2);
+    /// longer than karmada-apiserver's own 90 s, so the client closes idle connections first.
+    #[arg(long, env = "KARMADA_TAKEOVER_IDLE_TIMEOUT", default_value = "120s", value_parser = humantime::parse_duration)]
+    pub idle_timeout: Duration,
+    /// Open webhook connections; at the limit the listener waits for one to close (idle ones then
+    /// close after --header-read-timeout).
+    #[arg(long, env = "KARMADA_TAKEOVER_MAX_CONNECTIONS", default_value_t = 128)]
+    pub max_connections: usize,
     /// Deadline for one review; keep it below the webhook's timeoutSeconds.
     #[arg(long, env = "KARMADA_TAKEOVER_REQUEST_TIMEOUT", default_value = "2500ms", value_parser = humantime::parse_duration)]
     pub request_timeout: Duration,
-    /// Reviews processed at once; more wait for a slot until their deadline, then get 503.
+    /// Reviews decided at once (a permit is taken once the body is read); more wait for one until
+    /// their deadline, then get 503.
     #[arg(
         long,
         env = "KARMADA_TAKEOVER_MAX_CONCURRENT_REQUESTS",
         default_value_t = 1024
     )]
     pub max_concurrent_requests: usize,
-    /// Time to drain in-flight requests after SIGTERM.
+    /// After SIGTERM, /readyz answers 503 at once but the webhook keeps accepting and serving this
+    /// long, so endpoints stop routing to the pod before its listener closes.
+    #[arg(long, env = "KARMADA_TAKEOVER_SHUTDOWN_DELAY", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub shutdown_delay: Duration,
+    /// Then, time to drain in-flight requests. Keep delay + grace period below the pod's
+    /// terminationGracePeriodSeconds.
     #[arg(long, env = "KARMADA_TAKEOVER_SHUTDOWN_GRACE_PERIOD", default_value = "25s", value_parser = humantime::parse_duration)]
     pub shutdown_grace_period: Duration,
     /// How often the TLS files are checked for changes.
@@ -129,9 +149,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         fleet: fleet_dir,
         kubeconfig,
         max_body_bytes,
+        memory_budget,
         header_read_timeout,
+        idle_timeout,
+        max_connections,
         request_timeout,
         max_concurrent_requests,
+        shutdown_delay,
         shutdown_grace_period,
         tls_reload_interval,
         fleet_reload_interval,
@@ -199,9 +223,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
         tls_reload_interval,
         limits: Limits {
             max_body_bytes,
+            memory_budget,
             header_read_timeout,
+            idle_timeout,
+            max_connections,
             request_timeout,
             max_concurrent_requests,
+            shutdown_delay,
             shutdown_grace_period,
         },
     };
@@ -236,10 +264,16 @@ async fn serve(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let signal = shutdown_signal().await?;
     tracing::info!(
         signal,
-        "shutdown requested: no new connections, draining in-flight requests"
+        delay = ?shutdown_delay,
+        "shutdown requested: not ready any more, serving on for the delay, then draining"
     );
     let _ = stop_watchers.send(true);
-    server.shutdown().await;
+    tokio::select! {
+        () = server.shutdown() => {}
+        second = shutdown_signal() => {
+            tracing::warn!(signal = second.unwrap_or("?"), "second signal: stopping without waiting for the drain");
+        }
+    }
     while watchers.join_next().await.is_some() {}
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)

@@ -1,23 +1,27 @@
 //! HTTPS serving of the admission webhooks, and the plain-HTTP admin listener.
 //!
 //! ```text
-//!  TCP accept ─► TLS handshake (rustls, current cert) ─► hyper-util auto (h2 | http/1.1)
-//!      │              ≤ --header-read-timeout                 │
-//!      │                                                      ▼
+//!  slot (≤ --max-connections, else wait) ─► TCP accept ─► TLS handshake ─► hyper-util auto (h2 | http/1.1)
+//!      │                                                  ≤ --header-read-timeout      │
+//!      │   conn: first request ≤ --header-read-timeout after the handshake;           │
+//!      │         no request in flight ≤ --idle-timeout (both protocols)               ▼
 //!      │                                  routes: path → Webhook, POST only, body ≤ cap,
-//!      │                                  concurrency permit, deadline (--request-timeout)
+//!      │                                  memory (--memory-budget) once the body starts,
+//!      │                                  concurrency permit once it is read,
+//!      │                                  deadline (--request-timeout)
 //!      │                                                      │
 //!      │                                                      ▼
 //!      │                              admission::review(webhook, body, fleet, config)
 //!      │                                                      │
 //!      ▼                                                      ▼
-//!  GracefulShutdown (drain within --shutdown-grace-period)   200 AdmissionReview + one log event,
-//!                                                             metrics, actions → Writer
+//!  shutdown: not ready, serve on for --shutdown-delay,      200 AdmissionReview + one log event,
+//!  then stop accepting and drain (--shutdown-grace-period)   metrics, actions → Writer
 //! ```
 //!
 //! [`Server::start`] binds both listeners (port 0 allowed) and returns a [`RunningServer`] once
-//! connections can be accepted; [`RunningServer::shutdown`] stops accepting, drains in-flight
-//! requests and returns within the grace period.
+//! connections can be accepted; [`RunningServer::shutdown`] turns `/readyz` to 503 at once, keeps
+//! serving for the shutdown delay, then stops accepting, drains in-flight requests and returns
+//! within the grace period.
 
 use std::{
     net::SocketAddr,
@@ -29,11 +33,11 @@ use std::{
 };
 
 use arc_swap::ArcSwap;
-use hyper_util::{
-    rt::{TokioExecutor, TokioIo, TokioTimer},
-    server::{conn::auto, graceful::GracefulShutdown},
+use tokio::{
+    net::TcpListener,
+    sync::{Semaphore, watch},
+    task::JoinSet,
 };
-use tokio::{net::TcpListener, sync::watch, task::JoinSet};
 
 use crate::{
     config::Config,
@@ -44,27 +48,40 @@ use crate::{
 };
 
 mod admin;
+mod budget;
+mod conn;
 mod routes;
 
-/// How often an idle HTTP/2 connection is pinged, and how long the answer may take.
-const H2_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(20);
-
-/// Request limits (the hardening flags of `serve`).
+/// Request and connection limits (the hardening flags of `serve`; README, "Security and limits").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// Largest accepted request body (`--max-body-bytes`); larger bodies get 413.
     pub max_body_bytes: usize,
-    /// Time a client has to finish the TLS handshake and each request's headers
-    /// (`--header-read-timeout`). For HTTP/1.1 this also bounds how long an idle keep-alive
-    /// connection stays open, since hyper starts the header timer when it waits for a request.
+    /// Bytes that request bodies in flight and their decoding may take together
+    /// (`--memory-budget`); a review waits for its share until its deadline, then gets 503. At
+    /// least 4 × `max_body_bytes`. What a review is charged: README, "Security and limits".
+    pub memory_budget: usize,
+    /// Time a client has to finish the TLS handshake, to send its first request's headers after
+    /// the handshake (this covers the HTTP/1-or-HTTP/2 detection), and to finish each later
+    /// HTTP/1.1 request's headers once it has started them (`--header-read-timeout`).
     pub header_read_timeout: Duration,
-    /// Deadline for one review: queueing for a permit, reading the body, deciding
+    /// A connection with no request in flight is closed after this long (`--idle-timeout`):
+    /// HTTP/1.1 keep-alive and HTTP/2 alike (HTTP/2 pings do not count as activity). While the
+    /// listener is at `max_connections`, `header_read_timeout` applies instead.
+    pub idle_timeout: Duration,
+    /// Open webhook connections (`--max-connections`); at the limit the listener stops accepting
+    /// (new clients wait in the kernel's backlog) and idle connections are closed sooner.
+    pub max_connections: usize,
+    /// Deadline for one review: reading the body, queueing for memory and a permit, deciding
     /// (`--request-timeout`); must stay below the webhook's `timeoutSeconds`.
     pub request_timeout: Duration,
-    /// Reviews processed at once (`--max-concurrent-requests`); more wait for a permit until
-    /// their deadline, then get 503.
+    /// Reviews decided at once (`--max-concurrent-requests`); a permit is taken once the body has
+    /// been read, and more wait for one until their deadline, then get 503.
     pub max_concurrent_requests: usize,
-    /// Time to drain in-flight requests on shutdown (`--shutdown-grace-period`).
+    /// After shutdown starts, `/readyz` answers 503 at once but the listener keeps accepting and
+    /// serving this long, so endpoints stop routing here before it closes (`--shutdown-delay`).
+    pub shutdown_delay: Duration,
+    /// Then, time to drain in-flight requests (`--shutdown-grace-period`).
     pub shutdown_grace_period: Duration,
 }
 
@@ -72,13 +89,49 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_body_bytes: 8 * 1024 * 1024,
+            memory_budget: 64 * 1024 * 1024,
             header_read_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(120),
+            max_connections: 128,
             request_timeout: Duration::from_millis(2500),
             max_concurrent_requests: 1024,
+            shutdown_delay: Duration::from_secs(5),
             shutdown_grace_period: Duration::from_secs(25),
         }
     }
 }
+
+impl Limits {
+    /// Checks the limits against each other (the message names the flags).
+    pub fn validate(&self) -> Result<(), Error> {
+        let invalid = |message: &str| Err(Error::InvalidLimit(message.to_owned()));
+        if self.max_concurrent_requests == 0 {
+            return invalid("--max-concurrent-requests must be at least 1");
+        }
+        if self.max_connections == 0 {
+            return invalid("--max-connections must be at least 1");
+        }
+        if self.max_body_bytes == 0 {
+            return invalid("--max-body-bytes must be at least 1");
+        }
+        let needed = self.max_body_bytes.next_multiple_of(1024).saturating_mul(4);
+        if self.memory_budget < needed {
+            return Err(Error::InvalidLimit(format!(
+                "--memory-budget ({}) must be at least 4 × --max-body-bytes ({needed}): a quarter \
+                 of it holds small reviews, the rest large ones at twice their size",
+                self.memory_budget
+            )));
+        }
+        if self.request_timeout.is_zero() || self.header_read_timeout.is_zero() || self.idle_timeout.is_zero()
+        {
+            return invalid("--request-timeout, --header-read-timeout and --idle-timeout must be positive");
+        }
+        Ok(())
+    }
+}
+
+/// At most one "connection limit reached" warning this often (the counter counts every time).
+const LIMIT_WARNING_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Where and how to serve.
 #[derive(Debug, Clone)]
@@ -96,7 +149,8 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Loopback on ephemeral ports with default limits (tests, demo).
+    /// Loopback on ephemeral ports with default limits (tests, demo), but no shutdown delay: no
+    /// endpoints route to a loopback server.
     pub fn loopback(tls: TlsFiles) -> Self {
         let any = SocketAddr::from(([127, 0, 0, 1], 0));
         Self {
@@ -104,7 +158,10 @@ impl Settings {
             admin_listen: any,
             tls,
             tls_reload_interval: Duration::from_secs(10),
-            limits: Limits::default(),
+            limits: Limits {
+                shutdown_delay: Duration::ZERO,
+                ..Limits::default()
+            },
         }
     }
 }
@@ -146,7 +203,7 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
-    /// `--max-concurrent-requests` or `--max-body-bytes` is zero, or the deadline is zero.
+    /// A limit is zero or does not fit the others (the message names the flags).
     #[error("{0}")]
     InvalidLimit(String),
 }
@@ -161,6 +218,8 @@ pub struct RunningServer {
     local_addr: SocketAddr,
     admin_addr: SocketAddr,
     tls: Arc<ServingTls>,
+    serving: Arc<AtomicBool>,
+    shutdown_delay: Duration,
     stop: watch::Sender<bool>,
     tasks: JoinSet<()>,
 }
@@ -169,19 +228,7 @@ impl Server {
     /// Loads TLS (failing on bad files), binds both listeners and starts serving.
     pub async fn start(settings: Settings, state: State) -> Result<RunningServer, Error> {
         let limits = settings.limits.clone();
-        if limits.max_concurrent_requests == 0 {
-            return Err(Error::InvalidLimit(
-                "--max-concurrent-requests must be at least 1".into(),
-            ));
-        }
-        if limits.max_body_bytes == 0 {
-            return Err(Error::InvalidLimit("--max-body-bytes must be at least 1".into()));
-        }
-        if limits.request_timeout.is_zero() || limits.header_read_timeout.is_zero() {
-            return Err(Error::InvalidLimit(
-                "--request-timeout and --header-read-timeout must be positive".into(),
-            ));
-        }
+        limits.validate()?;
         let tls = ServingTls::load(settings.tls.clone(), state.metrics.clone())?;
         let listener = TcpListener::bind(settings.listen)
             .await
@@ -213,16 +260,21 @@ impl Server {
         let serving = Arc::new(AtomicBool::new(true));
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
-        let app = Arc::new(routes::App::new(state.clone(), limits.clone()));
+        let app = Arc::new(routes::App::new(state.clone(), limits.clone(), serving.clone()));
         tasks.spawn(accept_loop(
             listener,
             tls.clone(),
             app,
-            limits,
+            limits.clone(),
             stopped.clone(),
-            serving.clone(),
+            state.metrics.clone(),
         ));
-        tasks.spawn(admin::serve(admin_listener, state, serving, stopped.clone()));
+        tasks.spawn(admin::serve(
+            admin_listener,
+            state,
+            serving.clone(),
+            stopped.clone(),
+        ));
         tasks.spawn(tls::watch(
             tls.clone(),
             settings.tls_reload_interval,
@@ -233,6 +285,8 @@ impl Server {
             local_addr,
             admin_addr,
             tls,
+            serving,
+            shutdown_delay: limits.shutdown_delay,
             stop,
             tasks,
         })
@@ -255,11 +309,30 @@ impl RunningServer {
         &self.tls
     }
 
-    /// Stops accepting, drains in-flight requests (at most the grace period), then returns.
-    pub fn shutdown(mut self) -> impl Future<Output = ()> + Send + 'static {
-        let _ = self.stop.send(true);
+    /// Shuts down in three steps. At once (before the returned future is first polled), `/readyz`
+    /// answers 503, so endpoints stop routing here, and HTTP/1.1 responses carry
+    /// `Connection: close`, so keep-alive clients move to new connections. For the shutdown
+    /// delay the listener still accepts and serves: requests routed here before the endpoints
+    /// caught up are answered, not refused. Then it stops accepting, asks every connection to
+    /// close (HTTP/2 GOAWAY; HTTP/1.1 after its current request, or after its first one for a
+    /// connection that has not sent one yet), drains in-flight requests for at most the grace
+    /// period, and the future resolves.
+    pub fn shutdown(self) -> impl Future<Output = ()> + Send + 'static {
+        self.serving.store(false, Ordering::SeqCst);
+        tracing::info!(
+            delay = ?self.shutdown_delay,
+            "shutting down: not ready any more; still serving until the delay is over"
+        );
+        let Self {
+            stop,
+            mut tasks,
+            shutdown_delay,
+            ..
+        } = self;
         async move {
-            while let Some(result) = self.tasks.join_next().await {
+            tokio::time::sleep(shutdown_delay).await;
+            let _ = stop.send(true);
+            while let Some(result) = tasks.join_next().await {
                 if let Err(error) = result
                     && error.is_panic()
                 {
@@ -306,49 +379,80 @@ pub(crate) async fn accept_until_stopped<F>(
     }
 }
 
+/// The webhook listener: one connection slot per accepted connection, at most
+/// `--max-connections`. When every slot is taken the loop stops accepting (clients wait in the
+/// kernel's backlog, their connection attempt intact) and raises `pressure`, which makes idle
+/// connections close after `--header-read-timeout` instead of `--idle-timeout`; the first slot
+/// that frees up goes to the longest-waiting client. Accepting and closing instead would fail that
+/// client's review outright.
 async fn accept_loop(
     listener: TcpListener,
     tls: Arc<ServingTls>,
     app: Arc<routes::App>,
     limits: Limits,
     stopped: watch::Receiver<bool>,
-    serving: Arc<AtomicBool>,
+    metrics: Arc<crate::metrics::Metrics>,
 ) {
-    let graceful = GracefulShutdown::new();
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
-        .keep_alive(true);
-    // HTTP/2 has no header-read timeout; pings find peers that vanished without closing.
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .keep_alive_interval(Some(H2_KEEP_ALIVE_INTERVAL))
-        .keep_alive_timeout(H2_KEEP_ALIVE_INTERVAL);
-    let builder = Arc::new(builder);
+    let (pressure_tx, pressure) = watch::channel(false);
+    let shared = Arc::new(conn::Shared::new(
+        app,
+        &limits,
+        pressure,
+        stopped.clone(),
+        &metrics,
+    ));
+    let slots = Arc::new(Semaphore::new(limits.max_connections.min(Semaphore::MAX_PERMITS)));
     let mut connections = JoinSet::new();
-    accept_until_stopped(&listener, stopped, &mut connections, "webhook", |stream| {
-        let _ = stream.set_nodelay(true);
-        serve_connection(
-            stream,
-            tls.acceptor(),
-            builder.clone(),
-            app.clone(),
-            graceful.watcher(),
-            limits.header_read_timeout,
-        )
-    })
-    .await;
-    serving.store(false, Ordering::SeqCst);
+    let mut last_warning: Option<tokio::time::Instant> = None;
+    let stop = until_stopped(stopped);
+    tokio::pin!(stop);
+    'accept: loop {
+        let slot = match slots.clone().try_acquire_owned() {
+            Ok(slot) => slot,
+            Err(_) => {
+                metrics.connection_limit_reached_total.inc();
+                if last_warning.is_none_or(|at| at.elapsed() >= LIMIT_WARNING_INTERVAL) {
+                    last_warning = Some(tokio::time::Instant::now());
+                    tracing::warn!(
+                        max_connections = limits.max_connections,
+                        "connection limit reached: not accepting until a connection closes; idle ones close sooner"
+                    );
+                }
+                pressure_tx.send_replace(true);
+                loop {
+                    tokio::select! {
+                        biased;
+                        () = &mut stop => break 'accept,
+                        Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                        slot = slots.clone().acquire_owned() => match slot {
+                            Ok(slot) => break slot,
+                            Err(_) => break 'accept,
+                        },
+                    }
+                }
+            }
+        };
+        pressure_tx.send_if_modified(|pressure| std::mem::replace(pressure, false));
+        tokio::select! {
+            biased;
+            () = &mut stop => break,
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    connections.spawn(conn::serve(stream, tls.acceptor(), shared.clone(), slot));
+                }
+                Err(error) => {
+                    tracing::warn!(%error, listener = "webhook", "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
     drop(listener);
     let open = connections.len();
-    tracing::info!(open_connections = open, grace_period = ?limits.shutdown_grace_period, "shutting down: draining connections");
-    let drain = async {
-        graceful.shutdown().await;
-        while connections.join_next().await.is_some() {}
-    };
+    tracing::info!(open_connections = open, grace_period = ?limits.shutdown_grace_period, "stopped accepting: draining connections");
+    let drain = async { while connections.join_next().await.is_some() {} };
     if tokio::time::timeout(limits.shutdown_grace_period, drain)
         .await
         .is_err()
@@ -361,30 +465,4 @@ async fn accept_loop(
         while connections.join_next().await.is_some() {}
     }
     tracing::info!("webhook listener stopped");
-}
-
-async fn serve_connection(
-    stream: tokio::net::TcpStream,
-    acceptor: tls::Acceptor,
-    builder: Arc<auto::Builder<TokioExecutor>>,
-    app: Arc<routes::App>,
-    watcher: hyper_util::server::graceful::Watcher,
-    handshake_timeout: Duration,
-) {
-    let tls = match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
-        Ok(Ok(tls)) => tls,
-        Ok(Err(error)) => {
-            acceptor.handshake_failed(&error);
-            return;
-        }
-        Err(_) => {
-            acceptor.handshake_timed_out();
-            return;
-        }
-    };
-    let service = hyper::service::service_fn(move |request| routes::App::handle(app.clone(), request));
-    let connection = builder.serve_connection(TokioIo::new(tls), service);
-    if let Err(error) = watcher.watch(connection).await {
-        tracing::debug!(%error, "connection ended with an error");
-    }
 }

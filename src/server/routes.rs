@@ -1,29 +1,48 @@
 //! The webhook routes: `POST /{mutate,validate}/{workload,policy}`.
 //!
 //! Status codes: 200 with an AdmissionReview for every readable review (denials included);
-//! 404 unknown path; 405 (with `Allow: POST`) other methods; 413 body over `--max-body-bytes`;
-//! 400 unreadable review; 503 no concurrency permit before the deadline; 504 deadline expired.
-//! Non-200 bodies are a Kubernetes `Status` object so clients print the message.
+//! 404 unknown path; 405 (with `Allow: POST`) other methods; 413 body over `--max-body-bytes`
+//! (or one that could not be decoded within `--memory-budget`); 400 unreadable review; 503 no
+//! memory or no concurrency permit before the deadline; 504 deadline expired. Non-200 bodies are a
+//! Kubernetes `Status` object so clients print the message.
 //!
-//! Concurrency: a request that finds every permit taken *waits* for one until its deadline
-//! instead of failing at once: bursts from the API server are short, and a 503 would surface as
-//! a failed admission (or a skipped one with `failurePolicy: Ignore`) for a request we could
-//! have answered a few milliseconds later.
+//! A review's steps, all under its deadline (`--request-timeout`): wait for the body's first bytes
+//! (holding nothing, so streams that send headers and no body cost nothing but their headers);
+//! reserve its memory ([`budget`](super::budget)); read the rest; take a concurrency permit
+//! (`--max-concurrent-requests`); decide. A request that finds the memory or every permit taken
+//! *waits* until its deadline instead of failing at once: bursts from the API server are short,
+//! and a 503 would surface as a failed admission (or a skipped one with `failurePolicy: Ignore`)
+//! for a request we could have answered a few milliseconds later. The in-flight gauge is kept by
+//! a guard, so a request dropped at any step (client gone) is not counted forever.
+//!
+//! While the server shuts down, HTTP/1.1 responses carry `Connection: close`.
 //!
 //! Decoding and deciding are synchronous and take microseconds, so they run inline on the
 //! connection's task; bodies above [`INLINE_DECIDE_LIMIT`] go to the blocking pool so a huge
 //! object cannot stall other connections and the deadline can still answer for it.
 
-use std::{convert::Infallible, sync::Arc};
+use std::{
+    convert::Infallible,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+use http::{HeaderValue, Method, Request, Response, StatusCode, Version, header};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use prometheus::{Histogram, IntCounter};
-use tokio::{sync::Semaphore, time::Instant};
+use prometheus::{Histogram, IntCounter, IntGauge};
+use tokio::{
+    sync::{OwnedSemaphorePermit, Semaphore},
+    time::Instant,
+};
 
-use super::{Limits, State};
+use super::{
+    Limits, State,
+    budget::{Budget, Reservation, Share, decode_estimate},
+};
 use crate::{
     admission::{self, BadReview, Reviewed},
     rules::{Action, Webhook},
@@ -47,17 +66,19 @@ enum Rejection {
     BadReview,
     Timeout,
     Overloaded,
+    MemoryBudget,
     Internal,
 }
 
 impl Rejection {
-    const ALL: [Rejection; 7] = [
+    const ALL: [Rejection; 8] = [
         Rejection::NotFound,
         Rejection::MethodNotAllowed,
         Rejection::PayloadTooLarge,
         Rejection::BadReview,
         Rejection::Timeout,
         Rejection::Overloaded,
+        Rejection::MemoryBudget,
         Rejection::Internal,
     ];
 
@@ -69,6 +90,7 @@ impl Rejection {
             Rejection::BadReview => "bad-review",
             Rejection::Timeout => "timeout",
             Rejection::Overloaded => "overloaded",
+            Rejection::MemoryBudget => "memory-budget",
             Rejection::Internal => "internal",
         }
     }
@@ -80,7 +102,7 @@ impl Rejection {
             Rejection::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Rejection::BadReview => StatusCode::BAD_REQUEST,
             Rejection::Timeout => StatusCode::GATEWAY_TIMEOUT,
-            Rejection::Overloaded => StatusCode::SERVICE_UNAVAILABLE,
+            Rejection::Overloaded | Rejection::MemoryBudget => StatusCode::SERVICE_UNAVAILABLE,
             Rejection::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -93,7 +115,7 @@ impl Rejection {
             Rejection::PayloadTooLarge => "RequestEntityTooLarge",
             Rejection::BadReview => "BadRequest",
             Rejection::Timeout => "Timeout",
-            Rejection::Overloaded => "ServiceUnavailable",
+            Rejection::Overloaded | Rejection::MemoryBudget => "ServiceUnavailable",
             Rejection::Internal => "InternalError",
         }
     }
@@ -108,13 +130,32 @@ struct WebhookMetrics {
 pub(crate) struct App {
     state: State,
     limits: Limits,
-    permits: Semaphore,
+    permits: Arc<Semaphore>,
+    budget: Budget,
+    /// False once shutdown started: HTTP/1.1 responses then ask the client to close.
+    serving: Arc<AtomicBool>,
     per_webhook: [WebhookMetrics; 4],
-    rejections: [IntCounter; 7],
+    rejections: [IntCounter; 8],
+}
+
+/// Counts a request in `inflight_requests` for as long as it lives, however it ends.
+struct InFlight<'a>(&'a IntGauge);
+
+impl<'a> InFlight<'a> {
+    fn new(gauge: &'a IntGauge) -> Self {
+        gauge.inc();
+        Self(gauge)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
 }
 
 impl App {
-    pub(crate) fn new(state: State, limits: Limits) -> Self {
+    pub(crate) fn new(state: State, limits: Limits, serving: Arc<AtomicBool>) -> Self {
         let metrics = &state.metrics;
         let per_webhook = Webhook::ALL.map(|w| WebhookMetrics {
             latency: metrics.latency(w.label()),
@@ -124,11 +165,16 @@ impl App {
                 .admission_bad_requests_total
                 .with_label_values(&[r.label()])
         });
-        let permits = Semaphore::new(limits.max_concurrent_requests.min(Semaphore::MAX_PERMITS));
+        let permits = Arc::new(Semaphore::new(
+            limits.max_concurrent_requests.min(Semaphore::MAX_PERMITS),
+        ));
+        let budget = Budget::new(limits.memory_budget, metrics.body_memory_bytes.clone());
         Self {
             state,
             limits,
             permits,
+            budget,
+            serving,
             per_webhook,
             rejections,
         }
@@ -144,6 +190,17 @@ impl App {
         self: Arc<Self>,
         request: Request<Incoming>,
     ) -> Result<Response<Body>, Infallible> {
+        let http1 = request.version() <= Version::HTTP_11;
+        let mut response = self.route(request).await;
+        if http1 && !self.serving.load(Ordering::Relaxed) {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        Ok(response)
+    }
+
+    async fn route(&self, request: Request<Incoming>) -> Response<Body> {
         let start = Instant::now();
         let Some(webhook) = Webhook::from_path(request.uri().path()) else {
             let message = format!(
@@ -151,7 +208,7 @@ impl App {
                 request.uri().path(),
                 Webhook::ALL.map(|w| w.path()).join(", ")
             );
-            return Ok(self.reject(Rejection::NotFound, &message));
+            return self.reject(Rejection::NotFound, &message);
         };
         if request.method() != Method::POST {
             let message = format!(
@@ -163,7 +220,7 @@ impl App {
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
-            return Ok(response);
+            return response;
         }
         let declared = request
             .headers()
@@ -171,21 +228,31 @@ impl App {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
         if declared.is_some_and(|len| len > self.limits.max_body_bytes as u64) {
-            return Ok(self.too_large());
+            return self.too_large();
         }
+        let declared = declared.and_then(|len| usize::try_from(len).ok());
 
-        let metrics = &self.state.metrics;
-        metrics.inflight_requests.inc();
-        let response = self.review(webhook, request.into_body(), start).await;
-        metrics.inflight_requests.dec();
-        Ok(response)
+        let _in_flight = InFlight::new(&self.state.metrics.inflight_requests);
+        self.review(webhook, request.into_body(), declared, start).await
     }
 
-    async fn review(&self, webhook: Webhook, body: Incoming, start: Instant) -> Response<Body> {
+    async fn review(
+        &self,
+        webhook: Webhook,
+        body: Incoming,
+        declared: Option<usize>,
+        start: Instant,
+    ) -> Response<Body> {
         let deadline = start + self.limits.request_timeout;
-        let _permit = match self.permits.try_acquire() {
+        let (body, reservation) = match self.read_body(body, declared, deadline).await {
+            Ok(read) => read,
+            Err(response) => return response,
+        };
+        // The permit is taken only now: streams still sending (or never sending) their bodies
+        // cannot hold the permits valid reviews need.
+        let permit = match self.permits.clone().try_acquire_owned() {
             Ok(permit) => permit,
-            Err(_) => match tokio::time::timeout_at(deadline, self.permits.acquire()).await {
+            Err(_) => match tokio::time::timeout_at(deadline, self.permits.clone().acquire_owned()).await {
                 Ok(Ok(permit)) => permit,
                 _ => {
                     return self.reject(
@@ -195,28 +262,21 @@ impl App {
                 }
             },
         };
-        let body =
-            match tokio::time::timeout_at(deadline, Limited::new(body, self.limits.max_body_bytes).collect())
-                .await
-            {
-                Ok(Ok(collected)) => collected.to_bytes(),
-                Ok(Err(error)) if error.downcast_ref::<LengthLimitError>().is_some() => {
-                    return self.too_large();
-                }
-                Ok(Err(error)) => {
-                    return self.reject(
-                        Rejection::BadReview,
-                        &format!("could not read the request body: {error}"),
-                    );
-                }
-                Err(_) => return self.timed_out(),
-            };
 
         let result = if body.len() <= INLINE_DECIDE_LIMIT {
-            decide(&self.state, webhook, &body)
+            let result = decide(&self.state, webhook, &body);
+            drop((body, reservation, permit));
+            result
         } else {
+            // The permit and the memory go with the task: they stay taken until it is done, even
+            // if the deadline answers the client first.
             let state = self.state.clone();
-            let task = tokio::task::spawn_blocking(move || decide(&state, webhook, &body));
+            let task = tokio::task::spawn_blocking(move || {
+                let held: (Reservation, OwnedSemaphorePermit) = (reservation, permit);
+                let result = decide(&state, webhook, &body);
+                drop((body, held));
+                result
+            });
             match tokio::time::timeout_at(deadline, task).await {
                 Ok(Ok(result)) => result,
                 Ok(Err(join_error)) => {
@@ -237,6 +297,91 @@ impl App {
                 self.reject(Rejection::Internal, &error.to_string())
             }
             Err(error) => self.reject(Rejection::BadReview, &error.to_string()),
+        }
+    }
+
+    /// Reads the body under the memory budget: nothing is reserved until its first bytes arrive,
+    /// then all it will need at once (see [`budget`](super::budget)).
+    async fn read_body(
+        &self,
+        mut body: Incoming,
+        declared: Option<usize>,
+        deadline: Instant,
+    ) -> Result<(Bytes, Reservation), Response<Body>> {
+        let max = self.limits.max_body_bytes;
+        let Some(first) = self.next_frame(&mut body, deadline).await? else {
+            return Ok((Bytes::new(), self.budget.nothing()));
+        };
+        let (share, charge) = Budget::charge(declared, max);
+        let Ok(mut reservation) = tokio::time::timeout_at(deadline, self.budget.reserve(share, charge)).await
+        else {
+            return Err(self.over_budget());
+        };
+
+        // Most bodies arrive in one frame: kept as is. Otherwise gathered into one buffer sized
+        // by the declared length (already reserved).
+        let mut single = first;
+        let mut gathered: Option<Vec<u8>> = None;
+        while let Some(next) = self.next_frame(&mut body, deadline).await? {
+            let buffer = gathered.get_or_insert_with(|| {
+                let mut buffer = Vec::with_capacity(declared.unwrap_or(64 * 1024).max(single.len()));
+                buffer.extend_from_slice(&single);
+                buffer
+            });
+            if buffer.len() + next.len() > max {
+                return Err(self.too_large());
+            }
+            buffer.extend_from_slice(&next);
+            single = Bytes::new();
+        }
+        let body = gathered.map_or(single, Bytes::from);
+        if body.len() > max {
+            return Err(self.too_large());
+        }
+
+        if share == Share::Large {
+            reservation.shrink_body(body.len());
+            let needed = decode_estimate(&body);
+            if needed > self.budget.decoding_capacity() {
+                let message = format!(
+                    "decoding this review would take about {} MiB, more than the memory budget allows \
+                     (--memory-budget)",
+                    needed.div_ceil(1024 * 1024)
+                );
+                return Err(self.reject(Rejection::PayloadTooLarge, &message));
+            }
+            if tokio::time::timeout_at(deadline, self.budget.reserve_decoding(&mut reservation, needed))
+                .await
+                .is_err()
+            {
+                return Err(self.over_budget());
+            }
+        }
+        Ok((body, reservation))
+    }
+
+    /// The next data frame of `body` (trailers are skipped), `None` at its end.
+    async fn next_frame(
+        &self,
+        body: &mut Incoming,
+        deadline: Instant,
+    ) -> Result<Option<Bytes>, Response<Body>> {
+        loop {
+            match tokio::time::timeout_at(deadline, body.frame()).await {
+                Err(_) => return Err(self.timed_out()),
+                Ok(None) => return Ok(None),
+                Ok(Some(Err(error))) => {
+                    return Err(self.reject(
+                        Rejection::BadReview,
+                        &format!("could not read the request body: {error}"),
+                    ));
+                }
+                Ok(Some(Ok(frame))) => {
+                    if let Ok(data) = frame.into_data() {
+                        return Ok(Some(data));
+                    }
+                }
+            }
         }
     }
 
@@ -305,6 +450,14 @@ impl App {
             self.limits.max_body_bytes
         );
         self.reject(Rejection::PayloadTooLarge, &message)
+    }
+
+    fn over_budget(&self) -> Response<Body> {
+        let message = format!(
+            "request bodies in flight already use the memory budget ({} bytes, --memory-budget): try again",
+            self.limits.memory_budget
+        );
+        self.reject(Rejection::MemoryBudget, &message)
     }
 
     fn timed_out(&self) -> Response<Body> {

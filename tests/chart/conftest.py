@@ -61,6 +61,8 @@ INVALID_CASES = [
     ("invalid-schema", "invalid-schema.yaml", "guardrails/mode", True),
     ("invalid-tiers", "invalid-tiers.yaml", "applicationMinPriority", False),
     ("invalid-karmada-name", "invalid-karmada-name.yaml", "configurationName", True),
+    ("invalid-termination-grace", "invalid-termination-grace.yaml", "terminationGracePeriodSeconds", False),
+    ("invalid-memory-budget", "invalid-memory-budget.yaml", "server.memoryBudgetMiB", False),
 ]
 
 

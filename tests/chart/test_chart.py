@@ -551,6 +551,12 @@ def test_deployment_flags_and_mounts(case, render):
         "KARMADA_TAKEOVER_KUBECONFIG": f"/etc/karmada-takeover/kubeconfig/{key}",
         # The reconciler's Lease lives where the chart's Lease Role grants access.
         "KARMADA_TAKEOVER_LEASE_NAMESPACE": r.values["karmada"]["leaseNamespace"] or NAMESPACE,
+        "KARMADA_TAKEOVER_MAX_BODY_BYTES": str(8 * 1024 * 1024),
+        "KARMADA_TAKEOVER_MEMORY_BUDGET": str(64 * 1024 * 1024),
+        "KARMADA_TAKEOVER_MAX_CONNECTIONS": "128",
+        "KARMADA_TAKEOVER_IDLE_TIMEOUT": "120s",
+        "KARMADA_TAKEOVER_SHUTDOWN_DELAY": "5s",
+        "KARMADA_TAKEOVER_SHUTDOWN_GRACE_PERIOD": "25s",
         "KARMADA_TAKEOVER_LOG_FORMAT": "json",
         "RUST_LOG": "info",
     }
@@ -568,6 +574,37 @@ def test_deployment_flags_and_mounts(case, render):
     assert {p["name"]: (p["port"], p["targetPort"]) for p in svc["spec"]["ports"]} == {
         "https": (r.values["service"]["port"], "https"), "admin": (8080, "admin")}
     assert svc["spec"]["selector"] == dep["spec"]["selector"]["matchLabels"]
+
+
+def mebibytes(quantity: str) -> float:
+    units = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "k": 1e3 / 2**20, "M": 1e6 / 2**20, "G": 1e9 / 2**20}
+    for suffix, factor in units.items():
+        if quantity.endswith(suffix):
+            return float(quantity[: -len(suffix)]) * factor
+    return float(quantity) / 2**20
+
+
+@by_case
+def test_shutdown_timing_and_memory_limit_follow_the_server_limits(case, render):
+    r = render(case)
+    v = r.values
+    s = v["server"]
+    dep = r.one("Deployment")
+    pod = dep["spec"]["template"]["spec"]
+    # The binary keeps serving for the delay, then drains for the grace period: the kubelet must
+    # wait longer than both, or it kills the pod in the middle of the drain.
+    assert pod["terminationGracePeriodSeconds"] == v["terminationGracePeriodSeconds"]
+    assert pod["terminationGracePeriodSeconds"] > s["shutdownDelaySeconds"] + s["shutdownGracePeriodSeconds"]
+    env = {e["name"]: e["value"] for e in container(dep)["env"]}
+    assert env["KARMADA_TAKEOVER_SHUTDOWN_DELAY"] == f"{s['shutdownDelaySeconds']}s"
+    assert env["KARMADA_TAKEOVER_SHUTDOWN_GRACE_PERIOD"] == f"{s['shutdownGracePeriodSeconds']}s"
+    assert "lifecycle" not in container(dep), "no preStop hook: the binary delays its own shutdown"
+    # README, "Security and limits": fleet state (64 MB = 61 MiB) + 3.2 × the memory budget +
+    # 0.1 MiB per connection must fit the memory limit.
+    assert int(env["KARMADA_TAKEOVER_MEMORY_BUDGET"]) >= 4 * int(env["KARMADA_TAKEOVER_MAX_BODY_BYTES"])
+    needed = 61 + 3.2 * s["memoryBudgetMiB"] + 0.1 * s["maxConnections"]
+    limit = mebibytes(container(dep)["resources"]["limits"]["memory"])
+    assert limit >= needed, f"memory limit {limit} MiB < {needed} MiB needed by the server limits"
 
 
 @by_case

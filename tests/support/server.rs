@@ -58,6 +58,7 @@ impl Default for Setup {
     fn default() -> Self {
         Self {
             limits: Limits {
+                shutdown_delay: Duration::ZERO,
                 shutdown_grace_period: Duration::from_secs(5),
                 ..Limits::default()
             },
@@ -163,6 +164,15 @@ pub async fn admin_client(addr: SocketAddr) -> Client {
 
 /// A raw TLS connection (HTTP/1.1 ALPN) for tests that write bytes by hand.
 pub async fn connect_raw(addr: SocketAddr, ca_pem: &str) -> std::io::Result<TlsStream<TcpStream>> {
+    connect_alpn(addr, ca_pem, &[b"http/1.1"]).await
+}
+
+/// A raw TLS connection offering `alpn` (none: the server detects the protocol from the bytes).
+pub async fn connect_alpn(
+    addr: SocketAddr,
+    ca_pem: &str,
+    alpn: &[&[u8]],
+) -> std::io::Result<TlsStream<TcpStream>> {
     let mut roots = rustls::RootCertStore::empty();
     for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
         roots.add(cert.unwrap()).unwrap();
@@ -172,7 +182,7 @@ pub async fn connect_raw(addr: SocketAddr, ca_pem: &str) -> std::io::Result<TlsS
         .unwrap()
         .with_root_certificates(roots)
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     let tcp = TcpStream::connect(addr).await?;
     TlsConnector::from(Arc::new(config))
         .connect(ServerName::try_from("localhost").unwrap(), tcp)
@@ -284,4 +294,96 @@ pub fn swap_secret_volume(dir: &Path, name: &str, cert_pem: &str, key_pem: &str)
     let tmp: PathBuf = dir.join("..data_tmp");
     std::os::unix::fs::symlink(format!("..{name}"), &tmp).unwrap();
     std::fs::rename(&tmp, dir.join("..data")).unwrap();
+}
+
+/// A request body for [`H2`]: whole, or some bytes and then nothing more, ever.
+pub type TestBody = http_body_util::combinators::BoxBody<bytes::Bytes, std::convert::Infallible>;
+
+/// A whole body.
+pub fn full(body: impl Into<bytes::Bytes>) -> TestBody {
+    use http_body_util::BodyExt;
+    http_body_util::Full::new(body.into()).boxed()
+}
+
+/// `sent` and then a body that never ends (the client stalls).
+pub fn stalled(sent: impl Into<bytes::Bytes>) -> TestBody {
+    use futures::StreamExt;
+    use http_body_util::BodyExt;
+    let sent: bytes::Bytes = sent.into();
+    let first = (!sent.is_empty()).then(|| Ok(hyper::body::Frame::data(sent)));
+    let stream = futures::stream::iter(first).chain(futures::stream::pending());
+    BodyExt::boxed(http_body_util::StreamBody::new(stream))
+}
+
+/// An HTTP/2 connection whose requests the test builds by hand (bodies that stall, streams that
+/// are reset); `closed` resolves when the server closes the connection.
+pub struct H2 {
+    pub sender: hyper::client::conn::http2::SendRequest<TestBody>,
+    pub closed: tokio::task::JoinHandle<()>,
+    authority: String,
+}
+
+impl H2 {
+    pub async fn connect(addr: SocketAddr, ca_pem: &str) -> Self {
+        let tls = within(WAIT, "TLS connect (h2)", connect_alpn(addr, ca_pem, &[b"h2"]))
+            .await
+            .unwrap();
+        let (sender, connection) = within(
+            WAIT,
+            "h2 handshake",
+            hyper::client::conn::http2::handshake(
+                hyper_util::rt::TokioExecutor::new(),
+                hyper_util::rt::TokioIo::new(tls),
+            ),
+        )
+        .await
+        .unwrap();
+        let closed = tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Self {
+            sender,
+            closed,
+            authority: format!("localhost:{}", addr.port()),
+        }
+    }
+
+    /// `POST path` declaring `content_length`, with `body`; the response future.
+    pub fn post(
+        &mut self,
+        path: &str,
+        content_length: usize,
+        body: TestBody,
+    ) -> impl std::future::Future<Output = hyper::Result<http::Response<hyper::body::Incoming>>> + use<> {
+        let request = http::Request::builder()
+            .method(http::Method::POST)
+            .uri(format!("https://{}{path}", self.authority))
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .header(http::header::CONTENT_LENGTH, content_length)
+            .body(body)
+            .unwrap();
+        self.sender.send_request(request)
+    }
+
+    /// A whole review; the status and body.
+    pub async fn review(&mut self, path: &str, body: String) -> (http::StatusCode, bytes::Bytes) {
+        use http_body_util::BodyExt;
+        within(WAIT, "h2 ready", self.sender.ready()).await.unwrap();
+        let response = within(WAIT, "h2 review", self.post(path, body.len(), full(body)))
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = within(WAIT, "h2 response body", response.into_body().collect())
+            .await
+            .unwrap()
+            .to_bytes();
+        (status, body)
+    }
+}
+
+/// The value of a metric line `name` (with its labels, if any) in `text`, if present.
+pub fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .map(|value| value.trim().parse().unwrap())
 }

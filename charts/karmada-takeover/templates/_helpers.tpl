@@ -174,6 +174,13 @@ the engine config, so they cannot drift apart.
 {{- fail "certs.mode=custom needs certs.custom.existingSecret, or all of certs.custom.caCrt, certs.custom.crt and certs.custom.key" -}}
 {{- end -}}
 {{- end -}}
+{{- $s := .Values.server -}}
+{{- if lt (int64 $s.memoryBudgetMiB) (mul 4 (int64 $s.maxBodyMiB)) -}}
+{{- fail (printf "server.memoryBudgetMiB (%v) must be at least 4 × server.maxBodyMiB (%v), like --memory-budget and --max-body-bytes" $s.memoryBudgetMiB $s.maxBodyMiB) -}}
+{{- end -}}
+{{- if le (int64 .Values.terminationGracePeriodSeconds) (add (int64 $s.shutdownDelaySeconds) (int64 $s.shutdownGracePeriodSeconds)) -}}
+{{- fail (printf "terminationGracePeriodSeconds (%v) must exceed server.shutdownDelaySeconds + server.shutdownGracePeriodSeconds (%v + %v): the kubelet would kill the pod before its drain ends" .Values.terminationGracePeriodSeconds $s.shutdownDelaySeconds $s.shutdownGracePeriodSeconds) -}}
+{{- end -}}
 {{- $seen := dict -}}
 {{- range .Values.kinds -}}
 {{- $key := printf "%s/%s/%s" .group .version .resource -}}
