@@ -78,6 +78,32 @@ pub struct Outcome {
     pub notes: Vec<String>,
 }
 
+impl Outcome {
+    /// Scheduled onto `clusters`; the others `excluded`.
+    fn scheduled(clusters: Vec<Target>, excluded: Vec<Excluded>) -> Self {
+        Self {
+            feasible: true,
+            clusters,
+            excluded,
+            affinity_name: None,
+            error: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Not scheduled, for `error`; every cluster `excluded`.
+    fn unschedulable(error: String, excluded: Vec<Excluded>) -> Self {
+        Self {
+            feasible: false,
+            clusters: Vec::new(),
+            excluded,
+            affinity_name: None,
+            error: Some(error),
+            notes: Vec::new(),
+        }
+    }
+}
+
 /// One scheduling pass over one affinity (or none): what `genericScheduler.Schedule` sees.
 #[derive(Debug, Clone, Copy)]
 pub struct Pass<'a> {
@@ -280,12 +306,8 @@ pub fn schedule(placement: &Placement, clusters: &[Cluster], workload: &Workload
             }
             match (done, first_error) {
                 (Some((name, targets, excluded)), _) => Outcome {
-                    feasible: true,
-                    clusters: targets,
-                    excluded,
                     affinity_name: Some(name),
-                    error: None,
-                    notes: Vec::new(),
+                    ..Outcome::scheduled(targets, excluded)
                 },
                 (None, first) => {
                     let (e, excluded) = first.unwrap_or_else(|| {
@@ -299,14 +321,7 @@ pub fn schedule(placement: &Placement, clusters: &[Cluster], workload: &Workload
                                 .collect(),
                         )
                     });
-                    Outcome {
-                        feasible: false,
-                        clusters: Vec::new(),
-                        excluded,
-                        affinity_name: None,
-                        error: Some(e),
-                        notes: Vec::new(),
-                    }
+                    Outcome::unschedulable(e, excluded)
                 }
             }
         }
@@ -318,22 +333,8 @@ pub fn schedule(placement: &Placement, clusters: &[Cluster], workload: &Workload
                 workload,
             };
             match run_pass(&pass, &live, &mut notes) {
-                Ok((targets, excluded)) => Outcome {
-                    feasible: true,
-                    clusters: targets,
-                    excluded,
-                    affinity_name: None,
-                    error: None,
-                    notes: Vec::new(),
-                },
-                Err((e, excluded)) => Outcome {
-                    feasible: false,
-                    clusters: Vec::new(),
-                    excluded,
-                    affinity_name: None,
-                    error: Some(e),
-                    notes: Vec::new(),
-                },
+                Ok((targets, excluded)) => Outcome::scheduled(targets, excluded),
+                Err((e, excluded)) => Outcome::unschedulable(e, excluded),
             }
         }
     };
