@@ -15,6 +15,20 @@ fn placement(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `placement -o json` of `policy` over the example's clusters and Deployment.
+fn placement_json(policy: &str) -> Output {
+    placement(&[
+        "--policy",
+        policy,
+        "--clusters",
+        "examples/placement/clusters.yaml",
+        "--resource",
+        "examples/placement/deployment.yaml",
+        "-o",
+        "json",
+    ])
+}
+
 fn json_of(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -27,16 +41,7 @@ fn json_of(out: &Output) -> Value {
 
 #[test]
 fn the_example_divides_replicas_by_available_replicas_and_says_why_not_elsewhere() {
-    let out = placement(&[
-        "--policy",
-        "examples/placement/policy.yaml",
-        "--clusters",
-        "examples/placement/clusters.yaml",
-        "--resource",
-        "examples/placement/deployment.yaml",
-        "-o",
-        "json",
-    ]);
+    let out = placement_json("examples/placement/policy.yaml");
     assert_eq!(out.status.code(), Some(0));
     let report = json_of(&out);
     assert_eq!(report["feasible"], true);
@@ -97,16 +102,7 @@ fn an_infeasible_placement_still_exits_zero() {
          spec:\n  resourceSelectors: [{apiVersion: apps/v1, kind: Deployment}]\n  placement:\n    clusterAffinity: {clusterNames: [member9]}\n",
     )
     .unwrap();
-    let out = placement(&[
-        "--policy",
-        policy.to_str().unwrap(),
-        "--clusters",
-        "examples/placement/clusters.yaml",
-        "--resource",
-        "examples/placement/deployment.yaml",
-        "-o",
-        "json",
-    ]);
+    let out = placement_json(policy.to_str().unwrap());
     assert_eq!(out.status.code(), Some(0));
     let report = json_of(&out);
     assert_eq!(report["feasible"], false);
