@@ -118,6 +118,17 @@ async fn new_handshakes_see_a_rotated_certificate_and_a_broken_pair_keeps_the_ol
     server.shutdown().await;
 }
 
+/// A client presenting the certificate karmada-apiserver would, issued by the server's CA.
+async fn mtls_client(server: &TestServer) -> Client {
+    let identity = server.certs.client_cert("karmada-apiserver").unwrap();
+    let options = server
+        .options()
+        .identity(identity.cert_pem.as_bytes(), identity.key_pem.as_bytes());
+    within(WAIT, "mTLS connect", Client::connect(server.addr(), &options))
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn with_a_client_ca_only_clients_with_a_certificate_from_that_ca_are_served() {
     let server = TestServer::start(Setup {
@@ -126,13 +137,7 @@ async fn with_a_client_ca_only_clients_with_a_certificate_from_that_ca_are_serve
     })
     .await;
 
-    let identity = server.certs.client_cert("karmada-apiserver").unwrap();
-    let options = server
-        .options()
-        .identity(identity.cert_pem.as_bytes(), identity.key_pem.as_bytes());
-    let mut client = within(WAIT, "mTLS connect", Client::connect(server.addr(), &options))
-        .await
-        .unwrap();
+    let mut client = mtls_client(&server).await;
     let (status, body) = client
         .post_json("/validate/policy", policy_review("mtls"))
         .await
@@ -240,12 +245,7 @@ async fn rejected_handshakes_are_counted_by_reason() {
     counted("other").await;
 
     // A client with a good certificate is served, and nothing else was counted.
-    let options = server
-        .options()
-        .identity(identity.cert_pem.as_bytes(), identity.key_pem.as_bytes());
-    let mut client = within(WAIT, "mTLS connect", Client::connect(server.addr(), &options))
-        .await
-        .unwrap();
+    let mut client = mtls_client(&server).await;
     let (status, _) = client
         .post_json("/validate/policy", policy_review("ok"))
         .await
