@@ -663,9 +663,15 @@ async fn the_optional_sweep_adopts_templates_that_predate_the_webhook() {
         web["metadata"]["annotations"]["karmada-takeover.io/policy"],
         takeover_name("web")
     );
+    // The takeover policy's Overwrite does it: no annotation that would outlive the takeover.
+    assert!(
+        web["metadata"]["annotations"]
+            .get("work.karmada.io/conflict-resolution")
+            .is_none()
+    );
     assert_eq!(
-        web["metadata"]["annotations"]["work.karmada.io/conflict-resolution"],
-        "overwrite"
+        web["metadata"]["labels"]["resourcetemplate.karmada.io/retain-replicas"],
+        "true"
     );
     let legacy = env.api.get(None, res::DEPLOY, "shop", "legacy").unwrap();
     assert!(

@@ -23,6 +23,7 @@
 //! preemptionGate: false        # does karmada-controller-manager run with PropagationPolicyPreemption=true?
 //! discovery:
 //!   timeout: 2s
+//! restartGuard: enforce        # enforce | warn | off: takeovers that would roll pods, rescale or change config
 //! ```
 
 use std::{path::Path, time::Duration};
@@ -88,6 +89,23 @@ pub struct Config {
     /// API discovery.
     #[serde(deserialize_with = "crate::yaml::null_as_default")]
     pub discovery: Discovery,
+    /// What the restart guard does with a takeover that would roll pods, rescale, change config
+    /// or Service ports, or fail (`enforce` denies, `warn` admits with warnings, `off` skips it).
+    pub restart_guard: RestartGuardMode,
+}
+
+/// What the restart guard does with a takeover that would disrupt what runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RestartGuardMode {
+    /// Deny it, with the difference per cluster (unless the template carries
+    /// `karmada-takeover.io/allow-rollout: "true"`).
+    #[default]
+    Enforce,
+    /// Admit it with the difference per cluster as warnings.
+    Warn,
+    /// Compare nothing.
+    Off,
 }
 
 /// An `apiVersion` + `kind` pair, compared by exact string like Karmada's resource selectors.
@@ -253,6 +271,7 @@ impl Default for Config {
             guardrails: Guardrails::default(),
             preemption_gate: false,
             discovery: Discovery::default(),
+            restart_guard: RestartGuardMode::default(),
         }
     }
 }

@@ -139,6 +139,9 @@ pub enum DenyReason {
     MalformedObject,
     /// A policy breaks the tier rules (enforce mode, or fix mode with no possible fix).
     Guardrail,
+    /// The takeover would roll pods, rescale, change config or Service ports, or fail
+    /// (`restartGuard: enforce`).
+    RestartGuard,
 }
 
 impl DenyReason {
@@ -152,6 +155,7 @@ impl DenyReason {
             DenyReason::InvalidMarker => "invalid-marker",
             DenyReason::MalformedObject => "malformed-object",
             DenyReason::Guardrail => "guardrail",
+            DenyReason::RestartGuard => "restart-guard",
         }
     }
 }
@@ -175,6 +179,10 @@ pub struct Decision {
     /// The takeover the engine decided, for transcripts and `check` output.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub takeover: Option<takeover::TakeoverPlan>,
+    /// The restart guard's verdict per source cluster, when it compared anything (also on a
+    /// denial).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restart: Option<restart::RestartCheck>,
 }
 
 impl Decision {
@@ -186,6 +194,7 @@ impl Decision {
             warnings: Vec::new(),
             actions: Vec::new(),
             takeover: None,
+            restart: None,
         }
     }
 
@@ -231,6 +240,7 @@ pub mod echo;
 pub mod guardrails;
 pub mod patch;
 pub mod placement;
+pub mod restart;
 pub mod selector;
 pub mod takeover;
 #[cfg(test)]

@@ -244,16 +244,17 @@ fn gate_off_and_someone_elses_batch_claim_is_denied() {
     fleet.upsert_template(TemplateMeta {
         api_version: "apps/v1".into(),
         kind: "Deployment".into(),
-        namespace: "shop".into(),
+        namespace: "warehouse".into(),
         name: "api".into(),
         labels: map(&[(keys::CPP_PERMANENT_ID, "id")]),
         annotations: map(&[(keys::CPP_NAME, "migrate-deployments")]),
     });
-    let app = pp("shop", "api-app", Some(3), vec![deploy().named("api")]);
+    let app = pp("warehouse", "api-app", Some(3), vec![deploy().named("api")]);
     let (_, v) = admit(&app, &fleet, &config(GuardrailMode::Enforce, false));
     let (_, message) = denial(&v);
     assert!(
-        message.contains("ClusterPropagationPolicy migrate-deployments already claims Deployment shop/api"),
+        message
+            .contains("ClusterPropagationPolicy migrate-deployments already claims Deployment warehouse/api"),
         "{message}"
     );
     assert!(message.contains("delete or narrow"), "{message}");

@@ -39,10 +39,12 @@ fn mutate(obj: &Value) -> Decision {
     )
 }
 
-fn annotation_ops(d: &Decision) -> Vec<(String, String)> {
-    let mut doc = json!({"metadata": {}});
+/// The annotations (or labels, with `field: "labels"`) the patch sets on a template that has
+/// labels and no annotations.
+fn patched(d: &Decision, field: &str) -> Vec<(String, String)> {
+    let mut doc = json!({"metadata": {"labels": {}}});
     json_patch::patch(&mut doc, &d.patch).expect("patch applies");
-    doc["metadata"]["annotations"]
+    doc["metadata"][field]
         .as_object()
         .map(|m| {
             m.iter()
@@ -50,6 +52,10 @@ fn annotation_ops(d: &Decision) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+fn annotation_ops(d: &Decision) -> Vec<(String, String)> {
+    patched(d, "annotations")
 }
 
 /// The takeover policy of the decision, as the JSON the writer sends.
@@ -77,12 +83,17 @@ fn takeover_of_an_unmanaged_deployment_pins_a_policy_to_the_clusters_where_it_ru
         [
             (CLUSTERS.to_owned(), "member1,member2".to_owned()),
             (POLICY.to_owned(), name.clone()),
-            (CONFLICT_RESOLUTION.to_owned(), "overwrite".to_owned()),
         ]
         .into_iter()
         .collect::<std::collections::BTreeMap<_, _>>()
         .into_iter()
         .collect::<Vec<_>>()
+    );
+    // No conflict-resolution annotation (it would outlive the takeover); Karmada keeps each
+    // member's replica count.
+    assert_eq!(
+        patched(&d, "labels"),
+        [(RETAIN_REPLICAS.to_owned(), "true".to_owned())]
     );
     let p = ensured_policy(&d);
     assert_eq!(p["kind"], "PropagationPolicy");
@@ -317,21 +328,21 @@ fn an_explicit_abort_annotation_means_no_takeover() {
 }
 
 #[test]
-fn a_takeover_policy_that_would_lose_is_not_created() {
-    // A batch PP in `shop` selects every StatefulSet at priority 0; with takeover priority -1 ours loses.
-    let mut config = Config::default();
-    config.takeover.priority = -1;
+fn no_race_with_a_policy_that_already_selects_the_template() {
+    // A batch PP in `shop` selects every StatefulSet: Karmada's detector claims shop/db with it as
+    // soon as the template exists, before any takeover policy written after the review.
     let mut fleet = example_fleet();
     fleet.set_member("member1", "apps", "StatefulSet", "shop", "db", false);
     let sts = json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "shop"}, "spec": {}});
-    let d = run(Webhook::MutateWorkload, &sts, None, &fleet, &config);
-    assert!(d.patch.is_empty() && d.actions.is_empty(), "{d:?}");
-    assert!(
-        d.warnings
-            .iter()
-            .any(|w| w.contains("would not claim") && w.contains("shop/shop-batch")),
-        "{:?}",
-        d.warnings
+    let d = run(Webhook::MutateWorkload, &sts, None, &fleet, &Config::default());
+    assert!(d.allowed() && d.patch.is_empty() && d.actions.is_empty(), "{d:?}");
+    assert_eq!(
+        d.warnings,
+        [
+            "PropagationPolicy shop/shop-batch already selects StatefulSet shop/db and claims it as soon as Karmada \
+          sees it, so karmada-takeover created no takeover policy; it overwrites the copies running in member1 with \
+          the template (conflictResolution Overwrite), unchecked by the restart guard"
+        ]
     );
 }
 
