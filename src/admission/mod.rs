@@ -102,6 +102,8 @@ pub struct Summary {
     pub deny_reason: Option<rules::DenyReason>,
     /// How many warnings went back to the client.
     pub warnings: usize,
+    /// The restart guard's outcome per source cluster, when it compared anything.
+    pub restart: Vec<rules::restart::Outcome>,
     /// Writes to carry out; empty on dryRun.
     pub actions: Vec<Action>,
 }
@@ -244,6 +246,11 @@ pub fn render<T: Resource>(request: &AdmissionRequest<T>, decision: Decision) ->
         outcome,
         deny_reason,
         warnings: decision.warnings.len(),
+        restart: decision
+            .restart
+            .iter()
+            .flat_map(|c| c.verdicts.iter().map(|v| v.outcome))
+            .collect(),
         actions,
     };
     Ok(Reviewed {

@@ -227,6 +227,9 @@ pub fn text(results: &[Checked]) -> String {
                 );
             }
         }
+        for v in d.restart.iter().flat_map(|c| &c.verdicts) {
+            let _ = writeln!(out, "  restart guard: {} ({})", v.describe(), v.outcome.label());
+        }
         for a in &d.actions {
             if let Action::ReleasePolicy {
                 kind,
