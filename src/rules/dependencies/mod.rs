@@ -49,6 +49,9 @@
 //! order (random); Ingress and ServiceImport in their own order. Ours is sorted by apiVersion,
 //! kind, namespace, name (then label selector), the order a comparison needs.
 //!
+//! **Checked** against Karmada's own interpreter on random objects by `scripts/deps-oracle/run.sh`
+//! (a Go program calling `native.NewDefaultInterpreter().GetDependencies`).
+//!
 //! **Promotion** keeps to ConfigMaps and Secrets (`reconciler::promote`), though `propagateDeps`
 //! carries every kind above once its template is in Karmada: a PersistentVolumeClaim copied from a
 //! member names that member's PersistentVolume and is immutable once bound, a ServiceAccount's
