@@ -27,7 +27,7 @@
 //! | protocol | [`admission`] | AdmissionReview decode → rules → response |
 //! | | [`tls`] | serving certificates, their validation and rotation |
 //! | serving | [`server`] | the HTTPS webhook listener and the admin listener |
-//! | entry points | [`cli`] | `serve`, `demo` (with its HTTPS client), `explain`, `check` |
+//! | entry points | [`cli`] | `serve`, `demo` (with its HTTPS client), `explain`, `check`, `placement`, `deps` |
 
 // `print!` panics when stdout is closed or full: output goes through `cli::output::print`, errors
 // to `main`, logs through `telemetry`.

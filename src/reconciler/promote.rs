@@ -57,8 +57,27 @@ impl Reconciler {
                     continue;
                 }
             };
+            let object = dependencies::Object {
+                api_version: &t.api_version,
+                kind: &t.kind,
+                namespace: &t.namespace,
+                name: &t.name,
+                body: &body,
+            };
+            let mut found = match dependencies::dependencies(&object) {
+                Ok(found) => found,
+                Err(e) => {
+                    let object = format!("{} {}/{}", t.kind, t.namespace, t.name);
+                    self.record(report, "promote", "error", &object, Some(&e.to_string()));
+                    continue;
+                }
+            };
+            // An Ingress may name one Secret twice (sorted: the copies are neighbours).
+            found.dedup();
             let mut all_there = true;
-            for dep in dependencies::dependencies(&t.api_version, &t.kind, &body) {
+            for dep in found {
+                // Only ConfigMaps and Secrets are copied: the module doc of `rules::dependencies`
+                // says why.
                 if !matches!(dep.kind, DependencyKind::ConfigMap | DependencyKind::Secret) {
                     continue;
                 }

@@ -31,7 +31,9 @@ use super::{
 use crate::{
     config::{Config, TakeoverPolicyKind},
     karmada::{
-        Policy, PolicyKind, PropagationSpec, ResourceSelector, keys,
+        Policy, PolicyKind, PropagationSpec, ResourceSelector,
+        api::group_of,
+        keys,
         markers::{self, TemplateRef},
         names,
         policy::{API_VERSION, ClusterAffinity, ConflictResolution, Placement, Preemption},
@@ -57,7 +59,7 @@ pub enum ClusterSource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DependencyStatus {
-    /// ConfigMap, Secret, ServiceAccount, PersistentVolumeClaim.
+    /// ConfigMap, Secret, ServiceAccount, PersistentVolumeClaim, Service.
     pub kind: DependencyKind,
     /// Name (in the workload's namespace).
     pub name: String,
@@ -297,7 +299,9 @@ fn template_labels(s: &Subject<'_>, config: &Config, retain_replicas: bool) -> V
 }
 
 /// The dependencies `propagateDeps` will carry, whether each is in Karmada and in which source
-/// clusters; warns about each one that is not in Karmada yet.
+/// clusters; warns about each one that is not in Karmada yet, and when Karmada's interpreter fails
+/// on the template. Dependencies chosen by label (the EndpointSlices of a ServiceImport) are left
+/// out: Karmada's distributor lists them itself, and they have no name to look up.
 fn dependency_statuses(
     s: &Subject<'_>,
     clusters: &[String],
@@ -305,19 +309,38 @@ fn dependency_statuses(
     config: &Config,
     warnings: &mut Vec<String>,
 ) -> Vec<DependencyStatus> {
+    let object = dependencies::Object {
+        api_version: s.api_version,
+        kind: s.kind,
+        namespace: s.namespace,
+        name: s.name,
+        body: s.body,
+    };
+    let mut found = match dependencies::dependencies(&object) {
+        Ok(found) => found,
+        Err(e) => {
+            if config.takeover.propagate_deps {
+                warnings.push(format!("{}: {e}", s.shown()));
+            }
+            return Vec::new();
+        }
+    };
+    // An Ingress may name one TLS Secret twice; the plan lists it once.
+    found.dedup();
     let mut deps = Vec::new();
-    for dep in dependencies::dependencies(s.api_version, s.kind, s.body) {
+    for dep in found.into_iter().filter(|d| !d.name.is_empty()) {
+        let (api_version, kind) = (dep.kind.api_version(), dep.kind.as_str());
         let in_karmada = fleet
-            .template("v1", dep.kind.as_str(), s.namespace, &dep.name)
+            .template(api_version, kind, &dep.namespace, &dep.name)
             .is_some();
         let held: Vec<String> = fleet
-            .member_copies("", dep.kind.as_str(), s.namespace, &dep.name)
+            .member_copies(group_of(api_version), kind, &dep.namespace, &dep.name)
             .into_iter()
             .map(|(c, _)| c.to_owned())
             .filter(|c| clusters.contains(c))
             .collect();
         if !in_karmada && config.takeover.propagate_deps {
-            let shown = format!("{} {}/{}", dep.kind.as_str(), s.namespace, dep.name);
+            let shown = format!("{kind} {}/{}", dep.namespace, dep.name);
             warnings.push(match (dep.kind, held.first()) {
                 (DependencyKind::ConfigMap | DependencyKind::Secret, Some(first)) => format!(
                     "{shown} is not in Karmada yet: propagateDeps carries it once it is; karmada-takeover's reconciler \
