@@ -362,9 +362,12 @@ async fn the_reconciler_ensures_a_missing_takeover_policy_then_promotes_its_depe
     let report = r.pass().await;
     assert_eq!(report.count("promote", "created"), 1, "{report:?}");
     let cm = env.api.get(None, res::CM, "shop", "web-config").unwrap();
-    assert_eq!(
-        cm["metadata"]["annotations"]["work.karmada.io/conflict-resolution"],
-        "overwrite"
+    // The attached binding takes the takeover policy's Overwrite: no annotation that would
+    // outlive the takeover.
+    assert!(
+        cm["metadata"]["annotations"]
+            .get("work.karmada.io/conflict-resolution")
+            .is_none()
     );
     assert_eq!(cm["metadata"]["labels"]["app"], "web");
     assert_eq!(cm["data"]["key"], "value");

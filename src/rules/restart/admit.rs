@@ -180,3 +180,50 @@ fn advice(s: &Subject<'_>, found: &RestartCheck, allow_rollout: bool) -> String 
         )
     }
 }
+
+/// How the source clusters' copies of a ConfigMap or Secret differ from the first one's (empty
+/// when they agree): Karmada can carry only one copy, so the others' mounted files would change.
+/// Names the keys, never the values.
+pub fn dependency_disagreements(copies: &[(&str, &RunningCopy)]) -> Vec<String> {
+    let Some(((first, base), rest)) = copies.split_first() else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (cluster, copy) in rest {
+        let paths: Vec<String> = super::compare(&base.fields, &copy.fields)
+            .iter()
+            .map(|d| d.path.to_string())
+            .collect();
+        if !paths.is_empty() {
+            out.push(format!(
+                "{} differ between {first} and {cluster}",
+                paths.join(", ")
+            ));
+        }
+    }
+    out
+}
+
+/// The denial for dependencies whose source copies differ, under `enforce` and without
+/// `karmada-takeover.io/allow-rollout: "true"`; `None` otherwise (they become warnings).
+pub(in crate::rules) fn conflicts_denial(
+    s: &Subject<'_>,
+    conflicts: &[String],
+    config: &Config,
+) -> Option<String> {
+    let allow_rollout = s
+        .annotations
+        .get(keys::ALLOW_ROLLOUT)
+        .is_some_and(|v| v == "true");
+    if conflicts.is_empty() || allow_rollout || config.restart_guard != RestartGuardMode::Enforce {
+        return None;
+    }
+    Some(format!(
+        "restart guard: taking over {} would change the config of running pods. {}. Make the copies equal, create \
+         the object in Karmada yourself with the content every cluster should get, or annotate the template with \
+         {}: \"true\" to accept the change",
+        s.shown(),
+        conflicts.join(". "),
+        keys::ALLOW_ROLLOUT
+    ))
+}

@@ -15,6 +15,8 @@
 //! several clusters usually are).
 
 pub(super) mod admit;
+
+pub use admit::dependency_disagreements;
 mod compare;
 mod guard;
 mod parts;

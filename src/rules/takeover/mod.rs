@@ -23,13 +23,13 @@ use super::{
     claim::Template,
     dependencies::{self, DependencyKind},
     patch,
-    restart::admit,
+    restart::{RunningCopy, admit},
     tier::Tier,
     view::{FleetView, TemplateMeta},
     workload::{Subject, parse_clusters},
 };
 use crate::{
-    config::{Config, TakeoverPolicyKind},
+    config::{Config, RestartGuardMode, TakeoverPolicyKind},
     karmada::{
         Policy, PolicyKind, PropagationSpec, ResourceSelector,
         api::group_of,
@@ -144,19 +144,27 @@ pub(super) fn takeover(
     }
     let (retain_replicas, add_retain_label) = admit::retains_replicas(s);
     let guarded = admit::guard(s, &clusters, retain_replicas, fleet, config);
-    if let Some(message) = guarded.denial {
+    let mut conflicts = Vec::new();
+    let mut warnings = guarded.warnings;
+    let dependencies = dependency_statuses(s, &clusters, fleet, config, &mut warnings, &mut conflicts);
+    let denial = guarded
+        .denial
+        .or_else(|| admit::conflicts_denial(s, &conflicts, config));
+    if let Some(message) = denial {
         let mut denied = Decision::deny(DenyReason::RestartGuard, message);
         denied.warnings = decision.warnings;
         denied.restart = guarded.check;
         return denied;
     }
-    decision.warnings.extend(guarded.warnings);
+    decision
+        .warnings
+        .extend(conflicts.into_iter().map(|c| format!("restart guard: {c}")));
+    decision.warnings.extend(warnings);
     decision.restart = guarded.check;
     decision.patch = template_patch(s, &clusters, &policy, is_update);
     decision
         .patch
         .extend(template_labels(s, config, add_retain_label));
-    let dependencies = dependency_statuses(s, &clusters, fleet, config, &mut decision.warnings);
     decision.takeover = Some(TakeoverPlan {
         policy_kind: policy.policy_kind().unwrap_or(PolicyKind::PropagationPolicy),
         policy_namespace: policy.namespace().to_owned(),
@@ -308,6 +316,7 @@ fn dependency_statuses(
     fleet: &impl FleetView,
     config: &Config,
     warnings: &mut Vec<String>,
+    conflicts: &mut Vec<String>,
 ) -> Vec<DependencyStatus> {
     let object = dependencies::Object {
         api_version: s.api_version,
@@ -339,8 +348,23 @@ fn dependency_statuses(
             .map(|(c, _)| c.to_owned())
             .filter(|c| clusters.contains(c))
             .collect();
+        let shown = format!("{kind} {}/{}", dep.namespace, dep.name);
+        if !in_karmada && config.takeover.propagate_deps && config.restart_guard != RestartGuardMode::Off {
+            let running: Vec<(&str, &RunningCopy)> = fleet
+                .running_copies(group_of(api_version), kind, &dep.namespace, &dep.name)
+                .into_iter()
+                .filter(|(c, _)| clusters.iter().any(|x| x == c))
+                .collect();
+            let differ = admit::dependency_disagreements(&running);
+            if !differ.is_empty() {
+                conflicts.push(format!(
+                    "{shown} is not in Karmada and its copies in the source clusters differ ({}): propagateDeps can \
+                     carry only one, so the others' mounted files would change",
+                    differ.join("; ")
+                ));
+            }
+        }
         if !in_karmada && config.takeover.propagate_deps {
-            let shown = format!("{kind} {}/{}", dep.namespace, dep.name);
             warnings.push(match (dep.kind, held.first()) {
                 (DependencyKind::ConfigMap | DependencyKind::Secret, Some(first)) => format!(
                     "{shown} is not in Karmada yet: propagateDeps carries it once it is; karmada-takeover's reconciler \
