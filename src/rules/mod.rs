@@ -139,6 +139,8 @@ pub enum DenyReason {
     MalformedObject,
     /// A policy breaks the tier rules (enforce mode, or fix mode with no possible fix).
     Guardrail,
+    /// A placement Karmada's scheduler cannot satisfy (`placementGuard: enforce`).
+    Placement,
 }
 
 impl DenyReason {
@@ -152,6 +154,7 @@ impl DenyReason {
             DenyReason::InvalidMarker => "invalid-marker",
             DenyReason::MalformedObject => "malformed-object",
             DenyReason::Guardrail => "guardrail",
+            DenyReason::Placement => "placement",
         }
     }
 }
@@ -175,6 +178,9 @@ pub struct Decision {
     /// The takeover the engine decided, for transcripts and `check` output.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub takeover: Option<takeover::TakeoverPlan>,
+    /// The placement guard's verdict (`placementGuard`), for `check` output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placement: Option<placement::guard::PlacementVerdict>,
 }
 
 impl Decision {
@@ -186,6 +192,7 @@ impl Decision {
             warnings: Vec::new(),
             actions: Vec::new(),
             takeover: None,
+            placement: None,
         }
     }
 

@@ -10,7 +10,10 @@
 //! 4. [`takeover_policy`], and `would_not_claim`: the policy must really win the template by
 //!    Karmada's rules, or nothing is created;
 //! 5. `template_patch` and `dependency_statuses`: what the template records, what
-//!    `propagateDeps` carries.
+//!    `propagateDeps` carries;
+//! 6. the placement guard ([`guard::check_takeover`]): a source cluster Karmada's scheduler would
+//!    filter out for the takeover policy is a warning (`placementGuard: warn`) or a denial
+//!    (`enforce`), never a silently unmanaged copy.
 
 use json_patch::PatchOperation;
 use serde::Serialize;
@@ -20,12 +23,13 @@ use super::{
     claim::{self, Candidate, PolicySource, Template, display_policy},
     dependencies::{self, DependencyKind},
     patch,
+    placement::{Workload, guard},
     tier::{Tier, tier_of},
     view::{FleetView, TemplateMeta},
     workload::{Subject, parse_clusters},
 };
 use crate::{
-    config::{Config, TakeoverPolicyKind},
+    config::{Config, PlacementGuard, TakeoverPolicyKind},
     karmada::{
         Policy, PolicyKind, PropagationSpec, ResourceSelector, keys,
         markers::{self, TemplateRef},
@@ -114,11 +118,14 @@ pub(super) fn takeover(
             s.shown()
         ));
     }
-    for c in &clusters {
-        if fleet.cluster(c).is_some_and(|c| !c.ready) {
-            decision = decision.warn(format!(
-                "member cluster {c} is not Ready: Karmada cannot schedule to it until it is"
-            ));
+    if config.placement_guard == PlacementGuard::Off {
+        // With the guard on, its verdict below says this and more.
+        for c in &clusters {
+            if fleet.cluster(c).is_some_and(|c| !c.ready) {
+                decision = decision.warn(format!(
+                    "member cluster {c} is not Ready: Karmada cannot schedule to it until it is"
+                ));
+            }
         }
     }
 
@@ -126,6 +133,19 @@ pub(super) fn takeover(
     if let Some(warning) = would_not_claim(s, &template, &policy, fleet, gate) {
         return decision.warn(warning);
     }
+    let workload = Workload {
+        api_version: s.api_version.to_owned(),
+        kind: s.kind.to_owned(),
+        ..Workload::default()
+    };
+    let verdict = guard::check_takeover(
+        &policy,
+        &s.shown(),
+        &workload,
+        &clusters,
+        fleet,
+        config.placement_guard,
+    );
     decision.patch = template_patch(s, &clusters, &policy, is_update);
     decision.patch.extend(deletion_protection(s, config));
     let dependencies = dependency_statuses(s, &clusters, fleet, config, &mut decision.warnings);
@@ -140,7 +160,7 @@ pub(super) fn takeover(
     decision.actions.push(Action::EnsurePolicy {
         policy: Box::new(policy),
     });
-    decision
+    guard::apply(decision, verdict)
 }
 
 /// Why no takeover is attempted at all: `Some(None)` silently (opted out, or Karmada itself skips
