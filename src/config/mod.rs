@@ -89,7 +89,7 @@ pub struct Config {
     /// What admission does with a placement Karmada's scheduler cannot satisfy: an application
     /// policy that places its kind in no cluster or names a cluster that does not exist, a
     /// takeover policy whose source cluster the scheduler would filter out
-    /// ([`crate::rules::placement::guard`]).
+    /// (the engine's `rules::placement::guard`).
     pub placement_guard: PlacementGuard,
     /// API discovery.
     #[serde(deserialize_with = "crate::yaml::null_as_default")]

@@ -20,6 +20,10 @@
 //!   would filter out (not Ready, an untolerated `NoSchedule`/`NoExecute` taint, the kind missing
 //!   from its API enablements) is a problem naming the cluster, why, and what to do.
 //!
+//! Policies being deleted are not checked (the update that removes their finalizer must pass).
+//! Under `enforce` an UPDATE is judged like a CREATE: while a policy's clusters are not Ready,
+//! any change to it is denied.
+//!
 //! `warn` adds one admission warning per problem; `enforce` denies with the problems' messages
 //! (reason `placement` in `karmada_takeover_denials_total`, unless the tier guardrails deny the
 //! same review: their reason stays and the messages are joined); `off` checks nothing.
@@ -105,7 +109,8 @@ fn scheduler_clusters(fleet: &impl FleetView) -> Option<Vec<Cluster>> {
 }
 
 /// The placement guard on an application PropagationPolicy / ClusterPropagationPolicy: `None`
-/// when the guard is off or the fleet knows no cluster.
+/// when the guard is off, the fleet knows no cluster, or the policy is being deleted (its
+/// placement no longer matters, and the update that removes its finalizer must not be denied).
 pub fn check_policy(
     policy: &Policy,
     kind: PolicyKind,
@@ -113,7 +118,7 @@ pub fn check_policy(
     mode: PlacementGuard,
 ) -> Option<PlacementVerdict> {
     let known = fleet.cluster_names();
-    if mode == PlacementGuard::Off || known.is_empty() {
+    if mode == PlacementGuard::Off || known.is_empty() || policy.metadata.deletion_timestamp.is_some() {
         return None;
     }
     let shown = display_policy(kind, policy.namespace(), policy.name());

@@ -485,8 +485,10 @@ fn fleet_with_member2_tainted() -> crate::fleet::Fleet {
 }
 
 fn mutate_with(obj: &Value, fleet: &crate::fleet::Fleet, guard: crate::config::PlacementGuard) -> Decision {
-    let mut config = Config::default();
-    config.placement_guard = guard;
+    let config = Config {
+        placement_guard: guard,
+        ..Config::default()
+    };
     run(Webhook::MutateWorkload, obj, None, fleet, &config)
 }
 

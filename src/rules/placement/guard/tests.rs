@@ -252,6 +252,19 @@ fn a_fleet_without_clusters_gets_no_verdict_and_off_checks_nothing() {
     assert_eq!(check(&p, &fleet_of(&three()), PlacementGuard::Off), None);
 }
 
+#[test]
+fn a_policy_being_deleted_gets_no_verdict() {
+    let mut p = app_policy(
+        "apps/v1",
+        "Deployment",
+        "{clusterAffinity: {clusterNames: [member4]}}",
+    );
+    p.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        k8s_openapi::jiff::Timestamp::UNIX_EPOCH,
+    ));
+    assert_eq!(check(&p, &fleet_of(&three()), PlacementGuard::Enforce), None);
+}
+
 /// A source that reports only names and readiness cannot say what the scheduler would filter:
 /// unknown names are still reported, feasibility is not judged.
 #[test]
