@@ -3,10 +3,10 @@
 //! unscheduled or a member copy unmanaged without a word.
 //!
 //! Two checks, both with the fleet's clusters and this module's scheduler port (one definition
-//! of each rule: [`schedule`] and [`filter::run_filters`]):
+//! of each rule: [`super::schedule`] and [`filter::run_filters`]):
 //!
 //! - **Application policies** ([`check_policy`], on `/validate/policy`): for each distinct
-//!   `apiVersion`/`kind` of the policy's resource selectors, [`schedule`] runs with a bare
+//!   `apiVersion`/`kind` of the policy's resource selectors, [`super::schedule`] runs with a bare
 //!   template of that kind. The templates a policy will select, and their replicas, are not known
 //!   when the policy is written, so the replicas are taken as unknown (0, no resource requests):
 //!   what is checked is the filters (API enablement, taint toleration, cluster affinity, spread
@@ -38,7 +38,7 @@
 
 use serde::Serialize;
 
-use super::{Excluded, Pass, Workload, defaulted, filter, schedule};
+use super::{Excluded, Pass, Workload, defaulted, filter, schedule_refs};
 use crate::{
     config::PlacementGuard,
     karmada::{
@@ -100,11 +100,11 @@ pub struct Problem {
 
 /// Every member cluster as the scheduler sees it, or `None` when the fleet lacks any cluster's
 /// Cluster object (see the module docs).
-fn scheduler_clusters(fleet: &impl FleetView) -> Option<Vec<Cluster>> {
+fn scheduler_clusters<F: FleetView>(fleet: &F) -> Option<Vec<&Cluster>> {
     fleet
         .cluster_names()
         .into_iter()
-        .map(|name| fleet.cluster(name)?.object.as_deref().cloned())
+        .map(|name| fleet.cluster(name)?.object.as_deref())
         .collect()
 }
 
@@ -174,7 +174,7 @@ pub fn check_policy(
             kind: kind.to_owned(),
             ..Workload::default()
         };
-        let outcome = schedule(&placement, &clusters, &workload);
+        let outcome = schedule_refs(&placement, &clusters, &workload);
         if !outcome.feasible {
             let error = outcome.error.clone().unwrap_or_default();
             verdict.problems.push(Problem {

@@ -253,12 +253,18 @@ fn run_pass(pass: &Pass<'_>, clusters: &[&Cluster], notes: &mut Vec<String>) -> 
 /// every other cluster is left out. With `clusterAffinities` the terms are tried in order
 /// (`scheduleResourceBindingWithClusterAffinities`); the first that schedules wins.
 pub fn schedule(placement: &Placement, clusters: &[Cluster], workload: &Workload) -> Outcome {
+    let clusters: Vec<&Cluster> = clusters.iter().collect();
+    schedule_refs(placement, &clusters, workload)
+}
+
+/// [`schedule`] over borrowed clusters (the fleet's own objects, not copies of them).
+pub fn schedule_refs(placement: &Placement, clusters: &[&Cluster], workload: &Workload) -> Outcome {
     let placement = defaulted(placement);
     let mut notes = Vec::new();
     // `findClustersThatFit` skips deleting clusters before any plugin.
     let mut deleting = Vec::new();
     let mut live: Vec<&Cluster> = Vec::new();
-    for c in clusters {
+    for &c in clusters {
         if c.metadata.deletion_timestamp.is_some() {
             deleting.push(Excluded {
                 name: c.name().to_owned(),
