@@ -19,7 +19,7 @@
 //! | domain | [`karmada`] | Karmada's types, keys and name algorithms; the rules its labels encode (managed, opted out, ours), reserved namespaces, API coordinates |
 //! | | [`config`] | the engine config file and its reload |
 //! | | [`poll`], [`telemetry`], [`yaml`] | the reload ticker and file fingerprints; logging; YAML in and out |
-//! | engine | [`rules`] | pure decisions: claim resolution, takeover, re-promotion, guardrails; reads the fleet through [`rules::view::FleetView`] |
+//! | engine | [`rules`] | pure decisions: claim resolution, takeover, re-promotion, guardrails, placement (the scheduler preview and guard); reads the fleet through [`rules::view::FleetView`] |
 //! | adapters | [`fleet`] | the indexed fleet view, filled from a fleet directory ([`fleet::files`]) or Karmada watches ([`fleet::watch`]) |
 //! | | [`writer`] | carries the engine's actions out: in memory, or server-side apply into karmada-apiserver |
 //! | | [`reconciler`] | leader-elected healing passes: ensure, release, gc, promote, sweep |

@@ -142,6 +142,8 @@ pub enum DenyReason {
     /// The takeover would roll pods, rescale, change config or Service ports, or fail
     /// (`restartGuard: enforce`).
     RestartGuard,
+    /// A placement Karmada's scheduler cannot satisfy (`placementGuard: enforce`).
+    Placement,
 }
 
 impl DenyReason {
@@ -156,6 +158,7 @@ impl DenyReason {
             DenyReason::MalformedObject => "malformed-object",
             DenyReason::Guardrail => "guardrail",
             DenyReason::RestartGuard => "restart-guard",
+            DenyReason::Placement => "placement",
         }
     }
 }
@@ -183,6 +186,9 @@ pub struct Decision {
     /// denial).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub restart: Option<restart::RestartCheck>,
+    /// The placement guard's verdict (`placementGuard`), for `check` output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placement: Option<placement::guard::PlacementVerdict>,
 }
 
 impl Decision {
@@ -195,6 +201,7 @@ impl Decision {
             actions: Vec::new(),
             takeover: None,
             restart: None,
+            placement: None,
         }
     }
 

@@ -13,7 +13,10 @@
 //! 5. the restart guard ([`super::restart`]): would the takeover roll pods, rescale, change
 //!    config or fail in a source cluster?
 //! 6. `template_patch`, `template_labels` and `dependency_statuses`: what the template records
-//!    (and `retain-replicas` on a Deployment), what `propagateDeps` carries.
+//!    (and `retain-replicas` on a Deployment), what `propagateDeps` carries;
+//! 7. the placement guard ([`guard::check_takeover`]): a source cluster Karmada's scheduler would
+//!    filter out for the takeover policy is a warning (`placementGuard: warn`) or a denial
+//!    (`enforce`), never a silently unmanaged copy.
 
 use json_patch::PatchOperation;
 use serde::Serialize;
@@ -23,13 +26,14 @@ use super::{
     claim::Template,
     dependencies::{self, DependencyKind},
     patch,
+    placement::{Workload, guard},
     restart::{RunningCopy, admit},
     tier::Tier,
     view::{FleetView, TemplateMeta},
     workload::{Subject, parse_clusters},
 };
 use crate::{
-    config::{Config, RestartGuardMode, TakeoverPolicyKind},
+    config::{Config, PlacementGuard, RestartGuardMode, TakeoverPolicyKind},
     karmada::{
         Policy, PolicyKind, PropagationSpec, ResourceSelector,
         api::group_of,
@@ -130,11 +134,14 @@ pub(super) fn takeover(
             s.shown()
         ));
     }
-    for c in &clusters {
-        if fleet.cluster(c).is_some_and(|c| !c.ready) {
-            decision = decision.warn(format!(
-                "member cluster {c} is not Ready: Karmada cannot schedule to it until it is"
-            ));
+    if config.placement_guard == PlacementGuard::Off {
+        // With the guard on, its verdict below says this and more.
+        for c in &clusters {
+            if fleet.cluster(c).is_some_and(|c| !c.ready) {
+                decision = decision.warn(format!(
+                    "member cluster {c} is not Ready: Karmada cannot schedule to it until it is"
+                ));
+            }
         }
     }
 
@@ -142,6 +149,19 @@ pub(super) fn takeover(
     if let Some(warning) = would_not_claim(s, &template, &policy, fleet, gate) {
         return decision.warn(warning);
     }
+    let workload = Workload {
+        api_version: s.api_version.to_owned(),
+        kind: s.kind.to_owned(),
+        ..Workload::default()
+    };
+    let verdict = guard::check_takeover(
+        &policy,
+        &s.shown(),
+        &workload,
+        &clusters,
+        fleet,
+        config.placement_guard,
+    );
     let (retain_replicas, add_retain_label) = admit::retains_replicas(s);
     let guarded = admit::guard(s, &clusters, retain_replicas, fleet, config);
     let mut conflicts = Vec::new();
@@ -176,7 +196,7 @@ pub(super) fn takeover(
     decision.actions.push(Action::EnsurePolicy {
         policy: Box::new(policy),
     });
-    decision
+    guard::apply(decision, verdict)
 }
 
 /// Why no takeover is attempted at all: `Some(None)` silently (opted out, or Karmada itself skips
