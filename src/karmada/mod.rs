@@ -15,7 +15,6 @@ pub mod markers;
 pub mod names;
 pub mod namespaces;
 pub mod policy;
-pub mod quantity;
 
 pub use binding::ResourceBinding;
 pub use cluster::Cluster;
