@@ -10,4 +10,5 @@
 //!
 //! Follows Kubernetes v1.36 (`k8s.io/kubernetes` v1.36.3, `k8s.io/apimachinery` v0.36.3).
 
+pub mod defaults;
 pub mod quantity;
