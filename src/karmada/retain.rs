@@ -130,10 +130,11 @@ fn retain_cluster_fields(desired: &mut Value, observed: &Value) {
         observed_annotations,
         keys::MANAGED_LABELS,
     );
-    if !had_metadata && metadata.is_empty() {
-        if let Some(root) = desired.as_object_mut() {
-            root.remove("metadata");
-        }
+    if !had_metadata
+        && metadata.is_empty()
+        && let Some(root) = desired.as_object_mut()
+    {
+        root.remove("metadata");
     }
 }
 
@@ -340,10 +341,10 @@ fn object_at<'a>(value: &'a mut Value, path: &[&str]) -> Option<&'a mut Map<Stri
 
 /// `unstructured.SetNestedField`: sets the value at `path`, creating objects on the way.
 fn set(desired: &mut Value, path: &[&str], value: Value) {
-    if let Some((last, parents)) = path.split_last() {
-        if let Some(parent) = object_at(desired, parents) {
-            parent.insert((*last).to_owned(), value);
-        }
+    if let Some((last, parents)) = path.split_last()
+        && let Some(parent) = object_at(desired, parents)
+    {
+        parent.insert((*last).to_owned(), value);
     }
 }
 

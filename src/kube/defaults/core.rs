@@ -28,10 +28,10 @@ pub(super) fn pod(root: &mut Obj) {
         for key in ["containers", "initContainers"] {
             for c in items(spec, key) {
                 for port in items(c, "ports") {
-                    if is_zero(port, "hostPort") {
-                        if let Some(container_port) = port.get("containerPort").cloned() {
-                            port.insert("hostPort".to_owned(), container_port);
-                        }
+                    if is_zero(port, "hostPort")
+                        && let Some(container_port) = port.get("containerPort").cloned()
+                    {
+                        port.insert("hostPort".to_owned(), container_port);
                     }
                 }
             }
@@ -91,10 +91,8 @@ pub(super) fn service(root: &mut Obj) {
             Some(Value::String(s)) => s.is_empty(),
             Some(_) => false,
         };
-        if unset {
-            if let Some(number) = port.get("port").cloned() {
-                port.insert("targetPort".to_owned(), number);
-            }
+        if unset && let Some(number) = port.get("port").cloned() {
+            port.insert("targetPort".to_owned(), number);
         }
     }
     let service_type = str_of(spec, "type").to_owned();

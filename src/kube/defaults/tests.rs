@@ -443,7 +443,7 @@ fn other_kinds_are_left_alone() {
     );
 }
 
-/// The kinds, with a manifest fragment generator for each.
+/// The kinds the property test draws from.
 fn kinds() -> [(&'static str, &'static str); 8] {
     [
         ("apps/v1", "Deployment"),
@@ -537,10 +537,10 @@ fn arb_manifest() -> impl Strategy<Value = (usize, Value)> {
             if let Some(replicas) = replicas {
                 obj["spec"]["replicas"] = json!(replicas);
             }
-            if let Some(t) = service_type {
-                if kinds()[kind].1 == "Service" {
-                    obj["spec"]["type"] = json!(t);
-                }
+            if let Some(t) = service_type
+                && kinds()[kind].1 == "Service"
+            {
+                obj["spec"]["type"] = json!(t);
             }
             if labels {
                 obj["metadata"]["labels"] = json!({"team": "a"});

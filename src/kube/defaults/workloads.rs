@@ -13,11 +13,11 @@ pub(super) fn deployment(root: &mut Obj) {
     default_nil(spec, "replicas", Value::from(1));
     if let Some(strategy) = child_or_new(spec, "strategy") {
         default_str(strategy, "type", "RollingUpdate");
-        if str_of(strategy, "type") == "RollingUpdate" {
-            if let Some(rolling) = child_or_new(strategy, "rollingUpdate") {
-                default_nil(rolling, "maxUnavailable", Value::from("25%"));
-                default_nil(rolling, "maxSurge", Value::from("25%"));
-            }
+        if str_of(strategy, "type") == "RollingUpdate"
+            && let Some(rolling) = child_or_new(strategy, "rollingUpdate")
+        {
+            default_nil(rolling, "maxUnavailable", Value::from("25%"));
+            default_nil(rolling, "maxSurge", Value::from("25%"));
         }
     }
     default_nil(spec, "revisionHistoryLimit", Value::from(10));
@@ -33,11 +33,11 @@ pub(super) fn daemon_set(root: &mut Obj) {
     };
     if let Some(strategy) = child_or_new(spec, "updateStrategy") {
         default_str(strategy, "type", "RollingUpdate");
-        if str_of(strategy, "type") == "RollingUpdate" {
-            if let Some(rolling) = child_or_new(strategy, "rollingUpdate") {
-                default_nil(rolling, "maxUnavailable", Value::from(1));
-                default_nil(rolling, "maxSurge", Value::from(0));
-            }
+        if str_of(strategy, "type") == "RollingUpdate"
+            && let Some(rolling) = child_or_new(strategy, "rollingUpdate")
+        {
+            default_nil(rolling, "maxUnavailable", Value::from(1));
+            default_nil(rolling, "maxSurge", Value::from(0));
         }
     }
     default_nil(spec, "revisionHistoryLimit", Value::from(10));
@@ -59,10 +59,10 @@ pub(super) fn stateful_set(root: &mut Obj) {
             strategy.insert("type".to_owned(), Value::from("RollingUpdate"));
             default_nil(strategy, "rollingUpdate", Value::Object(Obj::new()));
         }
-        if str_of(strategy, "type") == "RollingUpdate" {
-            if let Some(rolling) = child(strategy, "rollingUpdate") {
-                default_nil(rolling, "partition", Value::from(0));
-            }
+        if str_of(strategy, "type") == "RollingUpdate"
+            && let Some(rolling) = child(strategy, "rollingUpdate")
+        {
+            default_nil(rolling, "partition", Value::from(0));
         }
     }
     if let Some(retention) = child_or_new(spec, "persistentVolumeClaimRetentionPolicy") {
@@ -109,12 +109,11 @@ pub(super) fn job(root: &mut Obj) {
         .and_then(|m| m.get("labels"))
         .and_then(Value::as_object)
         .is_none_or(Obj::is_empty);
-    if let Some(labels) = template_labels {
-        if own_labels_empty {
-            if let Some(metadata) = child_or_new(root, "metadata") {
-                metadata.insert("labels".to_owned(), labels);
-            }
-        }
+    if let Some(labels) = template_labels
+        && own_labels_empty
+        && let Some(metadata) = child_or_new(root, "metadata")
+    {
+        metadata.insert("labels".to_owned(), labels);
     }
     let Some(spec) = child_or_new(root, "spec") else {
         return;
