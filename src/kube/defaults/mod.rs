@@ -31,6 +31,9 @@
 //!   but leaves `ipFamilies`/`ipFamilyPolicy` as the template has them.
 //! - Job `spec.selector` and the `controller-uid`/`job-name` labels on its pod template
 //!   (`pkg/registry/batch/job/strategy.go` `PrepareForCreate`); Karmada prunes and retains them.
+//!   A Job created without labels of its own shows them in `metadata.labels` too: `SetDefaults_Job`
+//!   hands the Job the template's label map itself, which the registry then extends (seen on a
+//!   running v1.35.3 API server). Karmada prunes them from the selector and template only.
 //! - DaemonSet annotation `deprecated.daemonset.template.generation` (from the registry's
 //!   `TemplateGeneration`), `metadata.generation`, and all of `status`.
 //! - Admission plugins' changes to bare Pods (ServiceAccount token volume, default tolerations,
@@ -50,7 +53,9 @@
 //!
 //! Version- and gate-dependent behaviour, as v1.36 has it by default: `JobPodReplacementPolicy` is
 //! GA (Job `podReplacementPolicy` is set); `MaxUnavailableStatefulSet` is beta and off (no
-//! `maxUnavailable` on a StatefulSet's rolling update); `ImageVolume` is GA (an `image` volume's
+//! `maxUnavailable` on a StatefulSet's rolling update), while in v1.35 it was beta and **on**: a
+//! StatefulSet admitted by a v1.35 API server carries `rollingUpdate.maxUnavailable: 1`, one
+//! admitted by v1.36 does not; `ImageVolume` is GA (an `image` volume's
 //! `pullPolicy` is set). Job `manualSelector: false` is new in the defaulting of recent releases;
 //! the `omitzero` on `creationTimestamp` (no `creationTimestamp: null` in templates) arrived with
 //! apimachinery v0.33. Objects stored by an older API server and never rewritten can differ.

@@ -48,7 +48,7 @@ pub(super) fn daemon_set(root: &mut Obj) {
 /// volume claim template.
 ///
 /// `rollingUpdate.maxUnavailable` (1) is defaulted only with the `MaxUnavailableStatefulSet` gate,
-/// beta and off by default in v1.36: not set here.
+/// beta and off by default in v1.36 (on by default in v1.35): not set here.
 pub(super) fn stateful_set(root: &mut Obj) {
     let Some(spec) = child_or_new(root, "spec") else {
         return;
