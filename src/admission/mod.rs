@@ -322,8 +322,12 @@ mod tests {
     use super::*;
     use crate::fleet::files;
 
+    /// The example Deployment as karmada-apiserver sends it (defaults applied).
     fn frontend() -> serde_json::Value {
-        crate::yaml::from_str(include_str!("../../examples/manifests/takeover-frontend.yaml")).unwrap()
+        let mut obj: serde_json::Value =
+            crate::yaml::from_str(include_str!("../../examples/manifests/takeover-frontend.yaml")).unwrap();
+        crate::kube::defaults::apply_defaults("apps/v1", "Deployment", &mut obj);
+        obj
     }
 
     #[test]

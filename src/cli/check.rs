@@ -88,7 +88,11 @@ pub fn admit(
     } else {
         Operation::Create
     };
-    let mut current: DynamicObject = serde_json::from_value(object.clone()).context("object")?;
+    // What the API server would hand the webhooks: the object with its defaults, so that a
+    // hand-written manifest compares with the running copies like an admitted one.
+    let mut defaulted = object.clone();
+    crate::kube::defaults::apply_defaults(&api_version, kind, &mut defaulted);
+    let mut current: DynamicObject = serde_json::from_value(defaulted).context("object")?;
     let review = |obj: &DynamicObject, webhook: Webhook| {
         rules::decide(
             webhook,

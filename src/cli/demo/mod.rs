@@ -11,13 +11,15 @@ use anyhow::Context;
 use arc_swap::ArcSwap;
 use serde_json::Value;
 
+mod cases;
 pub mod client;
+
+pub use cases::cases;
 
 use client::{Client, ClientOptions, HttpVersion};
 
 use super::output::{self, OutputError};
 use crate::{
-    admission,
     config::{Config, GuardrailMode},
     fleet::{SharedFleet, files},
     metrics::Metrics,
@@ -69,7 +71,7 @@ pub struct Case {
     pub expect: Expect,
 }
 
-fn manifest(text: &str) -> Value {
+pub(super) fn manifest(text: &str) -> Value {
     yaml::from_str(text).unwrap_or(Value::Null)
 }
 
@@ -110,165 +112,13 @@ pub fn placement_preview(fleet: &crate::fleet::Fleet) -> String {
     out
 }
 
-fn template_from_fleet(name: &str) -> Value {
+pub(super) fn template_from_fleet(name: &str) -> Value {
     let text = include_str!("../../../examples/fleet/karmada/templates.yaml");
     files::parse_objects(text, "templates.yaml")
         .unwrap_or_default()
         .into_iter()
         .find(|o| o.value["metadata"]["name"] == name)
         .map_or(Value::Null, |o| o.value)
-}
-
-/// The demo's cases, in transcript order (also the golden fixtures).
-pub fn cases() -> Vec<Case> {
-    let uid = |n: u32| format!("7a3c1e52-0d4b-4f6a-9c2e-{n:012}");
-    let frontend = manifest(include_str!("../../../examples/manifests/takeover-frontend.yaml"));
-    let cart = manifest(include_str!("../../../examples/manifests/repromote-cart.yaml"));
-    let reports = serde_json::json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "reports", "namespace": "payments", "labels": {"app": "reports"}},
-        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "reports"}},
-                 "template": {"metadata": {"labels": {"app": "reports"}}, "spec": {"containers": [{"name": "reports", "image": "registry.example.com/payments/reports:3.2.0"}]}}}
-    });
-    let ledger = serde_json::json!({
-        "apiVersion": "apps/v1", "kind": "StatefulSet",
-        "metadata": {"name": "ledger", "namespace": "payments", "labels": {"app": "ledger"}},
-        "spec": {"serviceName": "ledger", "replicas": 3, "selector": {"matchLabels": {"app": "ledger"}},
-                 "template": {"metadata": {"labels": {"app": "ledger"}}, "spec": {"containers": [{"name": "ledger", "image": "registry.example.com/payments/ledger:5.0.1",
-                     "env": [{"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "ledger-db", "key": "password"}}}]}]}}}
-    });
-    let billing = serde_json::json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "billing", "namespace": "payments", "labels": {"app": "billing", "team": "payments"}},
-        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "billing"}},
-                 "template": {"metadata": {"labels": {"app": "billing"}}, "spec": {"containers": [{"name": "billing", "image": "registry.example.com/payments/billing:1.4.2"}]}}}
-    });
-    let batch = manifest(include_str!(
-        "../../../examples/manifests/batch-policy-too-high.yaml"
-    ));
-    let weak = manifest(include_str!(
-        "../../../examples/manifests/weak-application-policy.yaml"
-    ));
-    let cpp = manifest(include_str!(
-        "../../../examples/manifests/cluster-policy-cannot-win.yaml"
-    ));
-    let catalog = manifest(include_str!(
-        "../../../examples/manifests/application-policy-for-catalog.yaml"
-    ));
-    let checkout = manifest(include_str!(
-        "../../../examples/manifests/application-policy-unknown-cluster.yaml"
-    ));
-    let case = |name, title, webhook, mode, review, expect| Case {
-        name,
-        title,
-        webhook,
-        mode,
-        deletion_protection: false,
-        review,
-        expect,
-    };
-    use GuardrailMode::{Enforce, Fix};
-    vec![
-        case(
-            "takeover-frontend",
-            "Takeover on apply: shop/frontend runs unmanaged in member1 and member2",
-            Webhook::MutateWorkload,
-            Enforce,
-            admission::review_request(&uid(1), &frontend, None, false),
-            Expect::Patched,
-        ),
-        case(
-            "repromotion-exported-copy",
-            "No re-promotion: shop/cart exported from member2 (Karmada's markers) and applied again",
-            Webhook::ValidateWorkload,
-            Enforce,
-            admission::review_request(&uid(2), &cart, Some(&template_from_fleet("cart")), false),
-            Expect::Denied("member-markers"),
-        ),
-        case(
-            "repromotion-managed-in-member",
-            "No re-promotion: payments/reports is managed by Karmada in member3",
-            Webhook::ValidateWorkload,
-            Enforce,
-            admission::review_request(&uid(3), &reports, None, false),
-            Expect::Denied("managed-in-member"),
-        ),
-        case(
-            "application-policy-precedence",
-            "No takeover: the application policy payments/payments-app selects payments/billing",
-            Webhook::MutateWorkload,
-            Enforce,
-            admission::review_request(&uid(4), &billing, None, false),
-            Expect::Allowed,
-        ),
-        case(
-            "batch-policy-too-high",
-            "Guardrail: a batch ClusterPropagationPolicy at priority 50",
-            Webhook::ValidatePolicy,
-            Enforce,
-            admission::review_request(&uid(5), &batch, None, false),
-            Expect::Denied("guardrail"),
-        ),
-        case(
-            "weak-application-policy",
-            "Guardrail: an application policy that cannot win over the batch policy shop/shop-batch",
-            Webhook::ValidatePolicy,
-            Enforce,
-            admission::review_request(&uid(6), &weak, None, false),
-            Expect::Denied("guardrail"),
-        ),
-        case(
-            "weak-application-policy-fix",
-            "Guardrail, fix mode: the same policy gets the smallest sufficient priority",
-            Webhook::MutatePolicy,
-            Fix,
-            admission::review_request(&uid(7), &weak, None, false),
-            Expect::Patched,
-        ),
-        case(
-            "cluster-policy-cannot-win",
-            "Guardrail: a ClusterPropagationPolicy can never beat a PropagationPolicy",
-            Webhook::ValidatePolicy,
-            Enforce,
-            admission::review_request(&uid(8), &cpp, None, false),
-            Expect::Denied("guardrail"),
-        ),
-        case(
-            "release-takeover-policy",
-            "Preemption gate off: an application policy for shop/catalog releases its takeover policy",
-            Webhook::ValidatePolicy,
-            Enforce,
-            admission::review_request(&uid(9), &catalog, None, false),
-            Expect::Allowed,
-        ),
-        case(
-            "dry-run-takeover",
-            "dryRun: payments/ledger would be taken over from member3, and nothing is written",
-            Webhook::MutateWorkload,
-            Enforce,
-            admission::review_request(&uid(10), &ledger, None, true),
-            Expect::Patched,
-        ),
-        Case {
-            deletion_protection: true,
-            ..case(
-                "takeover-deletion-protected",
-                "Takeover with takeover.deletionProtection: shop/frontend is also labelled deletion-protected: Always",
-                Webhook::MutateWorkload,
-                Enforce,
-                admission::review_request(&uid(11), &frontend, None, false),
-                Expect::Patched,
-            )
-        },
-        case(
-            "placement-unknown-cluster",
-            "Placement guard: an application policy names membr2, which is no member cluster",
-            Webhook::ValidatePolicy,
-            Enforce,
-            admission::review_request(&uid(12), &checkout, None, false),
-            Expect::Allowed,
-        ),
-    ]
 }
 
 impl Case {
@@ -423,6 +273,7 @@ async fn demo(args: DemoArgs) -> anyhow::Result<ExitCode> {
     for line in text.lines().filter(|l| {
         l.starts_with("karmada_takeover_admission_requests_total")
             || l.starts_with("karmada_takeover_denials_total")
+            || l.starts_with("karmada_takeover_restart_guard_total")
             || l.starts_with("karmada_takeover_takeovers_total")
     }) {
         let _ = writeln!(out, "  {line}");

@@ -73,7 +73,7 @@ pub(in crate::rules) fn guard(
         .collect();
     let disagree = (!found.disagreements.is_empty()).then(|| {
         format!(
-            "its copies differ from each other, so one template cannot match them all: {}",
+            "The copies in the source clusters differ from each other, so one template cannot match them all: {}",
             found.disagreements.join("; ")
         )
     });
