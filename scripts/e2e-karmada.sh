@@ -30,13 +30,26 @@ cmd_test() {
   return "${rc}"
 }
 
+on_exit() { # after `all`: on failure show the end of every component's log, then stop everything
+  local rc=$1 f
+  if ((rc != 0)) && [[ -d ${LOGS} ]]; then
+    for f in "${LOGS}"/*.log; do
+      echo "----- last lines of ${f}" >&2
+      tail -n 15 "$f" >&2
+    done
+    log "failed (exit ${rc}); full logs kept in ${LOGS}, object dumps in ${E2E}/dump"
+  fi
+  cmd_down
+  exit "${rc}"
+}
+
 case "${1:-}" in
   build) "${ROOT}/scripts/e2e/build.sh" ;;
   up) cmd_up ;;
   down) cmd_down ;;
   test) cmd_test ;;
   all)
-    trap 'cmd_down' EXIT
+    trap 'on_exit $?' EXIT
     trap 'exit 130' INT TERM
     cmd_up >/dev/null
     cmd_test

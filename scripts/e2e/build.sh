@@ -7,7 +7,8 @@
 # A binary already in the cache is not rebuilt, so only the first run pays for the build. Builds
 # run under `nice -n 10` (shared machines) with the default GOCACHE/GOMODCACHE.
 #
-#   scripts/e2e/build.sh            # prints the cache directory on its last line
+#   scripts/e2e/build.sh [etcd|kubernetes|karmada]...   # default: all three; prints the cache
+#                                                      # directory on its last line
 #
 # kube-apiserver/kube-controller-manager (module k8s.io/kubernetes) and etcd (go.etcd.io/etcd/server/v3)
 # carry `replace` directives or have no main package of their own, so each is built inside a small
@@ -137,8 +138,12 @@ EOF
 }
 
 t_all=${SECONDS}
-build_etcd
-build_kubernetes
-build_karmada
+(($#)) || set -- etcd kubernetes karmada
+for what in "$@"; do
+  case "${what}" in
+    etcd | kubernetes | karmada) "build_${what}" ;;
+    *) echo "e2e-build: unknown component ${what} (etcd, kubernetes, karmada)" >&2; exit 2 ;;
+  esac
+done
 log "all binaries present in ${BIN} ($((SECONDS - t_all)) s)"
 echo "${BIN}"

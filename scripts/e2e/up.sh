@@ -299,13 +299,30 @@ EOF
   done
 }
 
+# A python3 that can `import yaml`: the chart tests' venv, the system's, or PyYAML installed with
+# pip under .tools/pylib.
+yaml_python() {
+  local py
+  for py in "${ROOT}/.tools/venv/bin/python" python3; do
+    if command -v "${py}" >/dev/null 2>&1 && "${py}" -c 'import yaml' 2>/dev/null; then
+      echo "${py}"
+      return
+    fi
+  done
+  if ! PYTHONPATH="${ROOT}/.tools/pylib" python3 -c 'import yaml' 2>/dev/null; then
+    python3 -m pip install --quiet --disable-pip-version-check --target "${ROOT}/.tools/pylib" pyyaml >&2
+  fi
+  echo "env PYTHONPATH=${ROOT}/.tools/pylib python3"
+}
+
 # The chart's karmada-apiserver objects and engine config, from `helm template` (custom certs).
 render_chart() { # render_chart [--set k=v...]: writes chart-manifests.yaml and config.yaml
   "${HELM}" template karmada-takeover "${ROOT}/charts/karmada-takeover" --namespace karmada-system \
     --set certs.mode=custom --set-file certs.custom.caCrt="${PKI}/ca.crt" \
     --set-file certs.custom.crt="${PKI}/takeover-serving.crt" --set-file certs.custom.key="${PKI}/takeover-serving.key" \
     --set karmada.leaseNamespace=karmada-system "$@" >"${E2E}/chart-rendered.yaml"
-  python3 - "${E2E}/chart-rendered.yaml" "${E2E}" "${P_TAKEOVER}" <<'PY'
+  # shellcheck disable=SC2046
+  $(yaml_python) - "${E2E}/chart-rendered.yaml" "${E2E}" "${P_TAKEOVER}" <<'PY'
 import sys, yaml
 src, out, port = sys.argv[1], sys.argv[2], sys.argv[3]
 docs = [d for d in yaml.safe_load_all(open(src)) if d]
