@@ -127,6 +127,8 @@ https_ok() {
   curl "${args[@]}" "$1"
 }
 http_ok() { curl -sf --max-time 3 "$1"; }
+# kube-controller-manager serves /healthz with a self-signed certificate of its own
+https_selfsigned_ok() { curl -sfk --max-time 3 "$1"; }
 
 # ---- certificates (openssl) --------------------------------------------------------------------
 gen_ca() {

@@ -115,9 +115,9 @@ start_kcms() {
       --use-service-account-credentials=true --leader-elect=false \
       --bind-address=127.0.0.1 --secure-port="${p}" --v=1
   done
-  wait_for "kube-controller-manager (karmada)" 120 https_ok "https://127.0.0.1:${P_KCM_KARMADA}/healthz"
-  wait_for "kube-controller-manager (member1)" 120 https_ok "https://127.0.0.1:${P_M1_KCM}/healthz"
-  wait_for "kube-controller-manager (member2)" 120 https_ok "https://127.0.0.1:${P_M2_KCM}/healthz"
+  wait_for "kube-controller-manager (karmada)" 120 https_selfsigned_ok "https://127.0.0.1:${P_KCM_KARMADA}/healthz"
+  wait_for "kube-controller-manager (member1)" 120 https_selfsigned_ok "https://127.0.0.1:${P_M1_KCM}/healthz"
+  wait_for "kube-controller-manager (member2)" 120 https_selfsigned_ok "https://127.0.0.1:${P_M2_KCM}/healthz"
 }
 
 install_karmada_objects() {
