@@ -416,7 +416,8 @@ def s_webhook_down():
         script("_start-takeover", "a")
         script("_start-takeover", "b")
     log("karmada-takeover back; waiting for the reconciler to take the workload over")
-    assert_taken_over(ns, "outage", before, timeout=90)
+    # 45 s: four passes of the reconciler (every 10 s) after the replicas are ready again
+    assert_taken_over(ns, "outage", before, timeout=45)
 
 
 def leaders():
