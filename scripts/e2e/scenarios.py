@@ -251,6 +251,31 @@ def assert_taken_over(ns, name, before, timeout=120):
 
 
 # ---- scenarios ---------------------------------------------------------------------------------
+def s_identity():
+    """karmada-takeover runs as User karmada-takeover with the chart's RBAC and nothing more."""
+    kc = os.path.join(E2E, "karmada-takeover.kubeconfig")
+
+    def can_i(*args):
+        p = subprocess.run([KUBECTL, "--kubeconfig", kc, "auth", "can-i", *args], capture_output=True, text=True, timeout=30)
+        return p.stdout.strip()
+
+    who = subprocess.run([KUBECTL, "--kubeconfig", kc, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username}"],
+                         capture_output=True, text=True, timeout=30).stdout.strip()
+    expect(who == "karmada-takeover", f"karmada-takeover's kubeconfig authenticates as {who!r}")
+    allowed = {("create", "propagationpolicies.policy.karmada.io", "-A"): "yes",
+               ("delete", "propagationpolicies.policy.karmada.io", "-A"): "yes",
+               ("get", "clusters.cluster.karmada.io/proxy"): "yes",
+               ("update", "leases.coordination.k8s.io", "-n", "karmada-system"): "yes",
+               ("create", "deployments.apps", "-A"): "no",
+               ("patch", "deployments.apps", "-A"): "no",
+               ("delete", "configmaps", "-A"): "no",
+               ("create", "clusterrolebindings.rbac.authorization.k8s.io"): "no",
+               ("*", "*", "-A"): "no"}
+    wrong = {" ".join(a): (can_i(*a), want) for a, want in allowed.items() if can_i(*a) != want}
+    expect(not wrong, f"karmada-takeover's permissions differ from the chart's RBAC (got, want): {wrong}")
+    log(f"authenticates as {who}; {len(allowed)} permission checks match the chart's RBAC")
+
+
 def s_takeover():
     ns, name = nsname("takeover"), "web"
     before = run_unmanaged_in_members(ns, name, replicas=2)
@@ -497,6 +522,7 @@ def s_guard_no_replicas():
 
 
 SCENARIOS = [
+    ("identity", s_identity, None),
     ("takeover", s_takeover, None),
     ("repromotion", s_repromotion, None),
     ("karmada-webhook", s_karmada_webhook, None),
