@@ -17,6 +17,7 @@
 //! | layer | module | holds |
 //! |---|---|---|
 //! | domain | [`karmada`] | Karmada's types, keys and name algorithms; the rules its labels encode (managed, opted out, ours), reserved namespaces, API coordinates |
+//! | | [`kube`] | Kubernetes API server behaviour the engine must reproduce: defaulting on create, quantity text |
 //! | | [`config`] | the engine config file and its reload |
 //! | | [`poll`], [`telemetry`], [`yaml`] | the reload ticker and file fingerprints; logging; YAML in and out |
 //! | engine | [`rules`] | pure decisions: claim resolution, takeover, re-promotion, guardrails, placement (the scheduler preview and guard); reads the fleet through [`rules::view::FleetView`] |
@@ -36,6 +37,7 @@
 // domain
 pub mod config;
 pub mod karmada;
+pub mod kube;
 pub mod poll;
 pub mod telemetry;
 pub mod yaml;

@@ -51,6 +51,11 @@ pub const CONFLICT_RESOLUTION_ABORT: &str = "abort";
 pub const RETAIN_REPLICAS: &str = "resourcetemplate.karmada.io/retain-replicas";
 /// The value of [`RETAIN_REPLICAS`] that retains.
 pub const RETAIN_REPLICAS_TRUE: &str = "true";
+/// Annotation on member objects: the sorted, comma-separated label keys Karmada manages
+/// (`workv1alpha2.ManagedLabels`); `retainClusterFields` drops those that left the template.
+pub const MANAGED_LABELS: &str = "resourcetemplate.karmada.io/managed-labels";
+/// Annotation on member objects: the annotation keys Karmada manages (`workv1alpha2.ManagedAnnotation`).
+pub const MANAGED_ANNOTATIONS: &str = "resourcetemplate.karmada.io/managed-annotations";
 
 // --- ours (prefix karmada-takeover.io/) ---
 
