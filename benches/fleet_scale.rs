@@ -90,20 +90,45 @@ fn template_meta_json(i: usize) -> Value {
                             "karmada-takeover.io/clusters": "member1", "karmada-takeover.io/policy": format!("takeover-wl-{i}")}}})
 }
 
-/// A member object's metadata as the metadata-only watch delivers it (managedFields included:
-/// the API server sends them; the adapter drops them at decode).
-fn member_meta_json(i: usize) -> Value {
+/// A member object as the member watch delivers it: the whole object, as the member API server
+/// returns it (defaults, status and `managedFields` included; the adapter keeps only the index
+/// entry and what the restart guard compares). Every object is distinct (its own image, env and
+/// data), so nothing is shared between entries: the worst case for the per-copy data.
+fn member_json(i: usize, kind: &str) -> Value {
     let ns = format!("ns-{}", i % NAMESPACES);
-    let mut labels = json!({"app": format!("obj-{i}"), "pod-template-hash": "5d9c7b8f6"});
+    let name = format!("obj-{i}");
+    let mut labels = json!({"app": name});
     if i.is_multiple_of(50) {
         labels["karmada.io/managed"] = json!("true");
     }
-    json!({"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata",
-        "metadata": {"name": format!("obj-{i}"), "namespace": ns, "uid": format!("m-{i}"), "resourceVersion": format!("{i}"),
-            "creationTimestamp": "2026-01-01T00:00:00Z", "labels": labels,
-            "annotations": {"deployment.kubernetes.io/revision": "3"},
-            "managedFields": [{"manager": "kubectl-client-side-apply", "operation": "Update", "apiVersion": "apps/v1",
-                               "time": "2026-01-01T00:00:00Z", "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {}}}]}})
+    let metadata = json!({"name": name, "namespace": ns, "uid": format!("m-{i}"), "resourceVersion": format!("{i}"),
+        "generation": 3, "creationTimestamp": "2026-01-01T00:00:00Z", "labels": labels,
+        "annotations": {"deployment.kubernetes.io/revision": "3"},
+        "managedFields": [{"manager": "kubectl-client-side-apply", "operation": "Update", "apiVersion": "apps/v1",
+                           "time": "2026-01-01T00:00:00Z", "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {}}}]});
+    if kind == "ConfigMap" {
+        return json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": metadata,
+            "data": {"LOG_LEVEL": "info", "FEATURE_FLAGS": format!("search,checkout-{i}"), "app.properties": format!("server.port=8080\nservice.id={i}\n")}});
+    }
+    let probe = json!({"httpGet": {"path": "/healthz", "port": 8080, "scheme": "HTTP"}, "timeoutSeconds": 1,
+        "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3});
+    json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": metadata,
+        "spec": {"replicas": 3, "revisionHistoryLimit": 10, "progressDeadlineSeconds": 600,
+            "selector": {"matchLabels": {"app": name}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+            "template": {"metadata": {"creationTimestamp": null, "labels": {"app": name}},
+                "spec": {"containers": [{"name": "app", "image": format!("registry.example.com/team-{}/svc-{i}:1.{}.0", i % 50, i % 7),
+                    "imagePullPolicy": "IfNotPresent",
+                    "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
+                    "env": [{"name": "SERVICE_NAME", "value": name}, {"name": "REGION", "value": "eu-west-1"},
+                            {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": format!("{name}-db"), "key": "password"}}}],
+                    "envFrom": [{"configMapRef": {"name": format!("{name}-config")}}],
+                    "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}},
+                    "livenessProbe": probe, "readinessProbe": probe,
+                    "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File"}],
+                    "restartPolicy": "Always", "terminationGracePeriodSeconds": 30, "dnsPolicy": "ClusterFirst",
+                    "securityContext": {}, "schedulerName": "default-scheduler"}}},
+        "status": {"observedGeneration": 3, "replicas": 3, "updatedReplicas": 3, "readyReplicas": 3, "availableReplicas": 3}})
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -157,7 +182,7 @@ fn main() {
     apply_templates(&fleet, &deploy, Change::Relist(templates), 1000);
     let rss_before_members = rss_bytes();
 
-    // Member index: one metadata re-list per (cluster, kind), decoded from JSON bytes.
+    // Member index: one re-list per (cluster, kind), decoded from JSON bytes.
     let cm = resources::known("v1", "ConfigMap").unwrap();
     let t0 = Instant::now();
     for (ci, cluster) in CLUSTERS.iter().enumerate() {
@@ -165,9 +190,9 @@ fn main() {
             let objects: Vec<_> = (0..MEMBER_ENTRIES)
                 .filter(|i| i % 3 == ci && i % 2 == parity)
                 .map(|i| {
-                    let bytes = serde_json::to_vec(&member_meta_json(i)).unwrap();
-                    let o: PartialObjectMeta<DynamicObject> = serde_json::from_slice(&bytes).unwrap();
-                    decode_member(o)
+                    let bytes = serde_json::to_vec(&member_json(i, &ar.kind)).unwrap();
+                    let o: DynamicObject = serde_json::from_slice(&bytes).unwrap();
+                    decode_member(ar, o)
                 })
                 .collect();
             apply_members(&fleet, cluster, ar, Change::Relist(objects), 1000);

@@ -17,9 +17,10 @@
 //! | layer | module | holds |
 //! |---|---|---|
 //! | domain | [`karmada`] | Karmada's types, keys and name algorithms; the rules its labels encode (managed, opted out, ours), reserved namespaces, API coordinates |
+//! | | [`kube`] | Kubernetes API server behaviour the engine must reproduce: defaulting on create, quantity text |
 //! | | [`config`] | the engine config file and its reload |
 //! | | [`poll`], [`telemetry`], [`yaml`] | the reload ticker and file fingerprints; logging; YAML in and out |
-//! | engine | [`rules`] | pure decisions: claim resolution, takeover, re-promotion, guardrails; reads the fleet through [`rules::view::FleetView`] |
+//! | engine | [`rules`] | pure decisions: claim resolution, takeover, re-promotion, guardrails, placement (the scheduler preview and guard); reads the fleet through [`rules::view::FleetView`] |
 //! | adapters | [`fleet`] | the indexed fleet view, filled from a fleet directory ([`fleet::files`]) or Karmada watches ([`fleet::watch`]) |
 //! | | [`writer`] | carries the engine's actions out: in memory, or server-side apply into karmada-apiserver |
 //! | | [`reconciler`] | leader-elected healing passes: ensure, release, gc, promote, sweep |
@@ -27,7 +28,7 @@
 //! | protocol | [`admission`] | AdmissionReview decode → rules → response |
 //! | | [`tls`] | serving certificates, their validation and rotation |
 //! | serving | [`server`] | the HTTPS webhook listener and the admin listener |
-//! | entry points | [`cli`] | `serve`, `demo` (with its HTTPS client), `explain`, `check` |
+//! | entry points | [`cli`] | `serve`, `demo` (with its HTTPS client), `explain`, `check`, `placement`, `deps` |
 
 // `print!` panics when stdout is closed or full: output goes through `cli::output::print`, errors
 // to `main`, logs through `telemetry`.
@@ -36,6 +37,7 @@
 // domain
 pub mod config;
 pub mod karmada;
+pub mod kube;
 pub mod poll;
 pub mod telemetry;
 pub mod yaml;

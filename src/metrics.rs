@@ -39,6 +39,9 @@ pub struct Metrics {
     pub releases_total: IntCounter,
     /// Denied reviews by reason (`DenyReason::label()`).
     pub denials_total: IntCounterVec,
+    /// The restart guard's verdicts, one per source cluster of a takeover, by outcome
+    /// (`rules::restart::Outcome::label()`: `equal`, `pod-template-differs`, ...).
+    pub restart_guard_total: IntCounterVec,
     /// Policies the writer created or updated (incremented by the writer).
     pub policies_created_total: IntCounter,
     /// Policies the writer deleted to release a template (incremented by the writer).
@@ -110,6 +113,13 @@ impl Metrics {
             denials_total: reg.add(IntCounterVec::new(
                 Opts::new("denials_total", "Denied admission reviews, by reason."),
                 &["reason"],
+            )?)?,
+            restart_guard_total: reg.add(IntCounterVec::new(
+                Opts::new(
+                    "restart_guard_total",
+                    "Restart guard verdicts, one per source cluster of a takeover, by outcome.",
+                ),
+                &["outcome"],
             )?)?,
             policies_created_total: reg.add(IntCounter::new(
                 "policies_created_total",
@@ -234,6 +244,7 @@ mod tests {
             .with_label_values(&["not-found"])
             .inc();
         metrics.denials_total.with_label_values(&["guardrail"]).inc();
+        metrics.restart_guard_total.with_label_values(&["equal"]).inc();
         metrics.fleet_objects.with_label_values(&["policies"]).set(3);
         metrics.fleet_reloads_total.with_label_values(&["ok"]).inc();
         metrics.config_reloads_total.with_label_values(&["ok"]).inc();
@@ -255,6 +266,7 @@ mod tests {
             "takeovers_total",
             "releases_total",
             "denials_total",
+            "restart_guard_total",
             "policies_created_total",
             "policies_released_total",
             "fleet_synced",

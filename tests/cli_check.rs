@@ -127,3 +127,79 @@ fn deletion_protection_labels_the_adopted_template() {
         "{patch}"
     );
 }
+
+/// The placement guard's verdict in both outputs: where the kind would go, the problem with the
+/// reason per cluster (JSON), and where the text spells it out.
+#[test]
+fn the_placement_verdict_is_shown_for_an_application_policy() {
+    const MANIFEST: &str = "examples/manifests/application-policy-unknown-cluster.yaml";
+    let (code, report) = check(&["-f", MANIFEST]);
+    assert_eq!(code, Some(0), "warn admits: {report}");
+    let r = result(&report, "PropagationPolicy shop/checkout-app");
+    let placement = &r["placement"];
+    assert_eq!(placement["mode"], "warn");
+    assert_eq!(
+        placement["checks"],
+        serde_json::json!([{"apiVersion": "apps/v1", "kind": "Deployment", "feasible": true, "clusters": ["member1"],
+        "excluded": [
+            {"name": "member2", "reason": "cluster(s) did not match the placement cluster affinity constraint (not in clusterNames)"},
+            {"name": "member3", "reason": "cluster(s) did not match the placement cluster affinity constraint (not in clusterNames)"}
+        ]}])
+    );
+    assert_eq!(
+        placement["problems"][0]["clusters"],
+        serde_json::json!([{"name": "membr2", "reason": "no member cluster has this name"}])
+    );
+    assert_eq!(r["warnings"][0], placement["problems"][0]["message"]);
+
+    let out = Command::new(env!("CARGO_BIN_EXE_karmada-takeover"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["check", "--fleet", "examples/fleet", "-f", MANIFEST])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("  placement: apps/v1 Deployment -> member1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  placement: 1 problem(s) (placementGuard: warn), each with the reason per cluster in the warnings below\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("  warning: PropagationPolicy shop/checkout-app names cluster membr2"),
+        "{text}"
+    );
+}
+
+#[test]
+fn placement_guard_enforce_denies_with_reason_placement_and_exit_code_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config.yaml");
+    std::fs::write(&cfg, "placementGuard: enforce\n").unwrap();
+    let (code, report) = check(&[
+        "-f",
+        "examples/manifests/application-policy-unknown-cluster.yaml",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(1), "{report}");
+    let r = result(&report, "PropagationPolicy shop/checkout-app");
+    assert_eq!(r["reason"], "placement");
+    assert!(
+        r["message"].as_str().unwrap().contains("names cluster membr2"),
+        "{r}"
+    );
+    assert_eq!(r["placement"]["mode"], "enforce");
+}
+
+#[test]
+fn a_takeover_shows_its_placement_verdict() {
+    let (_, report) = check(&["-f", "examples/manifests/takeover-frontend.yaml"]);
+    let placement = &result(&report, "Deployment shop/frontend")["placement"];
+    assert_eq!(
+        placement["checks"][0]["clusters"],
+        serde_json::json!(["member1", "member2"])
+    );
+    assert_eq!(placement["problems"], serde_json::json!([]));
+}

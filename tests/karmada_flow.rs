@@ -362,9 +362,12 @@ async fn the_reconciler_ensures_a_missing_takeover_policy_then_promotes_its_depe
     let report = r.pass().await;
     assert_eq!(report.count("promote", "created"), 1, "{report:?}");
     let cm = env.api.get(None, res::CM, "shop", "web-config").unwrap();
-    assert_eq!(
-        cm["metadata"]["annotations"]["work.karmada.io/conflict-resolution"],
-        "overwrite"
+    // The attached binding takes the takeover policy's Overwrite: no annotation that would
+    // outlive the takeover.
+    assert!(
+        cm["metadata"]["annotations"]
+            .get("work.karmada.io/conflict-resolution")
+            .is_none()
     );
     assert_eq!(cm["metadata"]["labels"]["app"], "web");
     assert_eq!(cm["data"]["key"], "value");
@@ -663,9 +666,15 @@ async fn the_optional_sweep_adopts_templates_that_predate_the_webhook() {
         web["metadata"]["annotations"]["karmada-takeover.io/policy"],
         takeover_name("web")
     );
+    // The takeover policy's Overwrite does it: no annotation that would outlive the takeover.
+    assert!(
+        web["metadata"]["annotations"]
+            .get("work.karmada.io/conflict-resolution")
+            .is_none()
+    );
     assert_eq!(
-        web["metadata"]["annotations"]["work.karmada.io/conflict-resolution"],
-        "overwrite"
+        web["metadata"]["labels"]["resourcetemplate.karmada.io/retain-replicas"],
+        "true"
     );
     let legacy = env.api.get(None, res::DEPLOY, "shop", "legacy").unwrap();
     assert!(

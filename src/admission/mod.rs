@@ -102,6 +102,8 @@ pub struct Summary {
     pub deny_reason: Option<rules::DenyReason>,
     /// How many warnings went back to the client.
     pub warnings: usize,
+    /// The restart guard's outcome per source cluster, when it compared anything.
+    pub restart: Vec<rules::restart::Outcome>,
     /// Writes to carry out; empty on dryRun.
     pub actions: Vec<Action>,
 }
@@ -244,6 +246,11 @@ pub fn render<T: Resource>(request: &AdmissionRequest<T>, decision: Decision) ->
         outcome,
         deny_reason,
         warnings: decision.warnings.len(),
+        restart: decision
+            .restart
+            .iter()
+            .flat_map(|c| c.verdicts.iter().map(|v| v.outcome))
+            .collect(),
         actions,
     };
     Ok(Reviewed {
@@ -394,6 +401,10 @@ mod tests {
                 o.as_object_mut().unwrap().remove("spec");
                 o
             }),
+            (
+                "application policy naming a cluster that does not exist",
+                manifest("application-policy-unknown-cluster.yaml"),
+            ),
         ];
         let fleet = files::embedded();
         for mode in ["enforce", "warn", "fix"] {
@@ -416,6 +427,35 @@ mod tests {
             panic!("a malformed spec is denied")
         };
         assert!(message.contains("at spec.resourceSelectors[0].name"), "{message}");
+    }
+
+    /// The placement guard through the AdmissionReview path: under `enforce` a placement naming
+    /// no member cluster is a 403 counted as `placement`; under `warn` the same text is a warning.
+    #[test]
+    fn placement_guard_denials_are_403_with_reason_placement() {
+        let policy: serde_json::Value = crate::yaml::from_str(include_str!(
+            "../../examples/manifests/application-policy-unknown-cluster.yaml"
+        ))
+        .unwrap();
+        let body = serde_json::to_vec(&review_request("u-3", &policy, None, false)).unwrap();
+        let fleet = files::embedded();
+        let enforce = Config::from_yaml("placementGuard: enforce", "test").unwrap();
+        let reviewed = review(Webhook::ValidatePolicy, &body, &fleet, &enforce).unwrap();
+        let response: serde_json::Value = serde_json::from_slice(&reviewed.body).unwrap();
+        assert_eq!(response["response"]["allowed"], false);
+        assert_eq!(response["response"]["status"]["code"], 403);
+        let message = response["response"]["status"]["message"].as_str().unwrap();
+        assert!(message.contains("names cluster membr2"), "{message}");
+        assert_eq!(reviewed.summary.deny_reason, Some(rules::DenyReason::Placement));
+        assert_eq!(
+            reviewed.summary.deny_reason.map(rules::DenyReason::label),
+            Some("placement")
+        );
+
+        let warned = review(Webhook::ValidatePolicy, &body, &fleet, &Config::default()).unwrap();
+        let response: serde_json::Value = serde_json::from_slice(&warned.body).unwrap();
+        assert_eq!(response["response"]["allowed"], true);
+        assert_eq!(response["response"]["warnings"][0].as_str(), Some(message));
     }
 
     #[test]

@@ -134,6 +134,9 @@ pub fn chain(mutated: Decision, validated: Decision) -> Decision {
         }
     }
     out.actions.extend(validated.actions);
+    if out.placement.is_none() {
+        out.placement = validated.placement;
+    }
     out
 }
 
@@ -172,6 +175,32 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The placement guard's verdict: where each kind would go, and where its problems are spelled out.
+fn placement_lines(out: &mut String, p: &rules::placement::guard::PlacementVerdict, denied: bool) {
+    for c in &p.checks {
+        let _ = writeln!(
+            out,
+            "  placement: {} {} -> {}",
+            c.api_version,
+            c.kind,
+            if c.feasible {
+                c.clusters.join(", ")
+            } else {
+                format!("no cluster ({})", c.error.as_deref().unwrap_or_default())
+            }
+        );
+    }
+    if !p.ok() {
+        let _ = writeln!(
+            out,
+            "  placement: {} problem(s) (placementGuard: {}), each with the reason per cluster in the {} below",
+            p.problems.len(),
+            p.mode.as_str(),
+            if denied { "message" } else { "warnings" }
+        );
+    }
 }
 
 /// Human output.
@@ -226,6 +255,12 @@ pub fn text(results: &[Checked]) -> String {
                     }
                 );
             }
+        }
+        for v in d.restart.iter().flat_map(|c| &c.verdicts) {
+            let _ = writeln!(out, "  restart guard: {} ({})", v.describe(), v.outcome.label());
+        }
+        if let Some(p) = &d.placement {
+            placement_lines(&mut out, p, denial.is_some());
         }
         for a in &d.actions {
             if let Action::ReleasePolicy {

@@ -1,9 +1,10 @@
-//! The command line: `serve`, `demo`, `explain`, `check`, `placement`.
+//! The command line: `serve`, `demo`, `explain`, `check`, `placement`, `deps`.
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 pub mod check;
 pub mod demo;
+pub mod deps;
 pub mod explain;
 pub mod output;
 pub mod placement;
@@ -44,6 +45,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Show where Karmada's scheduler would place a template under a policy, and why not elsewhere.
     Placement(placement::PlacementArgs),
+    /// List the dependencies Karmada's default resource interpreter finds (what propagateDeps carries).
+    Deps(deps::DepsArgs),
 }
 
 /// `on` / `off`.
@@ -76,6 +79,7 @@ impl Cli {
             Command::Explain(args) => explain::run(args),
             Command::Check(args) => check::run(args),
             Command::Placement(args) => placement::run(args),
+            Command::Deps(args) => deps::run(args),
         }
     }
 }

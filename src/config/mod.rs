@@ -21,8 +21,10 @@
 //! guardrails:
 //!   mode: enforce              # enforce | warn | fix
 //! preemptionGate: false        # does karmada-controller-manager run with PropagationPolicyPreemption=true?
+//! placementGuard: warn         # warn | enforce | off: placements Karmada's scheduler cannot satisfy
 //! discovery:
 //!   timeout: 2s
+//! restartGuard: enforce        # enforce | warn | off: takeovers that would roll pods, rescale or change config
 //! ```
 
 use std::{path::Path, time::Duration};
@@ -85,9 +87,31 @@ pub struct Config {
     /// gate (Alpha, off by default). When off, the engine releases takeover policies itself so
     /// that application policies can claim their templates.
     pub preemption_gate: bool,
+    /// What admission does with a placement Karmada's scheduler cannot satisfy: an application
+    /// policy that places its kind in no cluster or names a cluster that does not exist, a
+    /// takeover policy whose source cluster the scheduler would filter out
+    /// (the engine's `rules::placement::guard`).
+    pub placement_guard: PlacementGuard,
     /// API discovery.
     #[serde(deserialize_with = "crate::yaml::null_as_default")]
     pub discovery: Discovery,
+    /// What the restart guard does with a takeover that would roll pods, rescale, change config
+    /// or Service ports, or fail (`enforce` denies, `warn` admits with warnings, `off` skips it).
+    pub restart_guard: RestartGuardMode,
+}
+
+/// What the restart guard does with a takeover that would disrupt what runs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RestartGuardMode {
+    /// Deny it, with the difference per cluster (unless the template carries
+    /// `karmada-takeover.io/allow-rollout: "true"`).
+    #[default]
+    Enforce,
+    /// Admit it with the difference per cluster as warnings.
+    Warn,
+    /// Compare nothing.
+    Off,
 }
 
 /// An `apiVersion` + `kind` pair, compared by exact string like Karmada's resource selectors.
@@ -207,6 +231,30 @@ pub enum GuardrailMode {
     Fix,
 }
 
+/// The placement guard's mode (config `placementGuard`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PlacementGuard {
+    /// Admit, with a warning per problem that gives the reason per cluster.
+    #[default]
+    Warn,
+    /// Deny, with the same message.
+    Enforce,
+    /// Do not check placements.
+    Off,
+}
+
+impl PlacementGuard {
+    /// `warn`, `enforce` or `off`, as the config file spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlacementGuard::Warn => "warn",
+            PlacementGuard::Enforce => "enforce",
+            PlacementGuard::Off => "off",
+        }
+    }
+}
+
 /// API discovery settings (used with `--kubeconfig`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -252,7 +300,9 @@ impl Default for Config {
             tiers: Tiers::default(),
             guardrails: Guardrails::default(),
             preemption_gate: false,
+            placement_guard: PlacementGuard::default(),
             discovery: Discovery::default(),
+            restart_guard: RestartGuardMode::default(),
         }
     }
 }
@@ -378,6 +428,34 @@ mod tests {
         assert_eq!(c.kinds.len(), 8);
         assert_eq!(c.guardrails.mode, GuardrailMode::Enforce);
         assert!(!c.preemption_gate);
+        assert_eq!(c.placement_guard, PlacementGuard::Warn);
+    }
+
+    /// `placementGuard` takes the three modes as written; `off` is the string, not YAML 1.1's
+    /// boolean, and anything else is an error naming the field, the line and the variants.
+    #[rstest::rstest]
+    #[case::warn("placementGuard: warn\n", PlacementGuard::Warn)]
+    #[case::enforce("placementGuard: enforce\n", PlacementGuard::Enforce)]
+    #[case::off("placementGuard: off\n", PlacementGuard::Off)]
+    #[case::quoted_off("placementGuard: \"off\"\n", PlacementGuard::Off)]
+    fn placement_guard_modes_parse(#[case] text: &str, #[case] want: PlacementGuard) {
+        let c = Config::from_yaml(text, "c").unwrap();
+        assert_eq!(c.placement_guard, want);
+        assert_eq!(
+            c.placement_guard.as_str(),
+            text.split(':').nth(1).unwrap().trim().trim_matches('"')
+        );
+    }
+
+    #[rstest::rstest]
+    #[case::capitalised("placementGuard: Warn\n", "unknown variant `Warn`")]
+    #[case::yaml_boolean("placementGuard: false\n", "placementGuard")]
+    #[case::deny_is_not_a_mode("# guard\nplacementGuard: deny\n", "unknown variant `deny`")]
+    fn placement_guard_rejects_other_values(#[case] text: &str, #[case] what: &str) {
+        let err = Config::from_yaml(text, "cfg.yaml").unwrap_err().to_string();
+        assert!(err.starts_with("config file cfg.yaml: placementGuard"), "{err}");
+        assert!(err.contains(what), "{err}");
+        assert!(err.contains("at line "), "{err}");
     }
 
     #[test]
@@ -416,6 +494,7 @@ kinds:
 namespaces:
   exclude: []
   include: []
+placementGuard: warn
 preemptionGate: false
 takeover:
   policyKind: PropagationPolicy

@@ -56,6 +56,8 @@ pub struct Fleet {
     /// Interned cluster names for the member index (index = `MemberCopy::cluster`).
     pub(super) cluster_names: Vec<String>,
     pub(super) members: HashMap<Box<str>, Copies>,
+    /// What the member copies run (restart guard): equal fields shared, strings interned.
+    pub(super) running: super::running::RunningStore,
 }
 
 impl Fleet {

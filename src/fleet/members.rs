@@ -1,8 +1,12 @@
-//! The member index: `(group, kind, namespace, name)` → the member clusters that hold the object
-//! and whether Karmada manages it there. It is the largest part of the view (100,000 entries and
-//! more), so cluster names are interned and the common one-cluster case is stored inline.
+//! The member index: `(group, kind, namespace, name)` → the member clusters that hold the object,
+//! whether Karmada manages it there, and what runs there (for the restart guard). It is the
+//! largest part of the view (100,000 entries and more), so cluster names are interned, the common
+//! one-cluster case is stored inline and equal running fields are shared
+//! ([`super::running::RunningStore`]).
 
 use serde::Serialize;
+
+use crate::rules::restart::RunningCopy;
 
 use super::{
     Fleet,
@@ -10,13 +14,16 @@ use super::{
 };
 
 /// One member cluster's copy of a workload.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct MemberCopy {
     /// Index into the fleet's cluster name table.
     #[serde(skip)]
     pub cluster: u16,
     /// Whether the copy carries `karmada.io/managed=true` (or Work annotations).
     pub managed: bool,
+    /// What runs there, when the adapter saw the copy's spec.
+    #[serde(skip)]
+    pub running: Option<RunningCopy>,
 }
 
 /// The copies of one member object. Almost every object runs in one cluster, so that case is
@@ -38,7 +45,7 @@ impl Copies {
     pub(super) fn set(&mut self, copy: MemberCopy) {
         match self {
             Copies::One(c) if c.cluster == copy.cluster => *c = copy,
-            Copies::One(c) => *self = Copies::Many(vec![*c, copy]),
+            Copies::One(c) => *self = Copies::Many(vec![c.clone(), copy]),
             Copies::Many(v) => match v.iter_mut().find(|c| c.cluster == copy.cluster) {
                 Some(c) => *c = copy,
                 None => v.push(copy),
@@ -52,8 +59,10 @@ impl Copies {
             Copies::One(c) => c.cluster == cluster,
             Copies::Many(v) => {
                 v.retain(|c| c.cluster != cluster);
-                if let [only] = v.as_slice() {
-                    *self = Copies::One(*only);
+                if v.len() == 1
+                    && let Some(only) = v.pop()
+                {
+                    *self = Copies::One(only);
                 }
                 matches!(self, Copies::Many(v) if v.is_empty())
             }
@@ -70,7 +79,8 @@ impl Fleet {
         (self.cluster_names.len() - 1) as u16
     }
 
-    /// Records that `cluster` holds the object (and whether Karmada manages it there).
+    /// Records that `cluster` holds the object (and whether Karmada manages it there), with no
+    /// running spec.
     pub fn set_member(
         &mut self,
         cluster: &str,
@@ -80,10 +90,28 @@ impl Fleet {
         name: &str,
         managed: bool,
     ) {
+        self.set_member_copy(cluster, group, kind, namespace, name, managed, None);
+    }
+
+    /// Records that `cluster` holds the object, whether Karmada manages it there, and what runs
+    /// there (`None` when the adapter did not see its spec).
+    #[allow(clippy::too_many_arguments)] // the object's identity is five strings
+    pub fn set_member_copy(
+        &mut self,
+        cluster: &str,
+        group: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        managed: bool,
+        running: Option<RunningCopy>,
+    ) {
         let idx = self.intern_cluster(cluster);
+        let running = running.map(|r| self.running.share(r));
         let copy = MemberCopy {
             cluster: idx,
             managed,
+            running,
         };
         let key = member_key(group, kind, namespace, name);
         match self.members.get_mut(key.as_str()) {
@@ -115,6 +143,7 @@ impl Fleet {
             return;
         };
         self.members.retain(|_, copies| !copies.remove(idx as u16));
+        self.running.collect();
     }
 
     /// Keeps, of the objects of one `(group, kind)` that `cluster` holds, only those for which
@@ -157,6 +186,33 @@ impl Fleet {
             })
             .unwrap_or_default();
         out.sort_unstable();
+        out
+    }
+
+    /// What runs in each member cluster holding the object, for the copies whose spec was seen,
+    /// sorted by cluster name.
+    pub fn running_copies(
+        &self,
+        group: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Vec<(&str, &RunningCopy)> {
+        let mut out: Vec<(&str, &RunningCopy)> = self
+            .members
+            .get(member_key(group, kind, namespace, name).as_str())
+            .map(|copies| {
+                copies
+                    .as_slice()
+                    .iter()
+                    .filter_map(|c| {
+                        let cluster = self.cluster_names.get(usize::from(c.cluster))?;
+                        Some((cluster.as_str(), c.running.as_ref()?))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort_unstable_by(|a, b| a.0.cmp(b.0));
         out
     }
 }

@@ -20,6 +20,7 @@
 //! | `policies.rs` | policies and their selector buckets |
 //! | `templates.rs` | template metadata, its scope/label indexes, claims |
 //! | `members.rs` | the member index |
+//! | `running.rs` | what member copies run, shared between equal copies (restart guard) |
 //! | `keys.rs` | the key scheme |
 //! | `view.rs` | the engine's `FleetView` over a [`Fleet`] |
 //! | `shared.rs` | [`SharedFleet`], the lock readers and writers share |
@@ -29,6 +30,7 @@ mod index;
 mod keys;
 mod members;
 mod policies;
+mod running;
 mod shared;
 mod templates;
 mod view;

@@ -45,4 +45,14 @@ impl FleetView for Fleet {
     fn member_copies(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Vec<(&str, bool)> {
         Fleet::member_copies(self, group, kind, namespace, name)
     }
+
+    fn running_copies(
+        &self,
+        group: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Vec<(&str, &crate::rules::restart::RunningCopy)> {
+        Fleet::running_copies(self, group, kind, namespace, name)
+    }
 }

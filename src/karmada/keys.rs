@@ -46,6 +46,16 @@ pub const CONFLICT_RESOLUTION: &str = "work.karmada.io/conflict-resolution";
 pub const CONFLICT_RESOLUTION_OVERWRITE: &str = "overwrite";
 /// The value that makes Karmada refuse to touch an existing member object.
 pub const CONFLICT_RESOLUTION_ABORT: &str = "abort";
+/// Label on a Deployment template: `"true"` makes Karmada keep each member's `spec.replicas` on
+/// update (`retainWorkloadReplicas` in `retain.go`).
+pub const RETAIN_REPLICAS: &str = "resourcetemplate.karmada.io/retain-replicas";
+/// The value of [`RETAIN_REPLICAS`] that retains.
+pub const RETAIN_REPLICAS_TRUE: &str = "true";
+/// Annotation on member objects: the sorted, comma-separated label keys Karmada manages
+/// (`workv1alpha2.ManagedLabels`); `retainClusterFields` drops those that left the template.
+pub const MANAGED_LABELS: &str = "resourcetemplate.karmada.io/managed-labels";
+/// Annotation on member objects: the annotation keys Karmada manages (`workv1alpha2.ManagedAnnotation`).
+pub const MANAGED_ANNOTATIONS: &str = "resourcetemplate.karmada.io/managed-annotations";
 
 // --- ours (prefix karmada-takeover.io/) ---
 
@@ -53,6 +63,9 @@ pub const CONFLICT_RESOLUTION_ABORT: &str = "abort";
 pub const CLUSTERS: &str = "karmada-takeover.io/clusters";
 /// Annotation on a template: the takeover policy that adopted it.
 pub const POLICY: &str = "karmada-takeover.io/policy";
+/// Annotation on a template: `"true"` accepts that the takeover changes what runs (rolls pods,
+/// rescales, changes config or Service ports); the restart guard then warns instead of denying.
+pub const ALLOW_ROLLOUT: &str = "karmada-takeover.io/allow-rollout";
 /// Annotation or label on a template: `"true"` opts it out of takeover.
 pub const SKIP: &str = "karmada-takeover.io/skip";
 /// Label on a policy: `batch` or `application` (without it: batch if every selector is kind-wide).

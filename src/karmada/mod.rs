@@ -1,7 +1,8 @@
 //! The domain, at the bottom of every layer: Karmada API types the engine reads and writes,
 //! Karmada's and our well-known keys, and the rules that read them (what marks a managed member
-//! object, an opted-out template, one of our policies; reserved namespaces; API coordinates), each
-//! written once. Nothing here performs I/O or imports another module of this crate.
+//! object, an opted-out template, one of our policies; reserved namespaces; API coordinates), and
+//! what Karmada does to a manifest on its way into a member ([`prune`], [`retain`]), each written
+//! once. Nothing here performs I/O or imports another module of this crate.
 //!
 //! Types follow Karmada v1.19 (`f8fdd02df`): `policy.karmada.io/v1alpha1` PropagationPolicy and
 //! ClusterPropagationPolicy, `work.karmada.io/v1alpha2` ResourceBinding, `cluster.karmada.io/v1alpha1`
@@ -15,7 +16,8 @@ pub mod markers;
 pub mod names;
 pub mod namespaces;
 pub mod policy;
-pub mod quantity;
+pub mod prune;
+pub mod retain;
 
 pub use binding::ResourceBinding;
 pub use cluster::Cluster;

@@ -8,11 +8,12 @@ use kube::{Api, api::PostParams, core::DynamicObject};
 
 use super::{Adopted, PassReport, Reconciler};
 use crate::{
-    config::{Config, KindRef},
+    config::{Config, KindRef, RestartGuardMode},
     fleet::watch::resources,
     karmada::keys,
     rules::{
         dependencies::{self, DependencyKind},
+        restart,
         view::TemplateMeta,
     },
     writer::kube::FIELD_MANAGER,
@@ -57,8 +58,27 @@ impl Reconciler {
                     continue;
                 }
             };
+            let object = dependencies::Object {
+                api_version: &t.api_version,
+                kind: &t.kind,
+                namespace: &t.namespace,
+                name: &t.name,
+                body: &body,
+            };
+            let mut found = match dependencies::dependencies(&object) {
+                Ok(found) => found,
+                Err(e) => {
+                    let object = format!("{} {}/{}", t.kind, t.namespace, t.name);
+                    self.record(report, "promote", "error", &object, Some(&e.to_string()));
+                    continue;
+                }
+            };
+            // An Ingress may name one Secret twice (sorted: the copies are neighbours).
+            found.dedup();
             let mut all_there = true;
-            for dep in dependencies::dependencies(&t.api_version, &t.kind, &body) {
+            for dep in found {
+                // Only ConfigMaps and Secrets are copied: the module doc of `rules::dependencies`
+                // says why.
                 if !matches!(dep.kind, DependencyKind::ConfigMap | DependencyKind::Secret) {
                     continue;
                 }
@@ -128,6 +148,11 @@ impl Reconciler {
         } else {
             clusters.to_vec()
         };
+        if let Some(differ) = self.copies_differ(config, t, clusters, kind, name) {
+            tracing::warn!(kind, namespace = %t.namespace, name, workload = %t.name, differ = %differ,
+                "dependency not promoted: its copies in the source clusters differ (restartGuard: enforce)");
+            return Ok(Some("copies-differ"));
+        }
         for cluster in candidates {
             let member = self.connection.member(&cluster).map_err(|e| e.to_string())?;
             let api: Api<DynamicObject> = Api::namespaced_with(member, &t.namespace, &ar);
@@ -164,6 +189,34 @@ impl Reconciler {
         }
         Ok(Some("not-found"))
     }
+
+    /// How the source clusters' copies of a dependency differ, when the restart guard enforces
+    /// and the workload does not accept the change (`karmada-takeover.io/allow-rollout`):
+    /// promoting one copy would change the others' mounted files. `None` to go on.
+    fn copies_differ(
+        &self,
+        config: &Config,
+        t: &TemplateMeta,
+        clusters: &[String],
+        kind: &str,
+        name: &str,
+    ) -> Option<String> {
+        let accepted = t
+            .annotations
+            .get(keys::ALLOW_ROLLOUT)
+            .is_some_and(|v| v == "true");
+        if config.restart_guard != RestartGuardMode::Enforce || accepted {
+            return None;
+        }
+        let fleet = self.fleet.read();
+        let running: Vec<_> = fleet
+            .running_copies("", kind, &t.namespace, name)
+            .into_iter()
+            .filter(|(c, _)| clusters.iter().any(|s| s == c))
+            .collect();
+        let differ = restart::dependency_disagreements(&running);
+        (!differ.is_empty()).then(|| differ.join("; "))
+    }
 }
 
 /// Top-level metadata fields Karmada prunes from a manifest (semantics.md §4.2,
@@ -193,8 +246,7 @@ pub enum NotPromoted {
 }
 
 /// The template to create in Karmada from a member object: server fields pruned as Karmada
-/// prunes them, `work.karmada.io/conflict-resolution: overwrite` (unless the key is set) so that
-/// Karmada may take the member copy over, and `karmada-takeover.io/skip: "true"` so that the
+/// prunes them and `karmada-takeover.io/skip: "true"` so that the
 /// dependency rides on the workload's `propagateDeps` instead of getting a takeover policy of its
 /// own (`karmadactl promote` gives dependencies no policy either).
 pub fn prune_for_karmada(mut obj: Value) -> Result<Value, NotPromoted> {
@@ -227,8 +279,10 @@ pub fn prune_for_karmada(mut obj: Value) -> Result<Value, NotPromoted> {
         }
         if let Some(a) = annotations.as_object_mut() {
             a.remove("kubectl.kubernetes.io/last-applied-configuration");
-            a.entry(keys::CONFLICT_RESOLUTION)
-                .or_insert_with(|| Value::String(keys::CONFLICT_RESOLUTION_OVERWRITE.to_owned()));
+            // No `work.karmada.io/conflict-resolution`: the dependency's attached binding takes
+            // the workload binding's conflictResolution (Overwrite from the takeover policy,
+            // `buildAttachedBinding` in Karmada's dependencies distributor), and an annotation
+            // would outlive the takeover. One the member copy carries is kept.
             a.insert(keys::SKIP.to_owned(), Value::String("true".to_owned()));
         }
     }
@@ -242,7 +296,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn server_fields_are_pruned_and_overwrite_is_added() {
+    fn server_fields_are_pruned_and_no_conflict_resolution_is_added() {
         let member = json!({"apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "cfg", "namespace": "shop", "uid": "u", "resourceVersion": "7",
                          "creationTimestamp": "2026-01-01T00:00:00Z", "managedFields": [{}], "generation": 1,
@@ -254,8 +308,7 @@ mod tests {
             out,
             json!({"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {"name": "cfg", "namespace": "shop", "labels": {"app": "web"},
-                             "annotations": {"work.karmada.io/conflict-resolution": "overwrite",
-                                             "karmada-takeover.io/skip": "true"}},
+                             "annotations": {"karmada-takeover.io/skip": "true"}},
                 "data": {"k": "v"}})
         );
     }

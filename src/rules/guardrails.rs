@@ -16,6 +16,9 @@
 //!
 //! `enforce` denies, `warn` admits with warnings, `fix` patches the smallest sufficient
 //! priority/preemption (at least `tiers.applicationMinPriority`) and denies what no patch fixes.
+//!
+//! The validating webhook also runs the placement guard on application policies
+//! ([`super::placement::guard`], its own mode `placementGuard`).
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
@@ -24,7 +27,9 @@ use serde_json::{json, value::RawValue};
 use super::{
     Action, Decision, DenyReason, Operation, Review, Webhook,
     claim::{self, display_policy},
-    patch, selector,
+    patch,
+    placement::guard,
+    selector,
     tier::{Tier, classify, tier_of},
     view::FleetView,
 };
@@ -187,14 +192,26 @@ pub fn decide(webhook: Webhook, r: &PolicyReview<'_>, fleet: &impl FleetView, co
     {
         return Decision::allow();
     }
-    let assessment = match classify(&policy) {
+    let tier = classify(&policy);
+    let assessment = match &tier {
         Err(message) => Assessment {
-            violations: vec![Violation { message, fix: None }],
+            violations: vec![Violation {
+                message: message.clone(),
+                fix: None,
+            }],
             ..Default::default()
         },
-        Ok(tier) => assess(&policy, kind, tier, fleet, config),
+        Ok(tier) => assess(&policy, kind, *tier, fleet, config),
     };
-    render(webhook, &policy, kind, assessment, config)
+    // The placement guard judges where an application policy sends its templates; batch
+    // policies (takeover policies included) are checked when a takeover decides them.
+    let placement = match (webhook, tier) {
+        (Webhook::ValidatePolicy, Ok(Tier::Application)) => {
+            guard::check_policy(&policy, kind, fleet, config.placement_guard)
+        }
+        _ => None,
+    };
+    guard::apply(render(webhook, &policy, kind, assessment, config), placement)
 }
 
 /// Checks a policy against the tier rules and the current fleet.

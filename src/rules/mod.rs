@@ -139,6 +139,11 @@ pub enum DenyReason {
     MalformedObject,
     /// A policy breaks the tier rules (enforce mode, or fix mode with no possible fix).
     Guardrail,
+    /// The takeover would roll pods, rescale, change config or Service ports, or fail
+    /// (`restartGuard: enforce`).
+    RestartGuard,
+    /// A placement Karmada's scheduler cannot satisfy (`placementGuard: enforce`).
+    Placement,
 }
 
 impl DenyReason {
@@ -152,6 +157,8 @@ impl DenyReason {
             DenyReason::InvalidMarker => "invalid-marker",
             DenyReason::MalformedObject => "malformed-object",
             DenyReason::Guardrail => "guardrail",
+            DenyReason::RestartGuard => "restart-guard",
+            DenyReason::Placement => "placement",
         }
     }
 }
@@ -175,6 +182,13 @@ pub struct Decision {
     /// The takeover the engine decided, for transcripts and `check` output.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub takeover: Option<takeover::TakeoverPlan>,
+    /// The restart guard's verdict per source cluster, when it compared anything (also on a
+    /// denial).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restart: Option<restart::RestartCheck>,
+    /// The placement guard's verdict (`placementGuard`), for `check` output.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placement: Option<placement::guard::PlacementVerdict>,
 }
 
 impl Decision {
@@ -186,6 +200,8 @@ impl Decision {
             warnings: Vec::new(),
             actions: Vec::new(),
             takeover: None,
+            restart: None,
+            placement: None,
         }
     }
 
@@ -231,6 +247,7 @@ pub mod echo;
 pub mod guardrails;
 pub mod patch;
 pub mod placement;
+pub mod restart;
 pub mod selector;
 pub mod takeover;
 #[cfg(test)]

@@ -135,6 +135,16 @@ pub trait FleetView {
     /// The member clusters holding the object `(group, kind, namespace, name)`, sorted by cluster
     /// name, each with whether Karmada manages the copy there.
     fn member_copies(&self, group: &str, kind: &str, namespace: &str, name: &str) -> Vec<(&str, bool)>;
+
+    /// What runs in each member cluster holding the object, for the restart guard: only the
+    /// copies whose spec the fleet has seen, sorted by cluster name.
+    fn running_copies(
+        &self,
+        group: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Vec<(&str, &crate::rules::restart::RunningCopy)>;
 }
 
 /// Any fleet view is a [`PolicySource`] for claim resolution: candidates come from its index.

@@ -418,6 +418,12 @@ impl App {
         if let Some(reason) = summary.deny_reason {
             metrics.denials_total.with_label_values(&[reason.label()]).inc();
         }
+        for outcome in &summary.restart {
+            metrics
+                .restart_guard_total
+                .with_label_values(&[outcome.label()])
+                .inc();
+        }
         tracing::info!(
             uid = %summary.uid,
             kind = %summary.kind,

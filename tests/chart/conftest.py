@@ -50,6 +50,8 @@ CASES = [
     Case("monitoring-netpol", ("monitoring-netpol.yaml",)),
     Case("cpp-takeover", ("cpp-takeover.yaml",)),
     Case("guardrails-fix", ("guardrails-fix.yaml",)),
+    Case("placement-guard-off", ("placement-guard-off.yaml",)),
+    Case("placement-guard-enforce", set_args=("engine.placementGuard=enforce",)),
     Case("custom-kinds", ("custom-kinds.yaml",)),
     Case("rbac-off-fullname", set_args=("karmada.rbac.create=false", "fullnameOverride=takeover", "service.port=9443")),
 ]
@@ -60,6 +62,7 @@ CASES = [
 INVALID_CASES = [
     ("invalid-schema", "invalid-schema.yaml", "guardrails/mode", True),
     ("invalid-tiers", "invalid-tiers.yaml", "applicationMinPriority", False),
+    ("invalid-placement-guard", "invalid-placement-guard.yaml", "placementGuard", True),
     ("invalid-karmada-name", "invalid-karmada-name.yaml", "configurationName", True),
     ("invalid-termination-grace", "invalid-termination-grace.yaml", "terminationGracePeriodSeconds", False),
     ("invalid-memory-budget", "invalid-memory-budget.yaml", "server.memoryBudgetMiB", False),

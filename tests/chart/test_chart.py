@@ -621,6 +621,8 @@ def test_engine_config_matches_values(case, render):
         "tiers": v["engine"]["tiers"],
         "guardrails": v["engine"]["guardrails"],
         "preemptionGate": v["engine"]["preemptionGate"],
+        # A bare `off` in values is YAML's false; the chart writes the mode the binary reads.
+        "placementGuard": "off" if v["engine"]["placementGuard"] is False else v["engine"]["placementGuard"],
         "discovery": v["engine"]["discovery"],
     }
 

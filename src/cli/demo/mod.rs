@@ -155,6 +155,9 @@ pub fn cases() -> Vec<Case> {
     let catalog = manifest(include_str!(
         "../../../examples/manifests/application-policy-for-catalog.yaml"
     ));
+    let checkout = manifest(include_str!(
+        "../../../examples/manifests/application-policy-unknown-cluster.yaml"
+    ));
     let case = |name, title, webhook, mode, review, expect| Case {
         name,
         title,
@@ -257,6 +260,14 @@ pub fn cases() -> Vec<Case> {
                 Expect::Patched,
             )
         },
+        case(
+            "placement-unknown-cluster",
+            "Placement guard: an application policy names membr2, which is no member cluster",
+            Webhook::ValidatePolicy,
+            Enforce,
+            admission::review_request(&uid(12), &checkout, None, false),
+            Expect::Allowed,
+        ),
     ]
 }
 

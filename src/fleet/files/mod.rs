@@ -31,7 +31,10 @@ use crate::{
         cluster::{self, ApiEnablement, Condition, ResourceSummary, Taint},
         markers,
     },
-    rules::view::{ClusterInfo, TemplateMeta},
+    rules::{
+        restart::{NoIntern, RunningCopy},
+        view::{ClusterInfo, TemplateMeta},
+    },
     yaml,
 };
 
@@ -216,17 +219,33 @@ pub fn load_sources(sources: &[Source<'_>]) -> Result<Fleet, LoadError> {
             )));
         }
         let WithMeta { metadata: meta } = obj.parse()?;
-        fleet.set_member(
+        let running = running_copy(&obj);
+        fleet.set_member_copy(
             &cluster,
             group_of(obj.api_version()),
             obj.kind(),
             meta.namespace.as_deref().unwrap_or_default(),
             &meta.name,
             markers::is_managed(&meta.labels),
+            running,
         );
     }
     fleet.mark_synced();
     Ok(fleet)
+}
+
+/// What a member manifest runs, for the restart guard: only a manifest that carries more than
+/// metadata (and status) counts as the whole copy; a metadata-only one says where the object is,
+/// not what it runs.
+fn running_copy(obj: &Located) -> Option<RunningCopy> {
+    let whole = obj.value.as_object().is_some_and(|m| {
+        m.keys()
+            .any(|k| !matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "status"))
+    });
+    if !whole {
+        return None;
+    }
+    RunningCopy::of(obj.api_version(), obj.kind(), &obj.value, &mut NoIntern)
 }
 
 /// The metadata fields the fleet keeps.

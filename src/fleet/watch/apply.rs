@@ -12,7 +12,10 @@ use super::{Change, members};
 use crate::{
     fleet::SharedFleet,
     karmada::{Cluster, Policy, PolicyKind, api::group_of, markers},
-    rules::view::{ClusterInfo, TemplateMeta},
+    rules::{
+        restart::{NoIntern, RunningCopy},
+        view::{ClusterInfo, TemplateMeta},
+    },
 };
 
 /// Decodes a PropagationPolicy / ClusterPropagationPolicy; `None` (logged) when it does not
@@ -132,7 +135,8 @@ pub fn decode_cluster(obj: DynamicObject) -> Option<Cluster> {
     }
 }
 
-/// A member-cluster object as the member index keeps it: namespace, name, managed flag.
+/// A member-cluster object as the member index keeps it: namespace, name, managed flag, and what
+/// it runs (for the restart guard).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberObject {
     /// Empty for cluster-scoped objects.
@@ -141,17 +145,22 @@ pub struct MemberObject {
     pub name: String,
     /// Whether Karmada manages this copy ([`markers::is_managed`]).
     pub managed: bool,
+    /// What it runs, for the kinds the restart guard compares.
+    pub running: Option<RunningCopy>,
 }
 
-/// Reduces a member object's metadata to what the index keeps.
-pub fn decode_member(obj: PartialObjectMeta<DynamicObject>) -> MemberObject {
+/// Reduces a member object (as the member API server returns it, spec included) to what the
+/// index keeps. The spec is read here, once, and only its [`RunningCopy`] is kept.
+pub fn decode_member(ar: &ApiResource, obj: DynamicObject) -> MemberObject {
     static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+    let running = RunningCopy::of(&ar.api_version, &ar.kind, &obj.data, &mut NoIntern);
     let m = obj.metadata;
     let managed = markers::is_managed(m.labels.as_ref().unwrap_or(&EMPTY));
     MemberObject {
         namespace: m.namespace.unwrap_or_default(),
         name: m.name.unwrap_or_default(),
         managed,
+        running,
     }
 }
 
@@ -166,9 +175,15 @@ pub fn apply_members(
     let group = group_of(&ar.api_version);
     match change {
         Change::Apply(o) => {
-            fleet
-                .write()
-                .set_member(cluster, group, &ar.kind, &o.namespace, &o.name, o.managed);
+            fleet.write().set_member_copy(
+                cluster,
+                group,
+                &ar.kind,
+                &o.namespace,
+                &o.name,
+                o.managed,
+                o.running,
+            );
         }
         Change::Delete(o) => {
             fleet
@@ -185,10 +200,19 @@ pub fn apply_members(
                     .write()
                     .retain_member_objects(cluster, group, &ar.kind, |ns, name| keep.contains(&(ns, name)));
             }
-            for part in list.chunks(chunk.max(1)) {
+            let mut list = list.into_iter().peekable();
+            while list.peek().is_some() {
                 let mut f = fleet.write();
-                for o in part {
-                    f.set_member(cluster, group, &ar.kind, &o.namespace, &o.name, o.managed);
+                for o in list.by_ref().take(chunk.max(1)) {
+                    f.set_member_copy(
+                        cluster,
+                        group,
+                        &ar.kind,
+                        &o.namespace,
+                        &o.name,
+                        o.managed,
+                        o.running,
+                    );
                 }
             }
         }

@@ -1,13 +1,11 @@
-//! The member index: per Ready member cluster, one metadata-only list/watch per selected kind
-//! through Karmada's cluster proxy, reduced to `(namespace, name, managed)` per object.
+//! The member index: per Ready member cluster, one list/watch per selected kind through Karmada's
+//! cluster proxy, reduced at decode to `(namespace, name, managed, what it runs)` per object. The
+//! watches carry whole objects (the restart guard compares specs); only the reduced form is kept,
+//! and lists come in pages of 500.
 
 use std::{collections::HashMap, sync::Arc};
 
-use kube::{
-    Api,
-    core::{DynamicObject, PartialObjectMeta},
-    runtime::watcher,
-};
+use kube::{Api, core::DynamicObject, runtime::watcher};
 use parking_lot::Mutex;
 use serde::Serialize;
 use tokio::{sync::mpsc, task::JoinSet};
@@ -213,14 +211,14 @@ async fn watch_kind(
         }
     };
     let chunk = options.relist_chunk;
-    let ar2 = ar.clone();
+    let (ar2, ar3) = (ar.clone(), ar.clone());
     super::drive(
-        Api::<PartialObjectMeta<DynamicObject>>::all_with(client, &ar),
+        Api::<DynamicObject>::all_with(client, &ar),
         watcher::Config::default().any_semantic().page_size(500),
         "member".to_owned(),
         metrics,
         backoff,
-        |o| Some(decode_member(o)),
+        move |o| Some(decode_member(&ar3, o)),
         move |change: Change<_>| apply_members(&fleet, &cluster, &ar2, change, chunk),
         member_synced,
     )

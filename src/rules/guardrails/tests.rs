@@ -143,7 +143,13 @@ fn fix_mode_sets_the_smallest_sufficient_priority_but_not_below_the_application_
 fn a_pp_always_beats_a_batch_cpp_on_unclaimed_templates() {
     let app = pp("shop", "web", Some(0), vec![deploy().named("frontend")]);
     let (_, v) = admit(&app, &example_fleet(), &config(GuardrailMode::Enforce, false));
-    assert_eq!(v, Decision::allow());
+    // Admitted unchanged; the placement guard's verdict rides along for `check`.
+    let placement = v
+        .placement
+        .clone()
+        .expect("an application policy gets a placement verdict");
+    assert!(placement.ok(), "{placement:?}");
+    assert_eq!(Decision { placement: None, ..v }, Decision::allow());
 }
 
 #[test]
@@ -244,16 +250,17 @@ fn gate_off_and_someone_elses_batch_claim_is_denied() {
     fleet.upsert_template(TemplateMeta {
         api_version: "apps/v1".into(),
         kind: "Deployment".into(),
-        namespace: "shop".into(),
+        namespace: "warehouse".into(),
         name: "api".into(),
         labels: map(&[(keys::CPP_PERMANENT_ID, "id")]),
         annotations: map(&[(keys::CPP_NAME, "migrate-deployments")]),
     });
-    let app = pp("shop", "api-app", Some(3), vec![deploy().named("api")]);
+    let app = pp("warehouse", "api-app", Some(3), vec![deploy().named("api")]);
     let (_, v) = admit(&app, &fleet, &config(GuardrailMode::Enforce, false));
     let (_, message) = denial(&v);
     assert!(
-        message.contains("ClusterPropagationPolicy migrate-deployments already claims Deployment shop/api"),
+        message
+            .contains("ClusterPropagationPolicy migrate-deployments already claims Deployment warehouse/api"),
         "{message}"
     );
     assert!(message.contains("delete or narrow"), "{message}");
@@ -353,5 +360,110 @@ fn policies_in_excluded_namespaces_are_not_checked() {
     assert_eq!(
         admit(&p, &example_fleet(), &config(GuardrailMode::Enforce, false)).1,
         Decision::allow()
+    );
+}
+
+// --- The placement guard on policy admission ---------------------------------------------------
+
+/// An application PP for shop/frontend placed by `clusterNames`.
+fn app_named(clusters: &[&str]) -> Policy {
+    let mut p = pp("shop", "web", Some(1), vec![deploy().named("frontend")]);
+    p.spec.placement = Some(Box::new(crate::karmada::policy::Placement {
+        cluster_affinity: Some(crate::karmada::policy::ClusterAffinity {
+            cluster_names: Some(clusters.iter().map(|c| (*c).to_owned()).collect()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }));
+    p
+}
+
+fn with_guard(mode: crate::config::PlacementGuard) -> Config {
+    let mut c = config(GuardrailMode::Enforce, false);
+    c.placement_guard = mode;
+    c
+}
+
+#[test]
+fn an_application_policy_naming_a_cluster_that_does_not_exist_is_warned_about_by_default() {
+    let (m, v) = admit(
+        &app_named(&["member1", "membr2"]),
+        &example_fleet(),
+        &Config::default(),
+    );
+    assert!(
+        m.warnings.is_empty() && m.placement.is_none(),
+        "only the validating webhook checks: {m:?}"
+    );
+    assert!(v.allowed(), "{v:?}");
+    assert_eq!(v.warnings.len(), 1, "{v:?}");
+    assert!(
+        v.warnings[0].starts_with(
+            "PropagationPolicy shop/web names cluster membr2 in spec.placement.clusterAffinity.clusterNames, but no \
+             member cluster has that name; member clusters are: member1, member2, member3"
+        ),
+        "{}",
+        v.warnings[0]
+    );
+}
+
+#[test]
+fn enforce_denies_a_placement_that_fits_no_cluster_with_reason_placement() {
+    let (_, v) = admit(
+        &app_named(&["member7"]),
+        &example_fleet(),
+        &with_guard(crate::config::PlacementGuard::Enforce),
+    );
+    let (reason, message) = denial(&v);
+    assert_eq!(reason, DenyReason::Placement);
+    assert_eq!(reason.label(), "placement");
+    assert!(message.contains("names cluster member7"), "{message}");
+    assert!(
+        message.contains(
+            "places apps/v1 Deployment in no cluster: Karmada's scheduler would answer \"0/3 clusters are available\" \
+             (member1: cluster(s) did not match the placement cluster affinity constraint (not in clusterNames); member2:"
+        ),
+        "{message}"
+    );
+}
+
+#[test]
+fn off_leaves_placements_unchecked() {
+    let (_, v) = admit(
+        &app_named(&["member7"]),
+        &example_fleet(),
+        &with_guard(crate::config::PlacementGuard::Off),
+    );
+    assert_eq!(v, Decision::allow());
+}
+
+#[test]
+fn batch_policies_get_no_placement_verdict() {
+    let mut batch = cpp("migrate-all", Some(0), vec![sel("apps/v1", "StatefulSet")]);
+    batch.spec.placement = app_named(&["member7"]).spec.placement;
+    let (_, v) = admit(
+        &batch,
+        &example_fleet(),
+        &with_guard(crate::config::PlacementGuard::Enforce),
+    );
+    assert_eq!(v, Decision::allow());
+}
+
+#[test]
+fn a_tier_denial_and_a_placement_denial_are_one_message_with_the_tier_reason() {
+    // db-app at priority 0 cannot win over shop/shop-batch, and member7 does not exist.
+    let mut weak = app_db(Some(0));
+    weak.spec.placement = app_named(&["member1", "member7"]).spec.placement;
+    let (_, v) = admit(
+        &weak,
+        &example_fleet(),
+        &with_guard(crate::config::PlacementGuard::Enforce),
+    );
+    let (reason, message) = denial(&v);
+    assert_eq!(reason, DenyReason::Guardrail);
+    assert!(message.contains("competes with batch policy"), "{message}");
+    assert!(
+        message.contains("; PropagationPolicy shop/db-app names cluster member7"),
+        "{message}"
     );
 }

@@ -7,7 +7,10 @@
 //! (`allocatableModelings`, gate `CustomizedClusterResourceModeling`) are not modelled either.
 
 use super::Workload;
-use crate::karmada::{Cluster, cluster::ResourceSummary, quantity};
+use crate::{
+    karmada::{Cluster, cluster::ResourceSummary},
+    kube::quantity,
+};
 
 /// `calAvailableReplicas`: with 0 replicas (a non-workload, or a workload scaled to zero; the
 /// components of `MultiplePodTemplatesScheduling` are not modelled) every cluster gets

@@ -13,16 +13,9 @@
 //! empty), no graceful eviction tasks, no in-flight bindings. What Karmada decides from things we
 //! cannot see (the resource's UID for ties, karmada-scheduler-estimator) comes back as notes.
 //!
-//! Not wired into admission yet. The placement guard of issue 14 (config `placementGuard: warn |
-//! enforce | off`) plugs in at two places, both with the fleet's clusters
-//! ([`crate::rules::view::ClusterInfo::to_cluster`]): in `guardrails::decide_dynamic`, an
-//! application PP/CPP runs [`schedule`] for the templates it selects (or for a bare
-//! [`Workload`] of each selector's kind) and warns/denies with `Outcome::excluded` when it is
-//! infeasible, and names clusters of `clusterNames` the fleet does not know; in
-//! `takeover::takeover`, each source cluster of the takeover policy goes through
-//! [`filter::run_filters`] with that policy's placement, and a source cluster Karmada would filter
-//! out (an untolerated taint, the kind missing from its API enablements) becomes a warning on the
-//! review instead of a silently unmanaged copy.
+//! Admission uses it through the placement guard ([`guard`], config `placementGuard`): application
+//! policies whose placement Karmada cannot satisfy, and takeover policies whose source clusters
+//! the filters would reject, are warned about or denied.
 
 use serde::Serialize;
 
@@ -34,6 +27,7 @@ use crate::karmada::{
 pub mod assign;
 pub mod estimate;
 pub mod filter;
+pub mod guard;
 pub mod spread;
 pub mod workload;
 
@@ -259,12 +253,18 @@ fn run_pass(pass: &Pass<'_>, clusters: &[&Cluster], notes: &mut Vec<String>) -> 
 /// every other cluster is left out. With `clusterAffinities` the terms are tried in order
 /// (`scheduleResourceBindingWithClusterAffinities`); the first that schedules wins.
 pub fn schedule(placement: &Placement, clusters: &[Cluster], workload: &Workload) -> Outcome {
+    let clusters: Vec<&Cluster> = clusters.iter().collect();
+    schedule_refs(placement, &clusters, workload)
+}
+
+/// [`schedule`] over borrowed clusters (the fleet's own objects, not copies of them).
+pub fn schedule_refs(placement: &Placement, clusters: &[&Cluster], workload: &Workload) -> Outcome {
     let placement = defaulted(placement);
     let mut notes = Vec::new();
     // `findClustersThatFit` skips deleting clusters before any plugin.
     let mut deleting = Vec::new();
     let mut live: Vec<&Cluster> = Vec::new();
-    for c in clusters {
+    for &c in clusters {
         if c.metadata.deletion_timestamp.is_some() {
             deleting.push(Excluded {
                 name: c.name().to_owned(),

@@ -21,7 +21,7 @@ use crate::karmada::cluster::{
 };
 
 /// A Ready member serving `apps/v1 Deployment` and `v1 ConfigMap` (complete list), 100 pods free.
-fn member(name: &str) -> Cluster {
+pub(super) fn member(name: &str) -> Cluster {
     Cluster {
         api_version: "cluster.karmada.io/v1alpha1".into(),
         kind: "Cluster".into(),
@@ -57,7 +57,7 @@ fn member(name: &str) -> Cluster {
     }
 }
 
-fn condition(type_: &str, status: &str) -> Condition {
+pub(super) fn condition(type_: &str, status: &str) -> Condition {
     Condition {
         type_: type_.into(),
         status: status.into(),
@@ -73,7 +73,7 @@ fn pods(n: i64) -> ResourceSummary {
 }
 
 /// Cluster refinements.
-trait Build {
+pub(super) trait Build {
     fn topology(self, provider: &str, region: &str, zone: &str) -> Self;
     fn labels(self, pairs: &[(&str, &str)]) -> Self;
     fn taint(self, key: &str, value: &str, effect: &str) -> Self;
@@ -108,7 +108,7 @@ impl Build for Cluster {
     }
 }
 
-fn placement(yaml: &str) -> Placement {
+pub(super) fn placement(yaml: &str) -> Placement {
     crate::yaml::from_str(yaml).expect("placement")
 }
 

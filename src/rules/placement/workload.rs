@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::karmada::quantity;
+use crate::kube::quantity;
 
 /// The resource template as the scheduler sees it (`ResourceBindingSpec.Resource`, `Replicas`,
 /// `ReplicaRequirements`).

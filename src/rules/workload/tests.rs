@@ -39,10 +39,12 @@ fn mutate(obj: &Value) -> Decision {
     )
 }
 
-fn annotation_ops(d: &Decision) -> Vec<(String, String)> {
-    let mut doc = json!({"metadata": {}});
+/// The annotations (or labels, with `field: "labels"`) the patch sets on a template that has
+/// labels and no annotations.
+fn patched(d: &Decision, field: &str) -> Vec<(String, String)> {
+    let mut doc = json!({"metadata": {"labels": {}}});
     json_patch::patch(&mut doc, &d.patch).expect("patch applies");
-    doc["metadata"]["annotations"]
+    doc["metadata"][field]
         .as_object()
         .map(|m| {
             m.iter()
@@ -50,6 +52,10 @@ fn annotation_ops(d: &Decision) -> Vec<(String, String)> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+fn annotation_ops(d: &Decision) -> Vec<(String, String)> {
+    patched(d, "annotations")
 }
 
 /// The takeover policy of the decision, as the JSON the writer sends.
@@ -77,12 +83,17 @@ fn takeover_of_an_unmanaged_deployment_pins_a_policy_to_the_clusters_where_it_ru
         [
             (CLUSTERS.to_owned(), "member1,member2".to_owned()),
             (POLICY.to_owned(), name.clone()),
-            (CONFLICT_RESOLUTION.to_owned(), "overwrite".to_owned()),
         ]
         .into_iter()
         .collect::<std::collections::BTreeMap<_, _>>()
         .into_iter()
         .collect::<Vec<_>>()
+    );
+    // No conflict-resolution annotation (it would outlive the takeover); Karmada keeps each
+    // member's replica count.
+    assert_eq!(
+        patched(&d, "labels"),
+        [(RETAIN_REPLICAS.to_owned(), "true".to_owned())]
     );
     let p = ensured_policy(&d);
     assert_eq!(p["kind"], "PropagationPolicy");
@@ -317,21 +328,21 @@ fn an_explicit_abort_annotation_means_no_takeover() {
 }
 
 #[test]
-fn a_takeover_policy_that_would_lose_is_not_created() {
-    // A batch PP in `shop` selects every StatefulSet at priority 0; with takeover priority -1 ours loses.
-    let mut config = Config::default();
-    config.takeover.priority = -1;
+fn no_race_with_a_policy_that_already_selects_the_template() {
+    // A batch PP in `shop` selects every StatefulSet: Karmada's detector claims shop/db with it as
+    // soon as the template exists, before any takeover policy written after the review.
     let mut fleet = example_fleet();
     fleet.set_member("member1", "apps", "StatefulSet", "shop", "db", false);
     let sts = json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db", "namespace": "shop"}, "spec": {}});
-    let d = run(Webhook::MutateWorkload, &sts, None, &fleet, &config);
-    assert!(d.patch.is_empty() && d.actions.is_empty(), "{d:?}");
-    assert!(
-        d.warnings
-            .iter()
-            .any(|w| w.contains("would not claim") && w.contains("shop/shop-batch")),
-        "{:?}",
-        d.warnings
+    let d = run(Webhook::MutateWorkload, &sts, None, &fleet, &Config::default());
+    assert!(d.allowed() && d.patch.is_empty() && d.actions.is_empty(), "{d:?}");
+    assert_eq!(
+        d.warnings,
+        [
+            "PropagationPolicy shop/shop-batch already selects StatefulSet shop/db and claims it as soon as Karmada \
+          sees it, so karmada-takeover created no takeover policy; it overwrites the copies running in member1 with \
+          the template (conflictResolution Overwrite), unchecked by the restart guard"
+        ]
     );
 }
 
@@ -467,4 +478,139 @@ fn deletion_protection(
     if want.is_some() {
         assert_eq!(patched["metadata"]["labels"].get("app"), labels.get("app"));
     }
+}
+
+// --- The placement guard on takeover -----------------------------------------------------------
+
+/// The example fleet with member2 tainted `maintenance:NoSchedule`.
+fn fleet_with_member2_tainted() -> crate::fleet::Fleet {
+    let mut fleet = example_fleet();
+    let mut member2 = fleet.cluster("member2").unwrap().to_cluster();
+    member2.spec.taints = Some(vec![crate::karmada::cluster::Taint {
+        key: "maintenance".into(),
+        value: None,
+        effect: "NoSchedule".into(),
+    }]);
+    fleet.upsert_cluster(crate::rules::view::ClusterInfo::from(&member2));
+    fleet
+}
+
+fn mutate_with(obj: &Value, fleet: &crate::fleet::Fleet, guard: crate::config::PlacementGuard) -> Decision {
+    let config = Config {
+        placement_guard: guard,
+        ..Config::default()
+    };
+    run(Webhook::MutateWorkload, obj, None, fleet, &config)
+}
+
+#[test]
+fn a_source_cluster_with_an_untolerated_taint_is_warned_about_and_the_takeover_goes_ahead() {
+    let d = mutate_with(
+        &frontend(),
+        &fleet_with_member2_tainted(),
+        crate::config::PlacementGuard::Warn,
+    );
+    assert!(d.allowed(), "{d:?}");
+    assert_eq!(d.takeover.as_ref().unwrap().clusters, ["member1", "member2"]);
+    let warning = d
+        .warnings
+        .iter()
+        .find(|w| w.starts_with("takeover policy"))
+        .expect("a placement warning");
+    assert!(
+        warning.contains(
+            "pins Deployment shop/frontend to member2, but Karmada's scheduler would filter member2 out (cluster(s) had \
+             untolerated taint {maintenance:NoSchedule})"
+        ),
+        "{warning}"
+    );
+    assert!(
+        warning.contains("remove the taint from Cluster member2"),
+        "{warning}"
+    );
+    let verdict = d.placement.as_ref().unwrap();
+    assert_eq!(verdict.checks[0].clusters, ["member1"]);
+    // The policy is still pinned to both clusters and tolerates nothing.
+    let policy = ensured_policy(&d);
+    assert_eq!(
+        policy["spec"]["placement"]["clusterAffinity"]["clusterNames"],
+        json!(["member1", "member2"])
+    );
+    assert!(
+        policy["spec"]["placement"].get("clusterTolerations").is_none(),
+        "{policy}"
+    );
+}
+
+#[test]
+fn enforce_denies_the_takeover_and_creates_no_policy() {
+    let d = mutate_with(
+        &frontend(),
+        &fleet_with_member2_tainted(),
+        crate::config::PlacementGuard::Enforce,
+    );
+    let (reason, message) = denial(&d);
+    assert_eq!(reason, DenyReason::Placement);
+    assert!(message.contains("would filter member2 out"), "{message}");
+    assert!(
+        d.actions.is_empty() && d.patch.is_empty() && d.takeover.is_none(),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn off_takes_over_without_a_placement_word() {
+    let d = mutate_with(
+        &frontend(),
+        &fleet_with_member2_tainted(),
+        crate::config::PlacementGuard::Off,
+    );
+    assert!(d.allowed() && d.takeover.is_some(), "{d:?}");
+    assert!(d.placement.is_none());
+    assert!(
+        !d.warnings
+            .iter()
+            .any(|w| w.contains("member2") && !w.starts_with("restart guard:")),
+        "{:?}",
+        d.warnings
+    );
+}
+
+#[test]
+fn untainted_ready_sources_get_a_clean_verdict() {
+    let d = mutate(&frontend());
+    let verdict = d.placement.as_ref().expect("a verdict");
+    assert!(verdict.ok(), "{verdict:?}");
+    assert_eq!(verdict.checks[0].clusters, ["member1", "member2"]);
+    assert!(
+        !d.warnings.iter().any(|w| w.starts_with("takeover policy")),
+        "{:?}",
+        d.warnings
+    );
+}
+
+/// The not-Ready warning that predates the guard stays when the guard is off; with it on, the
+/// guard's verdict says the same and what to do.
+#[rstest::rstest]
+#[case::guard_off(
+    crate::config::PlacementGuard::Off,
+    "member cluster member2 is not Ready: Karmada cannot schedule to it until it is"
+)]
+#[case::guard_warn(crate::config::PlacementGuard::Warn, "once member2 is Ready again")]
+fn a_source_cluster_that_is_not_ready_is_reported_once(
+    #[case] guard: crate::config::PlacementGuard,
+    #[case] fragment: &str,
+) {
+    let mut fleet = example_fleet();
+    let mut info = fleet.cluster("member2").unwrap().clone();
+    info.ready = false;
+    if let Some(object) = info.object.as_mut() {
+        object.status.as_mut().unwrap().conditions.as_mut().unwrap()[0].status = "False".into();
+        object.spec.taints = Some(vec![crate::karmada::cluster::not_ready_taint()]);
+    }
+    fleet.upsert_cluster(info);
+    let d = mutate_with(&frontend(), &fleet, guard);
+    let about_member2: Vec<&String> = d.warnings.iter().filter(|w| w.contains("member2 is")).collect();
+    assert_eq!(about_member2.len(), 1, "{:?}", d.warnings);
+    assert!(about_member2[0].contains(fragment), "{}", about_member2[0]);
 }

@@ -4,35 +4,50 @@
 //!
 //! 1. `declined`: the template opted out, Karmada skips it, or it asks Karmada never to
 //!    overwrite member copies;
-//! 2. [`application_winner`]: an application policy claims it, or would: leave it to that policy;
+//! 2. [`application_winner`] and `existing_claimant` (in `claimants.rs`): an application policy
+//!    claims it, or would, or another policy already selects it: leave it to that policy;
 //! 3. `source_clusters`: the `karmada-takeover.io/clusters` annotation, or where it runs
 //!    unmanaged;
 //! 4. [`takeover_policy`], and `would_not_claim`: the policy must really win the template by
 //!    Karmada's rules, or nothing is created;
-//! 5. `template_patch` and `dependency_statuses`: what the template records, what
-//!    `propagateDeps` carries.
+//! 5. the restart guard ([`super::restart`]): would the takeover roll pods, rescale, change
+//!    config or fail in a source cluster?
+//! 6. `template_patch`, `template_labels` and `dependency_statuses`: what the template records
+//!    (and `retain-replicas` on a Deployment), what `propagateDeps` carries;
+//! 7. the placement guard ([`guard::check_takeover`]): a source cluster Karmada's scheduler would
+//!    filter out for the takeover policy is a warning (`placementGuard: warn`) or a denial
+//!    (`enforce`), never a silently unmanaged copy.
 
 use json_patch::PatchOperation;
 use serde::Serialize;
 
 use super::{
     Action, Decision, DenyReason,
-    claim::{self, Candidate, PolicySource, Template, display_policy},
+    claim::Template,
     dependencies::{self, DependencyKind},
     patch,
-    tier::{Tier, tier_of},
+    placement::{Workload, guard},
+    restart::{RunningCopy, admit},
+    tier::Tier,
     view::{FleetView, TemplateMeta},
     workload::{Subject, parse_clusters},
 };
 use crate::{
-    config::{Config, TakeoverPolicyKind},
+    config::{Config, PlacementGuard, RestartGuardMode, TakeoverPolicyKind},
     karmada::{
-        Policy, PolicyKind, PropagationSpec, ResourceSelector, keys,
+        Policy, PolicyKind, PropagationSpec, ResourceSelector,
+        api::group_of,
+        keys,
         markers::{self, TemplateRef},
         names,
         policy::{API_VERSION, ClusterAffinity, ConflictResolution, Placement, Preemption},
     },
 };
+
+mod claimants;
+
+pub use claimants::{WithPolicy, application_winner};
+use claimants::{defer_to_application, existing_claimant, would_not_claim};
 
 /// Where the source clusters of a takeover came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -48,7 +63,7 @@ pub enum ClusterSource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DependencyStatus {
-    /// ConfigMap, Secret, ServiceAccount, PersistentVolumeClaim.
+    /// ConfigMap, Secret, ServiceAccount, PersistentVolumeClaim, Service.
     pub kind: DependencyKind,
     /// Name (in the workload's namespace).
     pub name: String,
@@ -102,6 +117,11 @@ pub(super) fn takeover(
         decision.warnings.extend(defer_to_application(s, &w, &unmanaged));
         return decision;
     }
+    // No race: a policy that selects the template now claims it the moment Karmada's detector
+    // sees it, before a takeover policy written after this review could.
+    if let Some(warning) = existing_claimant(s, &template, &unmanaged, fleet, config) {
+        return decision.warn(warning);
+    }
 
     let (clusters, source) = match source_clusters(s, copies, &unmanaged, fleet, &mut decision.warnings) {
         Ok(found) => found,
@@ -114,11 +134,14 @@ pub(super) fn takeover(
             s.shown()
         ));
     }
-    for c in &clusters {
-        if fleet.cluster(c).is_some_and(|c| !c.ready) {
-            decision = decision.warn(format!(
-                "member cluster {c} is not Ready: Karmada cannot schedule to it until it is"
-            ));
+    if config.placement_guard == PlacementGuard::Off {
+        // With the guard on, its verdict below says this and more.
+        for c in &clusters {
+            if fleet.cluster(c).is_some_and(|c| !c.ready) {
+                decision = decision.warn(format!(
+                    "member cluster {c} is not Ready: Karmada cannot schedule to it until it is"
+                ));
+            }
         }
     }
 
@@ -126,9 +149,42 @@ pub(super) fn takeover(
     if let Some(warning) = would_not_claim(s, &template, &policy, fleet, gate) {
         return decision.warn(warning);
     }
+    let workload = Workload {
+        api_version: s.api_version.to_owned(),
+        kind: s.kind.to_owned(),
+        ..Workload::default()
+    };
+    let verdict = guard::check_takeover(
+        &policy,
+        &s.shown(),
+        &workload,
+        &clusters,
+        fleet,
+        config.placement_guard,
+    );
+    let (retain_replicas, add_retain_label) = admit::retains_replicas(s);
+    let guarded = admit::guard(s, &clusters, retain_replicas, fleet, config);
+    let mut conflicts = Vec::new();
+    let mut warnings = guarded.warnings;
+    let dependencies = dependency_statuses(s, &clusters, fleet, config, &mut warnings, &mut conflicts);
+    let denial = guarded
+        .denial
+        .or_else(|| admit::conflicts_denial(s, &conflicts, config));
+    if let Some(message) = denial {
+        let mut denied = Decision::deny(DenyReason::RestartGuard, message);
+        denied.warnings = decision.warnings;
+        denied.restart = guarded.check;
+        return denied;
+    }
+    decision
+        .warnings
+        .extend(conflicts.into_iter().map(|c| format!("restart guard: {c}")));
+    decision.warnings.extend(warnings);
+    decision.restart = guarded.check;
     decision.patch = template_patch(s, &clusters, &policy, is_update);
-    decision.patch.extend(deletion_protection(s, config));
-    let dependencies = dependency_statuses(s, &clusters, fleet, config, &mut decision.warnings);
+    decision
+        .patch
+        .extend(template_labels(s, config, add_retain_label));
     decision.takeover = Some(TakeoverPlan {
         policy_kind: policy.policy_kind().unwrap_or(PolicyKind::PropagationPolicy),
         policy_namespace: policy.namespace().to_owned(),
@@ -140,7 +196,7 @@ pub(super) fn takeover(
     decision.actions.push(Action::EnsurePolicy {
         policy: Box::new(policy),
     });
-    decision
+    guard::apply(decision, verdict)
 }
 
 /// Why no takeover is attempted at all: `Some(None)` silently (opted out, or Karmada itself skips
@@ -164,31 +220,6 @@ fn declined(s: &Subject<'_>) -> Option<Option<String>> {
         )));
     }
     None
-}
-
-/// The warnings when an application policy takes the template: that karmada-takeover leaves it
-/// to that policy, and that the policy cannot manage the running copies without Overwrite.
-fn defer_to_application(s: &Subject<'_>, w: &Candidate<'_>, unmanaged: &[&str]) -> Vec<String> {
-    let mut warnings = vec![format!(
-        "application policy {} selects {}: karmada-takeover leaves it to that policy",
-        w.display(),
-        s.shown()
-    )];
-    let overwrites = w.policy.spec.conflict_resolution == Some(ConflictResolution::Overwrite)
-        || s.annotations
-            .get(keys::CONFLICT_RESOLUTION)
-            .is_some_and(|v| v == keys::CONFLICT_RESOLUTION_OVERWRITE);
-    if !overwrites && !unmanaged.is_empty() {
-        warnings.push(format!(
-            "{} has conflictResolution Abort but {} already runs in {}: Karmada will refuse to manage those copies; \
-             set conflictResolution: Overwrite on the policy or annotate the template with {}: overwrite",
-            w.display(),
-            s.shown(),
-            unmanaged.join(", "),
-            keys::CONFLICT_RESOLUTION
-        ));
-    }
-    warnings
 }
 
 /// The clusters to pin the takeover policy to, and where they came from: the clusters the
@@ -250,103 +281,110 @@ fn source_clusters(
     Ok((named, ClusterSource::Annotation))
 }
 
-/// `None` when `policy` would claim the template by Karmada's rules once it exists; otherwise
-/// the warning that says which policy keeps it and why.
-fn would_not_claim(
-    s: &Subject<'_>,
-    template: &Template<'_>,
-    policy: &Policy,
-    fleet: &impl FleetView,
-    gate: bool,
-) -> Option<String> {
-    let with_ours = WithPolicy { fleet, extra: policy };
-    let ours_wins = claim::resolve_with(template, &with_ours, gate, false)
-        .winner()
-        .is_some_and(|w| std::ptr::eq(w.policy, policy));
-    if ours_wins {
-        return None;
-    }
-    let after = claim::resolve(template, &with_ours, gate);
-    let (holder, why) = after
-        .winner()
-        .map_or(("no policy".to_owned(), String::new()), |w| {
-            (w.display(), w.verdict.clone())
-        });
-    Some(format!(
-        "takeover policy {} would not claim {}: {holder} keeps it ({why}); no takeover policy was created",
-        display_policy(
-            policy.policy_kind().unwrap_or(PolicyKind::PropagationPolicy),
-            policy.namespace(),
-            policy.name()
-        ),
-        s.shown()
-    ))
-}
-
-/// The annotations the template records: Overwrite (unless it says otherwise), the source
-/// clusters and the takeover policy's name.
+/// The annotations the template records: the source clusters and the takeover policy's name.
+/// No `work.karmada.io/conflict-resolution`: the takeover policy's `conflictResolution:
+/// Overwrite` is enough, and an annotation would outlive the takeover (it beats a later
+/// application policy's Abort, `mergeConflictResolution`).
 fn template_patch(
     s: &Subject<'_>,
     clusters: &[String],
     policy: &Policy,
     is_update: bool,
 ) -> Vec<PatchOperation> {
-    let mut pairs = Vec::new();
-    if !s.annotations.contains_key(keys::CONFLICT_RESOLUTION) {
-        pairs.push((
-            keys::CONFLICT_RESOLUTION,
-            keys::CONFLICT_RESOLUTION_OVERWRITE.to_owned(),
-        ));
-    }
-    pairs.push((keys::CLUSTERS, clusters.join(",")));
-    pairs.push((keys::POLICY, policy.name().to_owned()));
+    let pairs = [
+        (keys::CLUSTERS, clusters.join(",")),
+        (keys::POLICY, policy.name().to_owned()),
+    ];
     let existing = !s.annotations.is_empty() || is_update;
     patch::set_annotations(existing, &pairs)
 }
 
-/// With `takeover.deletionProtection`, the label that makes Karmada's webhook refuse to delete
-/// the template — only when the template is first adopted (no `karmada-takeover.io/policy` yet),
-/// so that removing the label later lifts the protection for good.
-fn deletion_protection(s: &Subject<'_>, config: &Config) -> Vec<PatchOperation> {
-    if !config.takeover.deletion_protection || s.annotations.contains_key(keys::POLICY) {
-        return Vec::new();
+/// The labels the template gets: `resourcetemplate.karmada.io/retain-replicas: "true"` on a
+/// Deployment that does not set it (Karmada then keeps each member's count, so the takeover
+/// rescales nothing), and with `takeover.deletionProtection` the label that makes Karmada's
+/// webhook refuse to delete the template — only when the template is first adopted (no
+/// `karmada-takeover.io/policy` yet), so that removing it later lifts the protection for good.
+fn template_labels(s: &Subject<'_>, config: &Config, retain_replicas: bool) -> Vec<PatchOperation> {
+    let mut pairs = Vec::new();
+    if retain_replicas {
+        pairs.push((keys::RETAIN_REPLICAS, keys::RETAIN_REPLICAS_TRUE.to_owned()));
     }
-    if s.labels.get(keys::DELETION_PROTECTED).map(String::as_str) == Some(keys::DELETION_PROTECTED_ALWAYS) {
+    if config.takeover.deletion_protection
+        && !s.annotations.contains_key(keys::POLICY)
+        && s.labels.get(keys::DELETION_PROTECTED).map(String::as_str) != Some(keys::DELETION_PROTECTED_ALWAYS)
+    {
+        pairs.push((
+            keys::DELETION_PROTECTED,
+            keys::DELETION_PROTECTED_ALWAYS.to_owned(),
+        ));
+    }
+    if pairs.is_empty() {
         return Vec::new();
     }
     // Adding an empty map over an existing empty one is harmless, so only a non-empty label set
     // counts as existing.
-    patch::set_labels(
-        !s.labels.is_empty(),
-        &[(
-            keys::DELETION_PROTECTED,
-            keys::DELETION_PROTECTED_ALWAYS.to_owned(),
-        )],
-    )
+    patch::set_labels(!s.labels.is_empty(), &pairs)
 }
 
 /// The dependencies `propagateDeps` will carry, whether each is in Karmada and in which source
-/// clusters; warns about each one that is not in Karmada yet.
+/// clusters; warns about each one that is not in Karmada yet, and when Karmada's interpreter fails
+/// on the template. Dependencies chosen by label (the EndpointSlices of a ServiceImport) are left
+/// out: Karmada's distributor lists them itself, and they have no name to look up.
 fn dependency_statuses(
     s: &Subject<'_>,
     clusters: &[String],
     fleet: &impl FleetView,
     config: &Config,
     warnings: &mut Vec<String>,
+    conflicts: &mut Vec<String>,
 ) -> Vec<DependencyStatus> {
+    let object = dependencies::Object {
+        api_version: s.api_version,
+        kind: s.kind,
+        namespace: s.namespace,
+        name: s.name,
+        body: s.body,
+    };
+    let mut found = match dependencies::dependencies(&object) {
+        Ok(found) => found,
+        Err(e) => {
+            if config.takeover.propagate_deps {
+                warnings.push(format!("{}: {e}", s.shown()));
+            }
+            return Vec::new();
+        }
+    };
+    // An Ingress may name one TLS Secret twice; the plan lists it once.
+    found.dedup();
     let mut deps = Vec::new();
-    for dep in dependencies::dependencies(s.api_version, s.kind, s.body) {
+    for dep in found.into_iter().filter(|d| !d.name.is_empty()) {
+        let (api_version, kind) = (dep.kind.api_version(), dep.kind.as_str());
         let in_karmada = fleet
-            .template("v1", dep.kind.as_str(), s.namespace, &dep.name)
+            .template(api_version, kind, &dep.namespace, &dep.name)
             .is_some();
         let held: Vec<String> = fleet
-            .member_copies("", dep.kind.as_str(), s.namespace, &dep.name)
+            .member_copies(group_of(api_version), kind, &dep.namespace, &dep.name)
             .into_iter()
             .map(|(c, _)| c.to_owned())
             .filter(|c| clusters.contains(c))
             .collect();
+        let shown = format!("{kind} {}/{}", dep.namespace, dep.name);
+        if !in_karmada && config.takeover.propagate_deps && config.restart_guard != RestartGuardMode::Off {
+            let running: Vec<(&str, &RunningCopy)> = fleet
+                .running_copies(group_of(api_version), kind, &dep.namespace, &dep.name)
+                .into_iter()
+                .filter(|(c, _)| clusters.iter().any(|x| x == c))
+                .collect();
+            let differ = admit::dependency_disagreements(&running);
+            if !differ.is_empty() {
+                conflicts.push(format!(
+                    "{shown} is not in Karmada and its copies in the source clusters differ ({}): propagateDeps can \
+                     carry only one, so the others' mounted files would change",
+                    differ.join("; ")
+                ));
+            }
+        }
         if !in_karmada && config.takeover.propagate_deps {
-            let shown = format!("{} {}/{}", dep.kind.as_str(), s.namespace, dep.name);
             warnings.push(match (dep.kind, held.first()) {
                 (DependencyKind::ConfigMap | DependencyKind::Secret, Some(first)) => format!(
                     "{shown} is not in Karmada yet: propagateDeps carries it once it is; karmada-takeover's reconciler \
@@ -364,20 +402,6 @@ fn dependency_statuses(
         });
     }
     deps
-}
-
-/// The application policy that claims the template, or would claim it now, by Karmada's rules
-/// (claim resolution without our takeover policy): karmada-takeover leaves such a template to it,
-/// never competing on admission and never re-creating a takeover policy released for it.
-pub fn application_winner<'f>(
-    template: &Template<'f>,
-    fleet: &'f impl FleetView,
-    preemption_gate: bool,
-) -> Option<claim::Candidate<'f>> {
-    claim::resolve_with(template, &fleet, preemption_gate, false)
-        .winner()
-        .filter(|w| tier_of(w.policy) == Tier::Application)
-        .cloned()
 }
 
 /// The takeover policy for a template: one named selector, pinned to the source clusters,
@@ -446,88 +470,5 @@ impl TemplateIdentity for Subject<'_> {
 impl TemplateIdentity for TemplateMeta {
     fn identity(&self) -> (&str, &str, &str, &str) {
         (&self.api_version, &self.kind, &self.namespace, &self.name)
-    }
-}
-
-/// The fleet's policies plus one more (replacing any policy of the same identity): "what if
-/// this policy existed?"
-pub struct WithPolicy<'f, F: ?Sized> {
-    /// The fleet.
-    pub fleet: &'f F,
-    /// The extra policy.
-    pub extra: &'f Policy,
-}
-
-impl<F: ?Sized> WithPolicy<'_, F> {
-    fn is_extra(&self, kind: PolicyKind, namespace: &str, name: &str) -> bool {
-        self.extra.policy_kind() == Some(kind)
-            && self.extra.namespace() == namespace
-            && self.extra.name() == name
-    }
-}
-
-impl<'f, F: FleetView + ?Sized> PolicySource<'f> for WithPolicy<'f, F> {
-    fn candidates(&self, t: &Template<'_>) -> Vec<&'f Policy> {
-        let mut out = (&self.fleet).candidates(t);
-        out.retain(|p| {
-            !p.policy_kind()
-                .is_some_and(|k| self.is_extra(k, p.namespace(), p.name()))
-        });
-        out.push(self.extra);
-        out
-    }
-
-    fn get(&self, kind: PolicyKind, namespace: &str, name: &str) -> Option<&'f Policy> {
-        if self.is_extra(kind, namespace, name) {
-            Some(self.extra)
-        } else {
-            self.fleet.policy(kind, namespace, name)
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use rstest::rstest;
-
-    use super::*;
-    use crate::{
-        fleet::Fleet,
-        karmada::keys,
-        rules::testing::{PolicyExt, SelectorExt, cpp, deploy, pp},
-    };
-
-    fn fleet_with(policies: Vec<Policy>) -> Fleet {
-        let mut f = Fleet::synced_empty();
-        for p in policies {
-            f.upsert_policy(p);
-        }
-        f
-    }
-
-    #[rstest]
-    #[case::no_policy(vec![], None)]
-    #[case::only_a_batch_policy(vec![pp("shop", "batch", Some(0), vec![deploy()])], None)]
-    #[case::a_named_application_policy(vec![pp("shop", "app", Some(1), vec![deploy().named("web")])], Some("app"))]
-    #[case::application_beats_batch(
-        vec![pp("shop", "batch", Some(0), vec![deploy()]), pp("shop", "app", Some(1), vec![deploy().named("web")])],
-        Some("app")
-    )]
-    #[case::batch_outranks_a_weak_application_policy(
-        vec![pp("shop", "batch", Some(5), vec![deploy()]), pp("shop", "app", Some(1), vec![deploy().named("web")])],
-        None
-    )]
-    #[case::a_labelled_application_cpp(
-        vec![cpp("app", Some(0), vec![deploy()]).label(keys::TIER, "application")],
-        Some("app")
-    )]
-    #[case::another_namespaces_policy(vec![pp("other", "app", Some(1), vec![deploy().named("web")])], None)]
-    fn the_application_winner_is_the_application_policy_karmada_lets_claim(
-        #[case] policies: Vec<Policy>,
-        #[case] want: Option<&str>,
-    ) {
-        let fleet = fleet_with(policies);
-        let t = Template::new("apps/v1", "Deployment", "shop", "web", None, None);
-        assert_eq!(application_winner(&t, &fleet, false).map(|w| w.name), want);
     }
 }

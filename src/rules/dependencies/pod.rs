@@ -1,0 +1,207 @@
+//! The references of a pod spec, as Karmada's `helper.GetDependenciesFromPodTemplate`
+//! (`pkg/util/helper/pod.go`) finds them with the visitors of `pkg/util/lifted/visitpod.go`
+//! (lifted from Kubernetes `pkg/api/v1/pod/util.go`, release-1.26). The fields are read with the
+//! rules of Karmada's typed conversion ([`super::decode`]).
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+use super::decode::{At, ShapeError, child, field, list, name_ref, object, string};
+
+/// The names a pod spec references, by kind, each set sorted, without empty names.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct PodReferences {
+    /// `getConfigMapNames`.
+    pub config_maps: BTreeSet<String>,
+    /// `getSecretNames`.
+    pub secrets: BTreeSet<String>,
+    /// `getServiceAccountNames`.
+    pub service_accounts: BTreeSet<String>,
+    /// `getPVCNames`.
+    pub claims: BTreeSet<String>,
+}
+
+/// `skipEmptyNames` in visitpod.go (and `len(claimName) != 0` in `getPVCNames`).
+fn insert(set: &mut BTreeSet<String>, name: &str) {
+    if !name.is_empty() {
+        set.insert(name.to_owned());
+    }
+}
+
+type Obj<'v> = Option<&'v Map<String, Value>>;
+
+/// The references of the `corev1.PodSpec` at `spec` (`None`: a zero spec).
+pub(super) fn references(spec: Obj<'_>, at: &At<'_>) -> Result<PodReferences, ShapeError> {
+    let mut r = PodReferences::default();
+
+    // `imagePullSecrets`: the first thing `VisitPodSecretNames` visits.
+    let pulls_at = at.key("imagePullSecrets");
+    for (i, item) in list(field(spec, "imagePullSecrets"), &pulls_at)?
+        .iter()
+        .enumerate()
+    {
+        let item_at = pulls_at.index(i);
+        let item = object(Some(item), &item_at)?;
+        insert(&mut r.secrets, string(field(item, "name"), &item_at.key("name"))?);
+    }
+
+    // `VisitContainers(&pod.Spec, AllContainers, ...)`: init, regular, then ephemeral containers
+    // (`EphemeralContainer` inlines `EphemeralContainerCommon`, which has a container's fields).
+    for group in ["initContainers", "containers", "ephemeralContainers"] {
+        let group_at = at.key(group);
+        for (i, c) in list(field(spec, group), &group_at)?.iter().enumerate() {
+            let c_at = group_at.index(i);
+            container(object(Some(c), &c_at)?, &c_at, &mut r)?;
+        }
+    }
+
+    let volumes_at = at.key("volumes");
+    for (i, v) in list(field(spec, "volumes"), &volumes_at)?.iter().enumerate() {
+        let v_at = volumes_at.index(i);
+        volume(object(Some(v), &v_at)?, &v_at, &mut r)?;
+    }
+
+    // `getServiceAccountNames`: `serviceAccountName` unless empty or `default`; the deprecated
+    // `serviceAccount` field is not read.
+    let sa = string(field(spec, "serviceAccountName"), &at.key("serviceAccountName"))?;
+    if sa != "default" {
+        insert(&mut r.service_accounts, sa);
+    }
+    Ok(r)
+}
+
+/// `visitContainerSecretNames` and `visitContainerConfigmapNames`: `envFrom[].secretRef` /
+/// `configMapRef`, `env[].valueFrom.secretKeyRef` / `configMapKeyRef`.
+fn container(c: Obj<'_>, at: &At<'_>, r: &mut PodReferences) -> Result<(), ShapeError> {
+    let from_at = at.key("envFrom");
+    for (i, e) in list(field(c, "envFrom"), &from_at)?.iter().enumerate() {
+        let e_at = from_at.index(i);
+        let e = object(Some(e), &e_at)?;
+        if let Some(name) = name_ref(e, "configMapRef", "name", &e_at)? {
+            insert(&mut r.config_maps, name);
+        }
+        if let Some(name) = name_ref(e, "secretRef", "name", &e_at)? {
+            insert(&mut r.secrets, name);
+        }
+    }
+    let env_at = at.key("env");
+    for (i, e) in list(field(c, "env"), &env_at)?.iter().enumerate() {
+        let e_at = env_at.index(i);
+        let from_at = e_at.key("valueFrom");
+        let from = child(object(Some(e), &e_at)?, "valueFrom", &e_at)?;
+        if let Some(name) = name_ref(from, "configMapKeyRef", "name", &from_at)? {
+            insert(&mut r.config_maps, name);
+        }
+        if let Some(name) = name_ref(from, "secretKeyRef", "name", &from_at)? {
+            insert(&mut r.secrets, name);
+        }
+    }
+    Ok(())
+}
+
+/// One volume. Every source is read (the conversion checks them all), but each visitor takes the
+/// first present source in the order of its `switch`, so a volume that (invalidly) has several
+/// sources contributes through that one only:
+///
+/// - `VisitPodSecretNames`: azureFile, cephfs, cinder, flexVolume, projected, rbd, secret,
+///   scaleIO, iscsi, storageos, csi;
+/// - `VisitPodConfigmapNames`: projected, configMap;
+/// - `getPVCNames` reads `persistentVolumeClaim` on its own, whatever else the volume has.
+fn volume(v: Obj<'_>, at: &At<'_>, r: &mut PodReferences) -> Result<(), ShapeError> {
+    // `AzureFileVolumeSource.SecretName` (visited only when non-empty, like any other name).
+    let azure = match child(v, "azureFile", at)? {
+        Some(a) => Some(vec![string(
+            a.get("secretName"),
+            &at.key("azureFile").key("secretName"),
+        )?]),
+        None => None,
+    };
+    let by_secret_ref = |key: &str| -> Result<Option<Vec<&str>>, ShapeError> {
+        let src_at = at.key(key);
+        Ok(match child(v, key, at)? {
+            Some(src) => Some(
+                name_ref(Some(src), "secretRef", "name", &src_at)?
+                    .into_iter()
+                    .collect(),
+            ),
+            None => None,
+        })
+    };
+    let cephfs = by_secret_ref("cephfs")?;
+    let cinder = by_secret_ref("cinder")?;
+    let flex = by_secret_ref("flexVolume")?;
+    let rbd = by_secret_ref("rbd")?;
+    let scale_io = by_secret_ref("scaleIO")?;
+    let iscsi = by_secret_ref("iscsi")?;
+    let storageos = by_secret_ref("storageos")?;
+
+    let projected_at = at.key("projected");
+    let (projected_secrets, projected_config_maps) = match child(v, "projected", at)? {
+        Some(p) => {
+            let sources_at = projected_at.key("sources");
+            let (mut secrets, mut config_maps) = (Vec::new(), Vec::new());
+            for (i, s) in list(p.get("sources"), &sources_at)?.iter().enumerate() {
+                let s_at = sources_at.index(i);
+                let s = object(Some(s), &s_at)?;
+                secrets.extend(name_ref(s, "secret", "name", &s_at)?);
+                config_maps.extend(name_ref(s, "configMap", "name", &s_at)?);
+            }
+            (Some(secrets), Some(config_maps))
+        }
+        None => (None, None),
+    };
+    let secret = match child(v, "secret", at)? {
+        Some(s) => Some(vec![string(
+            s.get("secretName"),
+            &at.key("secret").key("secretName"),
+        )?]),
+        None => None,
+    };
+    let csi = match child(v, "csi", at)? {
+        Some(c) => Some(
+            name_ref(Some(c), "nodePublishSecretRef", "name", &at.key("csi"))?
+                .into_iter()
+                .collect(),
+        ),
+        None => None,
+    };
+    let config_map = name_ref(v, "configMap", "name", at)?;
+    let claim = match child(v, "persistentVolumeClaim", at)? {
+        Some(c) => Some(string(
+            c.get("claimName"),
+            &at.key("persistentVolumeClaim").key("claimName"),
+        )?),
+        None => None,
+    };
+
+    let secret_names = [
+        azure,
+        cephfs,
+        cinder,
+        flex,
+        projected_secrets,
+        rbd,
+        secret,
+        scale_io,
+        iscsi,
+        storageos,
+        csi,
+    ]
+    .into_iter()
+    .flatten()
+    .next()
+    .unwrap_or_default();
+    for name in secret_names {
+        insert(&mut r.secrets, name);
+    }
+    match (projected_config_maps, config_map) {
+        (Some(names), _) => names.into_iter().for_each(|n| insert(&mut r.config_maps, n)),
+        (None, Some(name)) => insert(&mut r.config_maps, name),
+        (None, None) => {}
+    }
+    if let Some(name) = claim {
+        insert(&mut r.claims, name);
+    }
+    Ok(())
+}

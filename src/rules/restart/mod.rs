@@ -1,0 +1,135 @@
+//! The restart guard: would taking over a running workload roll its pods, rescale it, change its
+//! config or fail? (`semantics.md` §4.6.)
+//!
+//! After a takeover, Karmada's execution controller sends the template's whole `spec` to each
+//! member cluster as an Update (`objectwatcher.Update`), keeping only what its interpreter
+//! retains (`retain.go`). Pods keep running only when the pod template Karmada writes equals the
+//! running one; replica counts stay only when they are equal or retained; an update that touches
+//! an immutable field fails and nothing is adopted. So the guard compares, per source cluster,
+//! the template as the API server admitted it (defaulted: `check` applies the API server's
+//! defaults itself) with the member copy, both reduced by [`parts_of`] to the fields a takeover
+//! could change.
+//!
+//! A member copy is kept in the fleet index as a [`RunningCopy`]: its replica count and its
+//! [`Fields`] (shared between copies whose fields are equal, as the copies of one workload in
+//! several clusters usually are).
+
+pub(super) mod admit;
+
+pub use admit::dependency_disagreements;
+mod compare;
+mod guard;
+mod parts;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub use self::{
+    compare::{Difference, compare},
+    guard::{CopyVerdict, Outcome, RestartCheck, check},
+    parts::{Intern, NoIntern, digest, parts_of},
+};
+
+/// What changing a field does to what runs. Ordered from the least to the most disruptive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Effect {
+    /// Overwritten with no restart (a Deployment's `strategy`, `minReadySeconds`...).
+    Overwritten,
+    /// ConfigMap or Secret data: mounted files change under running pods.
+    Config,
+    /// A Service field other than its node ports: selector, ports, traffic policy.
+    Service,
+    /// A Service's node ports or type: the ports clients use change.
+    NodePorts,
+    /// The pod template: the update rolls every pod.
+    Rollout,
+    /// A field the API server refuses to change: Karmada's update fails, nothing is adopted.
+    Immutable,
+}
+
+/// A part's value: shown in messages, or only its digest (Secret and config data, long values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartValue {
+    /// The value as messages show it.
+    Shown(Arc<str>),
+    /// A digest of the value.
+    Hidden(u64),
+}
+
+impl PartValue {
+    /// How a message shows it.
+    pub fn display(&self) -> String {
+        match self {
+            PartValue::Shown(s) => format!("{s:?}"),
+            PartValue::Hidden(_) => "(not shown)".to_owned(),
+        }
+    }
+}
+
+/// One field a takeover could change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    /// Where, e.g. `spec.template.spec.containers[web].image`.
+    pub path: Arc<str>,
+    /// What a change there does.
+    pub effect: Effect,
+    /// Its value.
+    pub value: PartValue,
+}
+
+/// The comparable fields of one object, sorted by path, with a digest of them all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fields {
+    /// A digest of every part: equal digests, equal fields.
+    pub digest: u64,
+    /// The parts, sorted by path.
+    pub parts: Box<[Part]>,
+}
+
+impl Fields {
+    /// Fields from parts sorted by path.
+    pub fn new(parts: Vec<Part>) -> Self {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let mut h = DefaultHasher::new();
+        for p in &parts {
+            p.path.hash(&mut h);
+            match &p.value {
+                PartValue::Shown(s) => (0u8, s).hash(&mut h),
+                PartValue::Hidden(d) => (1u8, d).hash(&mut h),
+            }
+        }
+        Self {
+            digest: h.finish(),
+            parts: parts.into_boxed_slice(),
+        }
+    }
+}
+
+/// What runs in one member cluster, as far as a takeover could change it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningCopy {
+    /// `spec.replicas` (Deployment, StatefulSet, ReplicaSet).
+    pub replicas: Option<i64>,
+    /// Every other comparable field.
+    pub fields: Arc<Fields>,
+}
+
+impl RunningCopy {
+    /// The running copy of `object`, or `None` for kinds the guard does not compare.
+    pub fn of(
+        api_version: &str,
+        kind: &str,
+        object: &serde_json::Value,
+        intern: &mut impl Intern,
+    ) -> Option<Self> {
+        let (parts, replicas) = parts_of(api_version, kind, object, intern)?;
+        Some(Self {
+            replicas,
+            fields: Arc::new(Fields::new(parts)),
+        })
+    }
+}

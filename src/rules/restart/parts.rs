@@ -1,0 +1,459 @@
+//! Flattening a workload into the [`Part`]s a takeover could change, per kind.
+//!
+//! Both sides of the comparison go through [`parts_of`]: the template as the API server admitted
+//! it and each member copy as its member API server returns it. What Karmada keeps from the
+//! member copy on update (`retain.go`: Service `clusterIP(s)` and `healthCheckNodePort`, Job
+//! `selector.matchLabels` and `template.metadata.labels`) is left out on both sides, so it never
+//! counts as a difference; Deployment replicas are kept apart ([`super::RunningCopy::replicas`])
+//! because whether Karmada retains them depends on the template's labels.
+//!
+//! Granularity: one part per field of `spec` outside the pod template; inside it, one part per
+//! label and annotation, per container field (the image and each environment variable apart),
+//! and per pod spec field. Keyed lists (containers, env, Service ports) also get an `(order)`
+//! part, since the pod-template hash changes with their order.
+
+use std::{
+    hash::{DefaultHasher, Hash, Hasher},
+    sync::Arc,
+};
+
+use serde_json::Value;
+
+use super::{Effect, Part, PartValue};
+
+/// Shares equal strings between copies (paths and shown values repeat across a fleet): the
+/// fleet index interns, one-off callers need not.
+pub trait Intern {
+    /// The shared copy of `s`.
+    fn intern(&mut self, s: &str) -> Arc<str>;
+}
+
+/// No sharing: every string is its own allocation.
+#[derive(Debug, Default)]
+pub struct NoIntern;
+
+impl Intern for NoIntern {
+    fn intern(&mut self, s: &str) -> Arc<str> {
+        Arc::from(s)
+    }
+}
+
+/// Values up to this length (compact JSON) are shown in messages; longer ones only by digest.
+const SHOWN_MAX: usize = 96;
+
+/// A stable digest of a JSON value: object keys in sorted order, so key order never matters.
+pub fn digest(v: &Value) -> u64 {
+    let mut h = DefaultHasher::new();
+    hash_value(v, &mut h);
+    h.finish()
+}
+
+fn hash_value(v: &Value, h: &mut DefaultHasher) {
+    match v {
+        Value::Null => 0u8.hash(h),
+        Value::Bool(b) => (1u8, b).hash(h),
+        Value::Number(n) => (2u8, n.to_string()).hash(h),
+        Value::String(s) => (3u8, s).hash(h),
+        Value::Array(a) => {
+            (4u8, a.len()).hash(h);
+            for x in a {
+                hash_value(x, h);
+            }
+        }
+        Value::Object(m) => {
+            (5u8, m.len()).hash(h);
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort_unstable();
+            for k in keys {
+                k.hash(h);
+                hash_value(&m[k], h);
+            }
+        }
+    }
+}
+
+/// The kinds the guard knows, and what their `spec` holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shape {
+    /// A workload with a pod template at `spec.template` (Deployment, StatefulSet, DaemonSet,
+    /// ReplicaSet, Job).
+    Workload(WorkloadKind),
+    /// A CronJob: the pod template is at `spec.jobTemplate.spec.template`.
+    CronJob,
+    /// A Service.
+    Service,
+    /// A ConfigMap.
+    ConfigMap,
+    /// A Secret.
+    Secret,
+}
+
+/// Which workload: decides the immutable fields and whether replicas exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum WorkloadKind {
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    ReplicaSet,
+    Job,
+}
+
+impl Shape {
+    /// The shape of `(apiVersion, kind)`, by exact API version as Karmada's interpreter matches.
+    pub(super) fn of(api_version: &str, kind: &str) -> Option<Shape> {
+        Some(match (api_version, kind) {
+            ("apps/v1", "Deployment") => Shape::Workload(WorkloadKind::Deployment),
+            ("apps/v1", "StatefulSet") => Shape::Workload(WorkloadKind::StatefulSet),
+            ("apps/v1", "DaemonSet") => Shape::Workload(WorkloadKind::DaemonSet),
+            ("apps/v1", "ReplicaSet") => Shape::Workload(WorkloadKind::ReplicaSet),
+            ("batch/v1", "Job") => Shape::Workload(WorkloadKind::Job),
+            ("batch/v1", "CronJob") => Shape::CronJob,
+            ("v1", "Service") => Shape::Service,
+            ("v1", "ConfigMap") => Shape::ConfigMap,
+            ("v1", "Secret") => Shape::Secret,
+            _ => return None,
+        })
+    }
+
+    /// Whether `spec.replicas` is a field of this kind.
+    pub(super) fn has_replicas(self) -> bool {
+        matches!(
+            self,
+            Shape::Workload(WorkloadKind::Deployment | WorkloadKind::StatefulSet | WorkloadKind::ReplicaSet)
+        )
+    }
+}
+
+/// Collects parts.
+struct Sink<'i, I: Intern> {
+    parts: Vec<Part>,
+    intern: &'i mut I,
+}
+
+impl<I: Intern> Sink<'_, I> {
+    fn push(&mut self, path: &str, effect: Effect, value: &Value, hidden: bool) {
+        let value = match shown(value) {
+            Some(text) if !hidden => PartValue::Shown(self.intern.intern(&text)),
+            _ => PartValue::Hidden(digest(value)),
+        };
+        let path = self.intern.intern(path);
+        self.parts.push(Part { path, effect, value });
+    }
+
+    fn push_order(&mut self, path: &str, effect: Effect, keys: &[String]) {
+        if keys.len() > 1 {
+            self.push(
+                &format!("{path} (order)"),
+                effect,
+                &Value::from(keys.to_vec()),
+                false,
+            );
+        }
+    }
+}
+
+/// A value as messages show it: a string as is, anything else as compact JSON; `None` past
+/// [`SHOWN_MAX`].
+fn shown(v: &Value) -> Option<String> {
+    let text = match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    (text.len() <= SHOWN_MAX).then_some(text)
+}
+
+/// The parts of `object` (a whole object as the API server returns it, or its body without
+/// `metadata`), sorted by path, and `spec.replicas`. `None` for kinds the guard does not know.
+pub fn parts_of(
+    api_version: &str,
+    kind: &str,
+    object: &Value,
+    intern: &mut impl Intern,
+) -> Option<(Vec<Part>, Option<i64>)> {
+    let shape = Shape::of(api_version, kind)?;
+    let mut sink = Sink {
+        parts: Vec::new(),
+        intern,
+    };
+    let mut replicas = None;
+    match shape {
+        Shape::Workload(w) => {
+            let spec = object.get("spec");
+            for (field, value) in spec.and_then(Value::as_object).into_iter().flatten() {
+                match field.as_str() {
+                    "replicas" if shape.has_replicas() => replicas = value.as_i64(),
+                    "template" => {
+                        let effect = if w == WorkloadKind::Job {
+                            Effect::Immutable
+                        } else {
+                            Effect::Rollout
+                        };
+                        pod_template(&mut sink, "spec.template", value, effect, w == WorkloadKind::Job);
+                    }
+                    // retainJobSelectorFields keeps the member's selector labels.
+                    "selector" if w == WorkloadKind::Job => {
+                        for (k, v) in value.as_object().into_iter().flatten() {
+                            if k != "matchLabels" {
+                                sink.push(&format!("spec.selector.{k}"), Effect::Immutable, v, false);
+                            }
+                        }
+                    }
+                    _ => sink.push(&format!("spec.{field}"), workload_effect(w, field), value, false),
+                }
+            }
+        }
+        Shape::CronJob => {
+            let spec = object.get("spec");
+            for (field, value) in spec.and_then(Value::as_object).into_iter().flatten() {
+                if field == "jobTemplate" {
+                    job_template(&mut sink, value);
+                } else {
+                    sink.push(&format!("spec.{field}"), Effect::Overwritten, value, false);
+                }
+            }
+        }
+        Shape::Service => service(&mut sink, object.get("spec")),
+        Shape::ConfigMap => {
+            data(&mut sink, object, "data", Effect::Config);
+            data(&mut sink, object, "binaryData", Effect::Config);
+            if let Some(v) = object.get("immutable") {
+                sink.push("immutable", Effect::Immutable, v, false);
+            }
+        }
+        Shape::Secret => {
+            secret_data(&mut sink, object);
+            data(&mut sink, object, "binaryData", Effect::Config);
+            if let Some(v) = object.get("type") {
+                sink.push("type", Effect::Immutable, v, false);
+            }
+            if let Some(v) = object.get("immutable") {
+                sink.push("immutable", Effect::Immutable, v, false);
+            }
+        }
+    }
+    let mut parts = sink.parts;
+    parts.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    Some((parts, replicas))
+}
+
+/// Fields outside the pod template whose change the API server refuses for an existing object
+/// (`ValidateDeploymentUpdate`, `ValidateStatefulSetUpdate`, `ValidateDaemonSetUpdate`,
+/// `ValidateReplicaSetUpdate`, `ValidateJobUpdate` in `k8s.io/kubernetes/pkg/apis/*/validation`).
+fn workload_effect(w: WorkloadKind, field: &str) -> Effect {
+    let immutable = match w {
+        WorkloadKind::Deployment | WorkloadKind::DaemonSet | WorkloadKind::ReplicaSet => field == "selector",
+        // Only these may change: replicas, ordinals, template, updateStrategy,
+        // revisionHistoryLimit, persistentVolumeClaimRetentionPolicy, minReadySeconds.
+        WorkloadKind::StatefulSet => !matches!(
+            field,
+            "ordinals"
+                | "updateStrategy"
+                | "revisionHistoryLimit"
+                | "persistentVolumeClaimRetentionPolicy"
+                | "minReadySeconds"
+        ),
+        WorkloadKind::Job => matches!(
+            field,
+            "completionMode" | "podFailurePolicy" | "podReplacementPolicy"
+        ),
+    };
+    if immutable {
+        Effect::Immutable
+    } else {
+        Effect::Overwritten
+    }
+}
+
+/// A CronJob's `spec.jobTemplate`: its pod template counts like a workload's (the next Jobs run
+/// it), the rest of the Job spec is overwritten.
+fn job_template<I: Intern>(sink: &mut Sink<'_, I>, jt: &Value) {
+    for (field, value) in jt.as_object().into_iter().flatten() {
+        if field != "spec" {
+            sink.push(
+                &format!("spec.jobTemplate.{field}"),
+                Effect::Overwritten,
+                value,
+                false,
+            );
+            continue;
+        }
+        for (f, v) in value.as_object().into_iter().flatten() {
+            if f == "template" {
+                pod_template(sink, "spec.jobTemplate.spec.template", v, Effect::Rollout, false);
+            } else {
+                sink.push(
+                    &format!("spec.jobTemplate.spec.{f}"),
+                    Effect::Overwritten,
+                    v,
+                    false,
+                );
+            }
+        }
+    }
+}
+
+/// A pod template at `base`: labels and annotations one by one, containers field by field,
+/// other pod spec fields one by one. `job` leaves out the labels Karmada retains for Jobs.
+fn pod_template<I: Intern>(sink: &mut Sink<'_, I>, base: &str, template: &Value, effect: Effect, job: bool) {
+    if let Some(meta) = template.get("metadata").and_then(Value::as_object) {
+        for (field, value) in meta {
+            match field.as_str() {
+                // Always null in a pod template; kubectl prints it, the API server ignores it.
+                "creationTimestamp" => {}
+                "labels" if job => {}
+                "labels" | "annotations" => {
+                    for (k, v) in value.as_object().into_iter().flatten() {
+                        sink.push(&format!("{base}.metadata.{field}[{k}]"), effect, v, false);
+                    }
+                }
+                _ => sink.push(&format!("{base}.metadata.{field}"), effect, value, false),
+            }
+        }
+    }
+    let Some(spec) = template.get("spec").and_then(Value::as_object) else {
+        return;
+    };
+    for (field, value) in spec {
+        match field.as_str() {
+            "containers" | "initContainers" | "ephemeralContainers" => {
+                containers(sink, &format!("{base}.spec.{field}"), value, effect);
+            }
+            _ => sink.push(&format!("{base}.spec.{field}"), effect, value, false),
+        }
+    }
+}
+
+/// The name of a keyed list item (`name`), or its position.
+fn item_key(item: &Value, index: usize) -> String {
+    item.get("name")
+        .and_then(Value::as_str)
+        .map_or_else(|| index.to_string(), str::to_owned)
+}
+
+fn containers<I: Intern>(sink: &mut Sink<'_, I>, base: &str, list: &Value, effect: Effect) {
+    let Some(items) = list.as_array() else {
+        sink.push(base, effect, list, false);
+        return;
+    };
+    let keys: Vec<String> = items.iter().enumerate().map(|(i, c)| item_key(c, i)).collect();
+    sink.push_order(base, effect, &keys);
+    for (c, key) in items.iter().zip(&keys) {
+        let path = format!("{base}[{key}]");
+        for (field, value) in c.as_object().into_iter().flatten() {
+            match field.as_str() {
+                "name" => {}
+                "env" => env(sink, &format!("{path}.env"), value, effect),
+                _ => sink.push(&format!("{path}.{field}"), effect, value, false),
+            }
+        }
+    }
+}
+
+/// Environment variables one by one: a plain `value` is shown (an unset value is the empty
+/// string to the kubelet), a `valueFrom` reference is shown as the reference (it names a Secret
+/// key, never holds its data).
+fn env<I: Intern>(sink: &mut Sink<'_, I>, base: &str, list: &Value, effect: Effect) {
+    let Some(items) = list.as_array() else {
+        sink.push(base, effect, list, false);
+        return;
+    };
+    let keys: Vec<String> = items.iter().enumerate().map(|(i, e)| item_key(e, i)).collect();
+    sink.push_order(base, effect, &keys);
+    for (e, key) in items.iter().zip(&keys) {
+        let path = format!("{base}[{key}]");
+        match (e.get("value"), e.get("valueFrom")) {
+            (_, Some(from)) => sink.push(&format!("{path}.valueFrom"), effect, from, false),
+            (Some(v), None) => sink.push(&path, effect, v, false),
+            (None, None) => sink.push(&path, effect, &Value::String(String::new()), false),
+        }
+    }
+}
+
+/// A Service's spec. Left out: what Karmada retains (`clusterIP`, `clusterIPs`,
+/// `healthCheckNodePort`: `lifted.RetainServiceFields`) and what karmada-apiserver's Service
+/// registry allocates after admission from its own settings (`ipFamilies`, `ipFamilyPolicy`),
+/// which the template does not carry yet when the mutating webhook sees it. Node ports are
+/// compared: Karmada does not retain them.
+fn service<I: Intern>(sink: &mut Sink<'_, I>, spec: Option<&Value>) {
+    for (field, value) in spec.and_then(Value::as_object).into_iter().flatten() {
+        match field.as_str() {
+            "clusterIP" | "clusterIPs" | "healthCheckNodePort" | "ipFamilies" | "ipFamilyPolicy" => {}
+            "ports" => service_ports(sink, value),
+            "type" => sink.push("spec.type", Effect::NodePorts, value, false),
+            "selector" => {
+                for (k, v) in value.as_object().into_iter().flatten() {
+                    sink.push(&format!("spec.selector[{k}]"), Effect::Service, v, false);
+                }
+            }
+            _ => sink.push(&format!("spec.{field}"), Effect::Service, value, false),
+        }
+    }
+}
+
+/// Service ports by name (by `port/protocol` when unnamed, as a single unnamed port is).
+fn service_ports<I: Intern>(sink: &mut Sink<'_, I>, list: &Value) {
+    let Some(items) = list.as_array() else {
+        sink.push("spec.ports", Effect::Service, list, false);
+        return;
+    };
+    for (i, p) in items.iter().enumerate() {
+        let key = match p.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) {
+            Some(name) => name.to_owned(),
+            None => match p.get("port") {
+                Some(port) => format!(
+                    "{}/{}",
+                    port,
+                    p.get("protocol").and_then(Value::as_str).unwrap_or("TCP")
+                ),
+                None => i.to_string(),
+            },
+        };
+        for (field, value) in p.as_object().into_iter().flatten() {
+            let effect = if field == "nodePort" {
+                Effect::NodePorts
+            } else {
+                Effect::Service
+            };
+            if field != "name" {
+                sink.push(&format!("spec.ports[{key}].{field}"), effect, value, false);
+            }
+        }
+    }
+}
+
+/// ConfigMap `data`/`binaryData` key by key, by digest only: config may hold anything.
+fn data<I: Intern>(sink: &mut Sink<'_, I>, object: &Value, field: &str, effect: Effect) {
+    for (k, v) in object.get(field).and_then(Value::as_object).into_iter().flatten() {
+        sink.push(&format!("{field}[{k}]"), effect, v, true);
+    }
+}
+
+/// Secret `data` key by key, by digest only (never shown). `stringData` (write-only: the API
+/// server folds it into `data` as base64) is folded the same way, so a hand-written manifest
+/// compares like the stored object.
+fn secret_data<I: Intern>(sink: &mut Sink<'_, I>, object: &Value) {
+    use base64::Engine as _;
+    let mut merged: std::collections::BTreeMap<&str, Value> = object
+        .get("data")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect();
+    for (k, v) in object
+        .get("stringData")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(text) = v.as_str() {
+            merged.insert(
+                k,
+                Value::String(base64::engine::general_purpose::STANDARD.encode(text)),
+            );
+        }
+    }
+    for (k, v) in merged {
+        sink.push(&format!("data[{k}]"), Effect::Config, &v, true);
+    }
+}
