@@ -6,8 +6,8 @@ Each scenario works in its own namespace. E2E_SCENARIOS=a,b runs a subset. On a 
 objects involved are dumped to $KARMADA_TAKEOVER_E2E_DIR/dump/<scenario>/ and the run goes on;
 the exit code is 1 when any scenario failed.
 
-Scenarios marked EXPECTED TO FAIL test features that are not built yet (issue 11, the restart
-guard): they run, report XFAIL (or XPASS once the feature lands) and never fail the suite.
+Scenarios marked EXPECTED TO FAIL test behaviour we do not have yet (with the reason): they run,
+report XFAIL (or XPASS once it works) and never fail the suite.
 """
 import json
 import os
@@ -497,28 +497,40 @@ def s_two_replicas():
         script("_start-takeover", holder)
 
 
-# issue 11 (restart guard), built elsewhere: EXPECTED TO FAIL until it lands
+# issue 11: the restart guard (restartGuard: enforce, the default)
 def s_guard_stale_image():
     ns = nsname("guard")
-    run_unmanaged_in_members(ns, "stale", image=IMAGE)
+    before = run_unmanaged_in_members(ns, "stale", image=IMAGE)
     ensure_namespace(ns, [KARMADA])
     docs = app_docs(ns, "stale", image="registry.k8s.io/pause:3.9")
     p = apply(KARMADA, as_yaml(docs), check=False)
     expect(p.returncode != 0, "a Deployment whose image differs from what runs in the members was admitted "
            "(Karmada would roll every member copy to the other image)")
+    expect("karmada-takeover.io" in p.stderr, f"denied, but not by karmada-takeover: {p.stderr.strip()}")
+    log(f"denied: {p.stderr.strip()[:600]}")
+    for m in MEMBERS:
+        s = member_state(m, ns, "stale")
+        expect(s == before[m], f"{m}: {ns}/stale changed although the apply was denied: {before[m]} -> {s}")
 
 
 def s_guard_no_replicas():
+    """A YAML without replicas while members run 3: denied, or admitted without rescaling anything."""
     ns = nsname("guard")
     before = run_unmanaged_in_members(ns, "noreplicas", replicas=3)
     ensure_namespace(ns, [KARMADA])
-    apply(KARMADA, as_yaml(app_docs(ns, "noreplicas", with_replicas=False)))
-    wait("noreplicas Works applied in both members", 120, lambda: all(
-        any(applied(w) for w in works_for(m, ns, "noreplicas", "Deployment")) for m in MEMBERS))
+    p = apply(KARMADA, as_yaml(app_docs(ns, "noreplicas", with_replicas=False)), check=False)
+    if p.returncode != 0:
+        log(f"denied: {p.stderr.strip()[:600]}")
+        expect("karmada-takeover.io" in p.stderr, f"denied, but not by karmada-takeover: {p.stderr.strip()}")
+    else:
+        log("admitted; waiting for Karmada to apply it to both members")
+        wait("noreplicas Works applied in both members", 120, lambda: all(
+            any(applied(w) for w in works_for(m, ns, "noreplicas", "Deployment")) for m in MEMBERS))
     for m in MEMBERS:
         s = member_state(m, ns, "noreplicas")
         expect(s["replicas"] == 3 and s["pods"] == before[m]["pods"],
                f"{m}: applying the YAML without replicas rescaled {ns}/noreplicas from 3 to {s['replicas']}")
+    log("both members still run 3 replicas, same Pods")
 
 
 SCENARIOS = [
@@ -530,8 +542,8 @@ SCENARIOS = [
     ("priorities", s_priorities, None),
     ("webhook-down", s_webhook_down, "the chart runs without --sweep-existing-templates (docs/e2e-findings.md)"),
     ("two-replicas", s_two_replicas, None),
-    ("guard-stale-image", s_guard_stale_image, "restart guard (issue 11) not built yet"),
-    ("guard-no-replicas", s_guard_no_replicas, "restart guard (issue 11) not built yet"),
+    ("guard-stale-image", s_guard_stale_image, None),
+    ("guard-no-replicas", s_guard_no_replicas, None),
 ]
 
 
