@@ -9,6 +9,7 @@
 #
 #   scripts/e2e/build.sh [etcd|kubernetes|karmada]...   # default: all three; prints the cache
 #                                                      # directory on its last line
+#   scripts/e2e/build.sh --cached                        # exit 0 when nothing needs building
 #
 # kube-apiserver/kube-controller-manager (module k8s.io/kubernetes) and etcd (go.etcd.io/etcd/server/v3)
 # carry `replace` directives or have no main package of their own, so each is built inside a small
@@ -136,6 +137,17 @@ EOF
   for b in "${KARMADA_BINARIES[@]}"; do mv "${dir}/out/${b}" "${BIN}/karmada-${b}-${v}"; done
   log "karmada ${v}: built in $((SECONDS - t0)) s"
 }
+
+# `--cached`: exit 0 when every binary is in the cache (nothing to build), 1 otherwise.
+if [[ ${1:-} == --cached ]]; then
+  for b in "etcd ${ETCD_VERSION}" "kube-apiserver ${KUBERNETES_VERSION}" "kube-controller-manager ${KUBERNETES_VERSION}" \
+    "karmada-aggregated-apiserver ${KARMADA_VERSION}" "karmada-controller-manager ${KARMADA_VERSION}" \
+    "karmada-scheduler ${KARMADA_VERSION}" "karmada-webhook ${KARMADA_VERSION}"; do
+    # shellcheck disable=SC2086 # two words on purpose
+    have ${b} || exit 1
+  done
+  exit 0
+fi
 
 t_all=${SECONDS}
 (($#)) || set -- etcd kubernetes karmada
