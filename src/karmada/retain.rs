@@ -33,6 +33,22 @@ pub enum RetainError {
     },
 }
 
+/// The member-copy fields [`retain`] keeps on update whatever the template says, by kind, as dotted
+/// paths: what the restart guard never counts as a difference (`rules::restart`). Deployment
+/// replicas are not listed: whether Karmada keeps them depends on the template's
+/// `retain-replicas` label; ServiceAccount secrets are merged, not kept. A test checks each entry
+/// against `retain`.
+pub fn retained_fields(api_version: &str, kind: &str) -> &'static [&'static str] {
+    match (api_version, kind) {
+        ("v1", "Service") => &["spec.clusterIP", "spec.healthCheckNodePort"],
+        ("batch/v1", "Job") => &["spec.selector.matchLabels", "spec.template.metadata.labels"],
+        ("v1", "PersistentVolumeClaim") => &["spec.volumeName"],
+        ("v1", "PersistentVolume") => &["spec.claimRef"],
+        ("v1", "Pod") => &["spec.nodeName", "spec.serviceAccountName", "spec.volumes"],
+        _ => &[],
+    }
+}
+
 /// Applies to `desired` (the manifest Karmada is about to send) what it keeps of `observed` (the
 /// member's copy): first `retainClusterFields` (resourceVersion, finalizers, ownerReferences,
 /// member-only labels and annotations), then the kind's `Retain` (by API version and kind, as

@@ -4,7 +4,7 @@
 use pretty_assertions::assert_eq;
 use serde_json::{Value, json};
 
-use super::{RetainError, retain};
+use super::{RetainError, retain, retained_fields};
 
 fn retained(api_version: &str, kind: &str, mut desired: Value, observed: &Value) -> Value {
     retain(api_version, kind, &mut desired, observed).unwrap_or_else(|e| panic!("retain failed: {e}"));
@@ -273,4 +273,43 @@ fn retain_cluster_fields_removes_what_the_member_lacks() {
         retained("v1", "ConfigMap", desired, &json!({"metadata": {}})),
         json!({"metadata": {}})
     );
+}
+
+/// Every field [`retained_fields`] lists is one `retain` takes from the member copy.
+#[test]
+fn retained_fields_are_what_retain_keeps() {
+    for (api_version, kind) in [
+        ("v1", "Service"),
+        ("batch/v1", "Job"),
+        ("v1", "PersistentVolumeClaim"),
+        ("v1", "PersistentVolume"),
+        ("v1", "Pod"),
+    ] {
+        for path in retained_fields(api_version, kind) {
+            let pointer = format!("/{}", path.replace('.', "/"));
+            let member_value = match *path {
+                "spec.healthCheckNodePort" => serde_json::json!(31999),
+                "spec.selector.matchLabels" | "spec.template.metadata.labels" => {
+                    serde_json::json!({"controller-uid": "member"})
+                }
+                "spec.claimRef" => serde_json::json!({"name": "member"}),
+                "spec.volumes" => serde_json::json!([{"name": "member", "emptyDir": {}}]),
+                _ => serde_json::json!("member"),
+            };
+            let mut observed = serde_json::json!({"apiVersion": api_version, "kind": kind, "metadata": {"name": "x"}, "spec": {}});
+            let mut desired = observed.clone();
+            let parts: Vec<&str> = path.split('.').collect();
+            let mut at = &mut observed;
+            for p in &parts[..parts.len() - 1] {
+                at = at
+                    .as_object_mut()
+                    .unwrap()
+                    .entry(p.to_string())
+                    .or_insert(serde_json::json!({}));
+            }
+            at[parts[parts.len() - 1]] = member_value.clone();
+            retain(api_version, kind, &mut desired, &observed).unwrap();
+            assert_eq!(desired.pointer(&pointer), Some(&member_value), "{kind} {path}");
+        }
+    }
 }

@@ -2,10 +2,11 @@
 //!
 //! Both sides of the comparison go through [`parts_of`]: the template as the API server admitted
 //! it and each member copy as its member API server returns it. What Karmada keeps from the
-//! member copy on update (`retain.go`: Service `clusterIP(s)` and `healthCheckNodePort`, Job
-//! `selector.matchLabels` and `template.metadata.labels`) is left out on both sides, so it never
-//! counts as a difference; Deployment replicas are kept apart ([`super::RunningCopy::replicas`])
-//! because whether Karmada retains them depends on the template's labels.
+//! member copy on update ([`karmada::retain::retained_fields`]: Service `clusterIP` and
+//! `healthCheckNodePort`, Job `selector.matchLabels` and `template.metadata.labels`) is left out
+//! on both sides, so it never counts as a difference; Deployment replicas are kept apart
+//! ([`super::RunningCopy::replicas`]) because whether Karmada retains them depends on the
+//! template's labels.
 //!
 //! Granularity: one part per field of `spec` outside the pod template; inside it, one part per
 //! label and annotation, per container field (the image and each environment variable apart),
@@ -20,6 +21,7 @@ use std::{
 use serde_json::Value;
 
 use super::{Effect, Part, PartValue};
+use crate::karmada;
 
 /// Shares equal strings between copies (paths and shown values repeat across a fleet): the
 /// fleet index interns, one-off callers need not.
@@ -124,14 +126,37 @@ impl Shape {
     }
 }
 
-/// Collects parts.
+/// Collects parts, leaving out what Karmada retains.
 struct Sink<'i, I: Intern> {
     parts: Vec<Part>,
     intern: &'i mut I,
+    /// [`karmada::retain::retained_fields`] of the kind.
+    retained: &'static [&'static str],
 }
 
 impl<I: Intern> Sink<'_, I> {
     fn push(&mut self, path: &str, effect: Effect, value: &Value, hidden: bool) {
+        let under = |r: &str| {
+            path == r
+                || path
+                    .strip_prefix(r)
+                    .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
+        };
+        if self.retained.iter().any(|r| under(r)) {
+            return;
+        }
+        // A retained field below this one: compare the others field by field.
+        if let Value::Object(fields) = value
+            && self
+                .retained
+                .iter()
+                .any(|r| r.strip_prefix(path).is_some_and(|rest| rest.starts_with('.')))
+        {
+            for (k, v) in fields {
+                self.push(&format!("{path}.{k}"), effect, v, hidden);
+            }
+            return;
+        }
         let value = match shown(value) {
             Some(text) if !hidden => PartValue::Shown(self.intern.intern(&text)),
             _ => PartValue::Hidden(digest(value)),
@@ -174,6 +199,7 @@ pub fn parts_of(
     let mut sink = Sink {
         parts: Vec::new(),
         intern,
+        retained: karmada::retain::retained_fields(api_version, kind),
     };
     let mut replicas = None;
     match shape {
@@ -188,15 +214,7 @@ pub fn parts_of(
                         } else {
                             Effect::Rollout
                         };
-                        pod_template(&mut sink, "spec.template", value, effect, w == WorkloadKind::Job);
-                    }
-                    // retainJobSelectorFields keeps the member's selector labels.
-                    "selector" if w == WorkloadKind::Job => {
-                        for (k, v) in value.as_object().into_iter().flatten() {
-                            if k != "matchLabels" {
-                                sink.push(&format!("spec.selector.{k}"), Effect::Immutable, v, false);
-                            }
-                        }
+                        pod_template(&mut sink, "spec.template", value, effect);
                     }
                     _ => sink.push(&format!("spec.{field}"), workload_effect(w, field), value, false),
                 }
@@ -279,7 +297,7 @@ fn job_template<I: Intern>(sink: &mut Sink<'_, I>, jt: &Value) {
         }
         for (f, v) in value.as_object().into_iter().flatten() {
             if f == "template" {
-                pod_template(sink, "spec.jobTemplate.spec.template", v, Effect::Rollout, false);
+                pod_template(sink, "spec.jobTemplate.spec.template", v, Effect::Rollout);
             } else {
                 sink.push(
                     &format!("spec.jobTemplate.spec.{f}"),
@@ -293,14 +311,13 @@ fn job_template<I: Intern>(sink: &mut Sink<'_, I>, jt: &Value) {
 }
 
 /// A pod template at `base`: labels and annotations one by one, containers field by field,
-/// other pod spec fields one by one. `job` leaves out the labels Karmada retains for Jobs.
-fn pod_template<I: Intern>(sink: &mut Sink<'_, I>, base: &str, template: &Value, effect: Effect, job: bool) {
+/// other pod spec fields one by one.
+fn pod_template<I: Intern>(sink: &mut Sink<'_, I>, base: &str, template: &Value, effect: Effect) {
     if let Some(meta) = template.get("metadata").and_then(Value::as_object) {
         for (field, value) in meta {
             match field.as_str() {
                 // Always null in a pod template; kubectl prints it, the API server ignores it.
                 "creationTimestamp" => {}
-                "labels" if job => {}
                 "labels" | "annotations" => {
                     for (k, v) in value.as_object().into_iter().flatten() {
                         sink.push(&format!("{base}.metadata.{field}[{k}]"), effect, v, false);
@@ -369,15 +386,15 @@ fn env<I: Intern>(sink: &mut Sink<'_, I>, base: &str, list: &Value, effect: Effe
     }
 }
 
-/// A Service's spec. Left out: what Karmada retains (`clusterIP`, `clusterIPs`,
-/// `healthCheckNodePort`: `lifted.RetainServiceFields`) and what karmada-apiserver's Service
-/// registry allocates after admission from its own settings (`ipFamilies`, `ipFamilyPolicy`),
+/// A Service's spec. Left out besides what Karmada retains (`clusterIP`, `healthCheckNodePort`):
+/// what karmada-apiserver's Service registry allocates after admission from its own settings
+/// (`clusterIPs`, which Karmada also prunes from the manifest; `ipFamilies`, `ipFamilyPolicy`),
 /// which the template does not carry yet when the mutating webhook sees it. Node ports are
 /// compared: Karmada does not retain them.
 fn service<I: Intern>(sink: &mut Sink<'_, I>, spec: Option<&Value>) {
     for (field, value) in spec.and_then(Value::as_object).into_iter().flatten() {
         match field.as_str() {
-            "clusterIP" | "clusterIPs" | "healthCheckNodePort" | "ipFamilies" | "ipFamilyPolicy" => {}
+            "clusterIPs" | "ipFamilies" | "ipFamilyPolicy" => {}
             "ports" => service_ports(sink, value),
             "type" => sink.push("spec.type", Effect::NodePorts, value, false),
             "selector" => {
