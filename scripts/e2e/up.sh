@@ -335,6 +335,10 @@ if svc not in manifests:
     sys.exit(f"e2e: the chart's webhook URL {svc} is not in the rendered manifests; has the chart changed?")
 open(f"{out}/chart-manifests.yaml", "w").write(manifests.replace(svc, f"https://127.0.0.1:{port}/"))
 open(f"{out}/config.yaml.new", "w").write(cms["karmada-takeover-config"]["data"]["config.yaml"])
+# The settings the chart's Deployment passes as environment (the replicas run as it would run them)
+dep = next(d for d in docs if d.get("kind") == "Deployment")
+env = {e["name"]: e.get("value", "") for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
+open(f"{out}/sweep", "w").write(env.get("KARMADA_TAKEOVER_SWEEP_EXISTING_TEMPLATES", "false"))
 PY
   mv "${E2E}/config.yaml.new" "${E2E}/config.yaml"
 }
@@ -344,6 +348,7 @@ start_takeover_replica() { # start_takeover_replica a|b
   if [[ $r == a ]]; then port=${P_TO_A} admin=${P_TO_A_ADMIN}; else port=${P_TO_B} admin=${P_TO_B_ADMIN}; fi
   # HOSTNAME: what the kubelet sets in a pod (the pod name); the reconciler's Lease identity
   start "karmada-takeover-${r}" env HOSTNAME="karmada-takeover-${r}" RUST_LOG=info,karmada_takeover=debug \
+    KARMADA_TAKEOVER_SWEEP_EXISTING_TEMPLATES="$(<"${E2E}/sweep")" \
     "$(<"${E2E}/takeover-binary")" serve \
     --listen "127.0.0.1:${port}" --admin-listen "127.0.0.1:${admin}" \
     --tls-cert "${PKI}/takeover-serving.crt" --tls-key "${PKI}/takeover-serving.key" \

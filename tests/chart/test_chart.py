@@ -420,8 +420,9 @@ def expected_cluster_rules(values) -> set[tuple]:
     groups: dict[str, set[str]] = {}
     for k in values["kinds"]:
         groups.setdefault(k["group"], set()).add(k["resource"])
+    verbs = ("get", "list", "patch", "watch") if values["reconciler"]["sweepExistingTemplates"] else ("get", "list", "watch")
     for g, res in groups.items():
-        rules.add((g, tuple(sorted(res)), ("get", "list", "watch")))
+        rules.add((g, tuple(sorted(res)), verbs))
     return rules
 
 
@@ -557,6 +558,8 @@ def test_deployment_flags_and_mounts(case, render):
         "KARMADA_TAKEOVER_IDLE_TIMEOUT": "120s",
         "KARMADA_TAKEOVER_SHUTDOWN_DELAY": "5s",
         "KARMADA_TAKEOVER_SHUTDOWN_GRACE_PERIOD": "25s",
+        # Templates applied while the webhook was down are taken over by the reconciler.
+        "KARMADA_TAKEOVER_SWEEP_EXISTING_TEMPLATES": str(r.values["reconciler"]["sweepExistingTemplates"]).lower(),
         "KARMADA_TAKEOVER_LOG_FORMAT": "json",
         "RUST_LOG": "info",
     }

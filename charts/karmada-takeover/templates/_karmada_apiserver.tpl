@@ -184,11 +184,12 @@ rules:
   - apiGroups: ["cluster.karmada.io"]
     resources: ["clusters/proxy"]
     verbs: ["get"]
-  # Resource templates of the selected kinds.
+  # Resource templates of the selected kinds; `patch` for the reconciler's sweep, which records
+  # an adoption on templates applied while the webhook was down (reconciler.sweepExistingTemplates).
   {{- range $group := keys $groups | sortAlpha }}
   - apiGroups: [{{ $group | quote }}]
     resources: {{ get $groups $group | toJson }}
-    verbs: ["get", "list", "watch"]
+    verbs: {{ if $v.reconciler.sweepExistingTemplates }}["get", "list", "watch", "patch"]{{ else }}["get", "list", "watch"]{{ end }}
   {{- end }}
   # Dependency promotion copies a workload's ConfigMaps and Secrets from a member into Karmada.
   - apiGroups: [""]
