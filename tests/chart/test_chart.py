@@ -623,6 +623,7 @@ def test_engine_config_matches_values(case, render):
         "preemptionGate": v["engine"]["preemptionGate"],
         # A bare `off` in values is YAML's false; the chart writes the mode the binary reads.
         "placementGuard": "off" if v["engine"]["placementGuard"] is False else v["engine"]["placementGuard"],
+        "restartGuard": "off" if v["engine"]["restartGuard"] is False else v["engine"]["restartGuard"],
         "discovery": v["engine"]["discovery"],
     }
 
