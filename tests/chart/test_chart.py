@@ -421,7 +421,8 @@ def expected_cluster_rules(values) -> set[tuple]:
     for k in values["kinds"]:
         groups.setdefault(k["group"], set()).add(k["resource"])
     for g, res in groups.items():
-        rules.add((g, tuple(sorted(res)), ("get", "list", "watch")))
+        # patch: the reconciler's linger pass (lingering conflict-resolution overwrites).
+        rules.add((g, tuple(sorted(res)), ("get", "list", "patch", "watch")))
     return rules
 
 

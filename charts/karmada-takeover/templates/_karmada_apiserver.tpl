@@ -184,11 +184,13 @@ rules:
   - apiGroups: ["cluster.karmada.io"]
     resources: ["clusters/proxy"]
     verbs: ["get"]
-  # Resource templates of the selected kinds.
+  # Resource templates of the selected kinds. patch: the reconciler removes the
+  # work.karmada.io/conflict-resolution: overwrite that earlier versions wrote on adopted
+  # templates, once an application policy claims them (a JSON patch that tests before it removes).
   {{- range $group := keys $groups | sortAlpha }}
   - apiGroups: [{{ $group | quote }}]
     resources: {{ get $groups $group | toJson }}
-    verbs: ["get", "list", "watch"]
+    verbs: ["get", "list", "watch", "patch"]
   {{- end }}
   # Dependency promotion copies a workload's ConfigMaps and Secrets from a member into Karmada.
   - apiGroups: [""]
