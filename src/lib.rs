@@ -23,7 +23,7 @@
 //! | engine | [`rules`] | pure decisions: claim resolution, takeover, re-promotion, guardrails, placement (the scheduler preview and guard); reads the fleet through [`rules::view::FleetView`] |
 //! | adapters | [`fleet`] | the indexed fleet view, filled from a fleet directory ([`fleet::files`]) or Karmada watches ([`fleet::watch`]) |
 //! | | [`writer`] | carries the engine's actions out: in memory, or server-side apply into karmada-apiserver |
-//! | | [`reconciler`] | leader-elected healing passes: ensure, release, gc, promote, sweep |
+//! | | [`reconciler`] | leader-elected healing passes: ensure, release, gc, linger, promote, sweep |
 //! | | [`metrics`] | the Prometheus registry |
 //! | protocol | [`admission`] | AdmissionReview decode → rules → response |
 //! | | [`tls`] | serving certificates, their validation and rotation |

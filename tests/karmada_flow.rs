@@ -1,5 +1,5 @@
 //! End to end against the fake API server: admission decisions on the adapter's fleet view, the
-//! policy writer (server-side apply), and the reconciler (lease, ensure, release, gc, promote).
+//! policy writer (server-side apply), and the reconciler (lease, ensure, release, gc, linger, promote).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod support;
@@ -480,6 +480,169 @@ async fn the_reconciler_releases_when_admission_could_not() {
         env.api
             .get(None, res::PP, "shop", &takeover_name("web"))
             .is_none()
+    );
+}
+
+#[tokio::test]
+async fn an_overwrite_an_earlier_version_left_goes_once_an_application_policy_claims_the_template() {
+    let env = env().await;
+    env.api.put(
+        None,
+        res::PP,
+        support::pp(
+            "shop",
+            "web-app",
+            json!({"karmada-takeover.io/tier": "application"}),
+            json!({"resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}],
+                   "priority": 10, "conflictResolution": "Abort"}),
+        ),
+    );
+    // shop/web: adopted by an earlier version (its annotations), then released to web-app, which
+    // Karmada let claim it. shop/own: the user's own overwrite, claimed by web-app too.
+    let claim = |mut annotations: Value| {
+        annotations["propagationpolicy.karmada.io/namespace"] = json!("shop");
+        annotations["propagationpolicy.karmada.io/name"] = json!("web-app");
+        annotations
+    };
+    let claimed = json!({"propagationpolicy.karmada.io/permanent-id": "0000-permanent-9"});
+    env.api.put(
+        None,
+        res::DEPLOY,
+        support::deployment(
+            "shop",
+            "web",
+            claimed.clone(),
+            claim(json!({
+                "karmada-takeover.io/clusters": "member1",
+                "karmada-takeover.io/policy": takeover_name("web"),
+                "work.karmada.io/conflict-resolution": "overwrite",
+            })),
+            Some("web-config"),
+        ),
+    );
+    env.api.put(
+        None,
+        res::DEPLOY,
+        support::deployment(
+            "shop",
+            "own",
+            claimed,
+            claim(json!({"work.karmada.io/conflict-resolution": "overwrite"})),
+            None,
+        ),
+    );
+    eventually(WAIT, "templates and the application policy in the fleet", || {
+        let f = env.fleet.read();
+        f.template("apps/v1", "Deployment", "shop", "web").is_some()
+            && f.template("apps/v1", "Deployment", "shop", "own").is_some()
+            && f.policy(PolicyKind::PropagationPolicy, "shop", "web-app")
+                .is_some()
+    })
+    .await;
+
+    let mut r = env.reconciler(Duration::from_secs(600));
+    let report = r.pass().await;
+    assert_eq!(report.count("linger", "removed"), 1, "{report:?}");
+    assert_eq!(report.count("ensure", "created"), 0, "{report:?}");
+    let web = env.api.get(None, res::DEPLOY, "shop", "web").unwrap();
+    let annotations = &web["metadata"]["annotations"];
+    assert!(
+        annotations.get("work.karmada.io/conflict-resolution").is_none(),
+        "{web:#}"
+    );
+    // Everything else stays: our record of the adoption and Karmada's claim.
+    assert_eq!(annotations["karmada-takeover.io/policy"], takeover_name("web"));
+    assert_eq!(annotations["karmada-takeover.io/clusters"], "member1");
+    assert_eq!(annotations["propagationpolicy.karmada.io/name"], "web-app");
+    assert_eq!(
+        web["metadata"]["labels"]["propagationpolicy.karmada.io/permanent-id"],
+        "0000-permanent-9"
+    );
+    let own = env.api.get(None, res::DEPLOY, "shop", "own").unwrap();
+    assert_eq!(
+        own["metadata"]["annotations"]["work.karmada.io/conflict-resolution"],
+        "overwrite"
+    );
+    let patches: Vec<_> = env
+        .api
+        .writes()
+        .into_iter()
+        .filter(|w| w.method == "PATCH" && w.path.ends_with("/deployments/web"))
+        .collect();
+    assert_eq!(patches.len(), 1, "{patches:?}");
+    assert!(
+        patches[0].query.contains("fieldManager=karmada-takeover"),
+        "{patches:?}"
+    );
+    assert!(env.policies().iter().all(|p| p["metadata"]["name"] == "web-app"));
+
+    // Idempotent: once the fleet has seen the change, a second pass writes nothing.
+    eventually(WAIT, "the removal is in the fleet", || {
+        env.fleet
+            .read()
+            .template("apps/v1", "Deployment", "shop", "web")
+            .is_some_and(|t| !t.annotations.contains_key("work.karmada.io/conflict-resolution"))
+    })
+    .await;
+    let writes = env.api.writes().len();
+    let report = r.pass().await;
+    assert!(report.counts.is_empty(), "{report:?}");
+    assert_eq!(env.api.writes().len(), writes, "{:?}", env.api.writes());
+}
+
+#[tokio::test]
+async fn a_lingering_overwrite_changed_by_a_user_in_between_is_left_to_the_user() {
+    let env = env().await;
+    env.api.put(
+        None,
+        res::PP,
+        support::pp("shop", "web-app", json!({"karmada-takeover.io/tier": "application"}),
+            json!({"resourceSelectors": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}], "priority": 10})),
+    );
+    let mut web = support::deployment(
+        "shop",
+        "web",
+        json!({"propagationpolicy.karmada.io/permanent-id": "0000-permanent-9"}),
+        json!({
+            "karmada-takeover.io/clusters": "member1",
+            "karmada-takeover.io/policy": takeover_name("web"),
+            "work.karmada.io/conflict-resolution": "overwrite",
+            "propagationpolicy.karmada.io/namespace": "shop",
+            "propagationpolicy.karmada.io/name": "web-app",
+        }),
+        Some("web-config"),
+    );
+    env.api.put(None, res::DEPLOY, web.clone());
+    eventually(WAIT, "template and policy in the fleet", || {
+        let f = env.fleet.read();
+        f.template("apps/v1", "Deployment", "shop", "web").is_some()
+            && f.policy(PolicyKind::PropagationPolicy, "shop", "web-app")
+                .is_some()
+    })
+    .await;
+    // A user sets abort after the fleet view saw `overwrite`: the pass decides on the old view.
+    let seen = env
+        .fleet
+        .read()
+        .template("apps/v1", "Deployment", "shop", "web")
+        .cloned()
+        .unwrap();
+    web["metadata"]["annotations"]["work.karmada.io/conflict-resolution"] = json!("abort");
+    env.api.put(None, res::DEPLOY, web);
+    eventually(WAIT, "the user's change in the fleet", || {
+        env.fleet
+            .read()
+            .template("apps/v1", "Deployment", "shop", "web")
+            .is_some_and(|t| t.annotations["work.karmada.io/conflict-resolution"] == "abort")
+    })
+    .await;
+    env.fleet.write().upsert_template(seen);
+    let report = env.reconciler(Duration::from_secs(600)).pass().await;
+    assert_eq!(report.count("linger", "changed"), 1, "{report:?}");
+    let stored = env.api.get(None, res::DEPLOY, "shop", "web").unwrap();
+    assert_eq!(
+        stored["metadata"]["annotations"]["work.karmada.io/conflict-resolution"],
+        "abort"
     );
 }
 

@@ -447,6 +447,25 @@ mod tests {
         );
     }
 
+    /// `restartGuard` likewise: `off` is the mode, the chart's rendering of a bare `off` included.
+    #[rstest::rstest]
+    #[case::enforce("restartGuard: enforce\n", RestartGuardMode::Enforce)]
+    #[case::warn("restartGuard: warn\n", RestartGuardMode::Warn)]
+    #[case::off("restartGuard: off\n", RestartGuardMode::Off)]
+    #[case::quoted_off("restartGuard: \"off\"\n", RestartGuardMode::Off)]
+    fn restart_guard_modes_parse(#[case] text: &str, #[case] want: RestartGuardMode) {
+        assert_eq!(Config::from_yaml(text, "c").unwrap().restart_guard, want);
+    }
+
+    #[rstest::rstest]
+    #[case::yaml_boolean("restartGuard: false\n", "restartGuard")]
+    #[case::deny_is_not_a_mode("restartGuard: deny\n", "unknown variant `deny`")]
+    fn restart_guard_rejects_other_values(#[case] text: &str, #[case] what: &str) {
+        let err = Config::from_yaml(text, "cfg.yaml").unwrap_err().to_string();
+        assert!(err.starts_with("config file cfg.yaml: restartGuard"), "{err}");
+        assert!(err.contains(what), "{err}");
+    }
+
     #[rstest::rstest]
     #[case::capitalised("placementGuard: Warn\n", "unknown variant `Warn`")]
     #[case::yaml_boolean("placementGuard: false\n", "placementGuard")]
@@ -496,6 +515,7 @@ namespaces:
   include: []
 placementGuard: warn
 preemptionGate: false
+restartGuard: enforce
 takeover:
   policyKind: PropagationPolicy
   preserveResourcesOnDeletion: true

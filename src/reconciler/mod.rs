@@ -11,9 +11,12 @@
 //!    re-matches the templates to the application policy; member workloads are not touched;
 //! 3. **gc** — takeover policies (ours only) whose template has been absent for
 //!    `Options::gc_grace` are deleted (an admitted CREATE that never got stored, a deleted template);
-//! 4. **promote** — ConfigMaps and Secrets an adopted workload uses that are missing in Karmada
+//! 4. **linger** — templates an earlier version annotated `work.karmada.io/conflict-resolution:
+//!    overwrite` lose that annotation once an application policy claims them
+//!    ([`rules::linger`](crate::rules::linger) decides; a JSON patch that tests before it removes);
+//! 5. **promote** — ConfigMaps and Secrets an adopted workload uses that are missing in Karmada
 //!    are copied from the source member cluster through the proxy ([`promote`]);
-//! 5. **sweep** (off by default) — templates that existed before the webhook, unclaimed and
+//! 6. **sweep** (off by default) — templates that existed before the webhook, unclaimed and
 //!    running unmanaged in members, get the decision admission would have made on CREATE.
 //!
 //! Every action is counted in `reconciler_actions_total{action,result}` and logged with the
@@ -41,6 +44,7 @@ use crate::{
 
 mod ensure;
 pub mod lease;
+mod linger;
 pub mod promote;
 mod release;
 mod sweep;
@@ -164,6 +168,12 @@ impl Reconciler {
         &self.connection.client
     }
 
+    /// Counts an action in the metrics and the pass report without logging it (the caller logs).
+    fn count(&self, report: &mut PassReport, action: &'static str, result: &str) {
+        self.metrics.action(action, result);
+        report.add(action, result);
+    }
+
     fn record(
         &self,
         report: &mut PassReport,
@@ -172,8 +182,7 @@ impl Reconciler {
         object: &str,
         error: Option<&str>,
     ) {
-        self.metrics.action(action, result);
-        report.add(action, result);
+        self.count(report, action, result);
         match error {
             Some(error) => tracing::warn!(action, result, object, error, "reconciler action failed"),
             None if result == "unchanged" || result == "absent" => {
@@ -197,6 +206,7 @@ impl Reconciler {
             self.release(&config, &mut report).await;
         }
         self.gc(&config, &mut report).await;
+        self.linger(&config, &mut report).await;
         if self.options.promote_dependencies && config.takeover.propagate_deps {
             self.promote(&config, &adopted, &mut report).await;
         }

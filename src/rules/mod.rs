@@ -245,6 +245,7 @@ pub mod claim;
 pub mod dependencies;
 pub mod echo;
 pub mod guardrails;
+pub mod linger;
 pub mod patch;
 pub mod placement;
 pub mod restart;

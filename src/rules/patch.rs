@@ -1,7 +1,9 @@
 //! JSON patch builders. Patches are computed against the original object, so fields the engine
 //! does not model are never touched.
 
-use json_patch::{AddOperation, PatchOperation, ReplaceOperation, jsonptr::PointerBuf};
+use json_patch::{
+    AddOperation, PatchOperation, RemoveOperation, ReplaceOperation, TestOperation, jsonptr::PointerBuf,
+};
 use serde_json::Value;
 
 /// Operations that set `metadata.annotations[key] = value` for each pair, creating the map when
@@ -30,6 +32,24 @@ fn set_metadata_map(map: &str, existing: bool, pairs: &[(&str, String)]) -> Vec<
             value: Value::String(value.clone()),
         }));
     }
+    ops
+}
+
+/// Operations that remove `metadata.annotations[key]` only while it is `value` and every
+/// `(key, value)` of `unchanged` still holds: `test` operations first, so that the API server
+/// rejects the whole patch (422) when someone changed any of them since the caller looked.
+pub fn remove_annotation_if(key: &str, value: &str, unchanged: &[(&str, &str)]) -> Vec<PatchOperation> {
+    let path = |k: &str| PointerBuf::from_tokens(["metadata", "annotations", k]);
+    let mut ops: Vec<PatchOperation> = std::iter::once((key, value))
+        .chain(unchanged.iter().copied())
+        .map(|(k, v)| {
+            PatchOperation::Test(TestOperation {
+                path: path(k),
+                value: Value::String(v.to_owned()),
+            })
+        })
+        .collect();
+    ops.push(PatchOperation::Remove(RemoveOperation { path: path(key) }));
     ops
 }
 
@@ -81,6 +101,36 @@ mod tests {
         let mut doc = json!({"metadata": {"annotations": {"keep": "me"}}});
         json_patch::patch(&mut doc, &set_annotations(true, &[("a", "b".into())])).unwrap();
         assert_eq!(doc["metadata"]["annotations"], json!({"keep": "me", "a": "b"}));
+    }
+
+    #[test]
+    fn an_annotation_is_removed_only_while_it_and_the_guards_hold() {
+        let ops = remove_annotation_if(
+            "work.karmada.io/conflict-resolution",
+            "overwrite",
+            &[("owner", "app")],
+        );
+        let text = serde_json::to_string(&ops).unwrap();
+        assert!(text.contains("work.karmada.io~1conflict-resolution"), "{text}");
+        let mut doc = json!({"metadata": {"annotations": {
+            "work.karmada.io/conflict-resolution": "overwrite", "owner": "app", "keep": "me"}}});
+        json_patch::patch(&mut doc, &ops).unwrap();
+        assert_eq!(
+            doc["metadata"]["annotations"],
+            json!({"owner": "app", "keep": "me"})
+        );
+        for changed in [
+            json!({"work.karmada.io/conflict-resolution": "abort", "owner": "app"}),
+            json!({"work.karmada.io/conflict-resolution": "overwrite", "owner": "other"}),
+            json!({"owner": "app"}),
+        ] {
+            let mut doc = json!({"metadata": {"annotations": changed.clone()}});
+            assert!(json_patch::patch(&mut doc, &ops).is_err(), "{changed}");
+            assert_eq!(
+                doc["metadata"]["annotations"], changed,
+                "a failed patch changes nothing"
+            );
+        }
     }
 
     #[test]

@@ -52,6 +52,8 @@ CASES = [
     Case("guardrails-fix", ("guardrails-fix.yaml",)),
     Case("placement-guard-off", ("placement-guard-off.yaml",)),
     Case("placement-guard-enforce", set_args=("engine.placementGuard=enforce",)),
+    Case("restart-guard-off", ("restart-guard-off.yaml",)),
+    Case("restart-guard-warn", set_args=("engine.restartGuard=warn",)),
     Case("custom-kinds", ("custom-kinds.yaml",)),
     Case("rbac-off-fullname", set_args=("karmada.rbac.create=false", "fullnameOverride=takeover", "service.port=9443")),
 ]
@@ -63,6 +65,7 @@ INVALID_CASES = [
     ("invalid-schema", "invalid-schema.yaml", "guardrails/mode", True),
     ("invalid-tiers", "invalid-tiers.yaml", "applicationMinPriority", False),
     ("invalid-placement-guard", "invalid-placement-guard.yaml", "placementGuard", True),
+    ("invalid-restart-guard", "invalid-restart-guard.yaml", "restartGuard", True),
     ("invalid-karmada-name", "invalid-karmada-name.yaml", "configurationName", True),
     ("invalid-termination-grace", "invalid-termination-grace.yaml", "terminationGracePeriodSeconds", False),
     ("invalid-memory-budget", "invalid-memory-budget.yaml", "server.memoryBudgetMiB", False),

@@ -420,9 +420,9 @@ def expected_cluster_rules(values) -> set[tuple]:
     groups: dict[str, set[str]] = {}
     for k in values["kinds"]:
         groups.setdefault(k["group"], set()).add(k["resource"])
-    verbs = ("get", "list", "patch", "watch") if values["reconciler"]["sweepExistingTemplates"] else ("get", "list", "watch")
     for g, res in groups.items():
-        rules.add((g, tuple(sorted(res)), verbs))
+        # patch: the reconciler's sweep and linger passes.
+        rules.add((g, tuple(sorted(res)), ("get", "list", "patch", "watch")))
     return rules
 
 
@@ -626,6 +626,7 @@ def test_engine_config_matches_values(case, render):
         "preemptionGate": v["engine"]["preemptionGate"],
         # A bare `off` in values is YAML's false; the chart writes the mode the binary reads.
         "placementGuard": "off" if v["engine"]["placementGuard"] is False else v["engine"]["placementGuard"],
+        "restartGuard": "off" if v["engine"]["restartGuard"] is False else v["engine"]["restartGuard"],
         "discovery": v["engine"]["discovery"],
     }
 

@@ -184,12 +184,14 @@ rules:
   - apiGroups: ["cluster.karmada.io"]
     resources: ["clusters/proxy"]
     verbs: ["get"]
-  # Resource templates of the selected kinds; `patch` for the reconciler's sweep, which records
-  # an adoption on templates applied while the webhook was down (reconciler.sweepExistingTemplates).
+  # Resource templates of the selected kinds. patch: the reconciler records an adoption on
+  # templates applied while the webhook was down (reconciler.sweepExistingTemplates), and removes
+  # the work.karmada.io/conflict-resolution: overwrite that earlier versions wrote on adopted
+  # templates once an application policy claims them (a JSON patch that tests before it removes).
   {{- range $group := keys $groups | sortAlpha }}
   - apiGroups: [{{ $group | quote }}]
     resources: {{ get $groups $group | toJson }}
-    verbs: {{ if $v.reconciler.sweepExistingTemplates }}["get", "list", "watch", "patch"]{{ else }}["get", "list", "watch"]{{ end }}
+    verbs: ["get", "list", "watch", "patch"]
   {{- end }}
   # Dependency promotion copies a workload's ConfigMaps and Secrets from a member into Karmada.
   - apiGroups: [""]
