@@ -5,6 +5,7 @@
 #   scripts/loadbench.sh            # 10 s per run
 #   DURATION=30s scripts/loadbench.sh
 #   CONNS=16 PAYLOADS=policy scripts/loadbench.sh   # one row only
+#   BIN=/path/to/karmada-takeover scripts/loadbench.sh   # another build (A/B)
 #
 # Prints one table row per (connections, payload) and the server's resident memory at idle and
 # under load. Loopback only. Needs: wrk (installed with apt-get when missing), cargo, taskset.
@@ -40,8 +41,11 @@ fi
 # The profile the Dockerfile ships (Cargo.toml: fat LTO, one codegen unit); PROFILE=release to
 # compare.
 PROFILE=${PROFILE:-production}
-cargo build --profile "$PROFILE" --quiet --bin karmada-takeover
-BIN="$TARGET_DIR/$PROFILE/karmada-takeover"
+# BIN=path measures a given build instead (e.g. an older commit's, for an A/B in one series).
+if [[ -z ${BIN:-} ]]; then
+  cargo build --profile "$PROFILE" --quiet --bin karmada-takeover
+  BIN="$TARGET_DIR/$PROFILE/karmada-takeover"
+fi
 
 WORK=$(mktemp -d)
 SERVER_PID=

@@ -38,11 +38,12 @@
 
 use serde::Serialize;
 
-use super::{Excluded, Pass, Workload, defaulted, filter, schedule_refs};
+use super::{Excluded, Outcome, Pass, Workload, defaulted, filter, schedule_refs};
 use crate::{
     config::PlacementGuard,
     karmada::{
         Cluster, Policy, PolicyKind,
+        cluster::ApiStatus,
         policy::{ClusterAffinity, Placement},
     },
     rules::{Decision, DenyReason, Verdict, claim::display_policy, view::FleetView},
@@ -168,13 +169,29 @@ pub fn check_policy(
             kinds.push(pair);
         }
     }
+    // Kinds differ only in the API enablement filter: every kind served by every cluster gets the
+    // same outcome, so it is scheduled once (a policy commonly selects a Deployment, its Service,
+    // ConfigMap and Secret).
+    let mut served_everywhere: Option<Outcome> = None;
     for (api_version, kind) in kinds {
         let workload = Workload {
             api_version: api_version.to_owned(),
             kind: kind.to_owned(),
             ..Workload::default()
         };
-        let outcome = schedule_refs(&placement, &clusters, &workload);
+        let everywhere = clusters
+            .iter()
+            .all(|c| c.api_enablement(api_version, kind) == ApiStatus::Enabled);
+        let outcome = match (&served_everywhere, everywhere) {
+            (Some(same), true) => same.clone(),
+            _ => {
+                let outcome = schedule_refs(&placement, &clusters, &workload);
+                if everywhere {
+                    served_everywhere = Some(outcome.clone());
+                }
+                outcome
+            }
+        };
         if !outcome.feasible {
             let error = outcome.error.clone().unwrap_or_default();
             verdict.problems.push(Problem {
