@@ -267,7 +267,10 @@ def s_identity():
                ("get", "clusters.cluster.karmada.io/proxy"): "yes",
                ("update", "leases.coordination.k8s.io", "-n", "karmada-system"): "yes",
                ("create", "deployments.apps", "-A"): "no",
-               ("patch", "deployments.apps", "-A"): "no",
+               # patch: the reconciler's sweep and linger passes record adoptions and remove
+               # lingering overwrites on templates (chart reconciler.sweepExistingTemplates)
+               ("patch", "deployments.apps", "-A"): "yes",
+               ("update", "deployments.apps", "-A"): "no",
                ("delete", "configmaps", "-A"): "no",
                ("create", "clusterrolebindings.rbac.authorization.k8s.io"): "no",
                ("*", "*", "-A"): "no"}
