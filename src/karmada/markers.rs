@@ -44,6 +44,12 @@ pub fn opted_out(labels: &Labels, annotations: &Labels) -> bool {
         .any(|m| m.get(keys::SKIP).is_some_and(|v| v == "true"))
 }
 
+/// Whether a template accepts a takeover that changes what runs
+/// (`karmada-takeover.io/allow-rollout: "true"`): the restart guard then warns instead of denying.
+pub fn allows_rollout(annotations: &Labels) -> bool {
+    annotations.get(keys::ALLOW_ROLLOUT).is_some_and(|v| v == "true")
+}
+
 /// Whether a policy was created by karmada-takeover (`app.kubernetes.io/managed-by:
 /// karmada-takeover`): the only policies the engine ever updates or deletes.
 pub fn is_ours(labels: Option<&Labels>) -> bool {

@@ -10,7 +10,7 @@ use super::{Adopted, PassReport, Reconciler};
 use crate::{
     config::{Config, KindRef, RestartGuardMode},
     fleet::watch::resources,
-    karmada::keys,
+    karmada::{keys, markers},
     rules::{
         dependencies::{self, DependencyKind},
         restart,
@@ -201,11 +201,7 @@ impl Reconciler {
         kind: &str,
         name: &str,
     ) -> Option<String> {
-        let accepted = t
-            .annotations
-            .get(keys::ALLOW_ROLLOUT)
-            .is_some_and(|v| v == "true");
-        if config.restart_guard != RestartGuardMode::Enforce || accepted {
+        if config.restart_guard != RestartGuardMode::Enforce || markers::allows_rollout(&t.annotations) {
             return None;
         }
         let fleet = self.fleet.read();
@@ -218,21 +214,6 @@ impl Reconciler {
         (!differ.is_empty()).then(|| differ.join("; "))
     }
 }
-
-/// Top-level metadata fields Karmada prunes from a manifest (semantics.md §4.2,
-/// `prune.RemoveIrrelevantFields`).
-const PRUNED_METADATA: &[&str] = &[
-    "creationTimestamp",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "generation",
-    "managedFields",
-    "resourceVersion",
-    "selfLink",
-    "uid",
-    "ownerReferences",
-    "finalizers",
-];
 
 /// Why a member object is not promoted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -258,19 +239,18 @@ pub fn prune_for_karmada(mut obj: Value) -> Result<Value, NotPromoted> {
                 .collect()
         })
         .unwrap_or_default();
-    if crate::karmada::markers::is_managed(&labels) {
+    if markers::is_managed(&labels) {
         return Err(NotPromoted::Managed);
     }
     if obj["kind"] == "Secret" && obj["type"] == "kubernetes.io/service-account-token" {
         return Err(NotPromoted::ServiceAccountToken);
     }
-    if let Some(o) = obj.as_object_mut() {
-        o.remove("status");
-    }
+    let (api_version, kind) = (
+        obj["apiVersion"].as_str().unwrap_or_default().to_owned(),
+        obj["kind"].as_str().unwrap_or_default().to_owned(),
+    );
+    crate::karmada::prune::prune(&api_version, &kind, &mut obj);
     if let Some(meta) = obj["metadata"].as_object_mut() {
-        for field in PRUNED_METADATA {
-            meta.remove(*field);
-        }
         let annotations = meta
             .entry("annotations")
             .or_insert_with(|| Value::Object(Map::new()));

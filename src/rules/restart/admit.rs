@@ -4,7 +4,7 @@
 use super::{NoIntern, RestartCheck, RunningCopy, check};
 use crate::{
     config::{Config, RestartGuardMode},
-    karmada::{api::group_of, keys},
+    karmada::{api::group_of, keys, markers},
     rules::{view::FleetView, workload::Subject},
 };
 
@@ -59,10 +59,7 @@ pub(in crate::rules) fn guard(
         })
         .collect();
     let found = check(&template, retain_replicas, &copies);
-    let allow_rollout = s
-        .annotations
-        .get(keys::ALLOW_ROLLOUT)
-        .is_some_and(|v| v == "true");
+    let allow_rollout = markers::allows_rollout(s.annotations);
     let mut warnings = Vec::new();
     let mut denial = None;
     let disruptive: Vec<String> = found
@@ -211,10 +208,7 @@ pub(in crate::rules) fn conflicts_denial(
     conflicts: &[String],
     config: &Config,
 ) -> Option<String> {
-    let allow_rollout = s
-        .annotations
-        .get(keys::ALLOW_ROLLOUT)
-        .is_some_and(|v| v == "true");
+    let allow_rollout = markers::allows_rollout(s.annotations);
     if conflicts.is_empty() || allow_rollout || config.restart_guard != RestartGuardMode::Enforce {
         return None;
     }
