@@ -10,7 +10,7 @@ use kube::core::{ApiResource, DynamicObject, PartialObjectMeta};
 
 use super::{Change, members};
 use crate::{
-    fleet::SharedFleet,
+    fleet::{Fleet, SharedFleet},
     karmada::{Cluster, Policy, PolicyKind, api::group_of, markers},
     rules::{
         restart::{NoIntern, RunningCopy},
@@ -173,18 +173,19 @@ pub fn apply_members(
     chunk: usize,
 ) {
     let group = group_of(&ar.api_version);
+    let set = |f: &mut Fleet, o: MemberObject| {
+        f.set_member_copy(
+            cluster,
+            group,
+            &ar.kind,
+            &o.namespace,
+            &o.name,
+            o.managed,
+            o.running,
+        );
+    };
     match change {
-        Change::Apply(o) => {
-            fleet.write().set_member_copy(
-                cluster,
-                group,
-                &ar.kind,
-                &o.namespace,
-                &o.name,
-                o.managed,
-                o.running,
-            );
-        }
+        Change::Apply(o) => set(&mut fleet.write(), o),
         Change::Delete(o) => {
             fleet
                 .write()
@@ -204,15 +205,7 @@ pub fn apply_members(
             while list.peek().is_some() {
                 let mut f = fleet.write();
                 for o in list.by_ref().take(chunk.max(1)) {
-                    f.set_member_copy(
-                        cluster,
-                        group,
-                        &ar.kind,
-                        &o.namespace,
-                        &o.name,
-                        o.managed,
-                        o.running,
-                    );
+                    set(&mut f, o);
                 }
             }
         }
