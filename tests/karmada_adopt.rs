@@ -446,3 +446,25 @@ async fn bad_input_is_exit_code_2() {
         assert!(err.starts_with("error: "), "{args:?}: {err}");
     }
 }
+
+#[tokio::test]
+async fn the_text_plan_lists_each_object_to_create_and_the_summary() {
+    let env = env().await;
+    let (code, out, err) = env.run(&["-n", "shop", "--dry-run"]).await;
+    assert_eq!(code, 0, "{out}\n{err}");
+    println!("{out}");
+    for line in [
+        "Deployment shop/web (from member1):",
+        "  create Namespace shop",
+        "  create ConfigMap shop/web-config (copied from member1)",
+        "  create Deployment shop/web",
+        "Service shop/web (with Deployment shop/web)",
+        "0 adopted, 0 skipped, 0 refused, 0 failed",
+    ] {
+        assert!(out.contains(line), "{line:?} missing from:\n{out}");
+    }
+    let (_, out, _) = env.run(&["list"]).await;
+    println!("{out}");
+    assert!(out.starts_with("KIND"), "{out}");
+    assert!(env.api.writes().is_empty());
+}

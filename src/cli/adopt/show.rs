@@ -177,7 +177,7 @@ pub fn print_list(rows: &[ListRow], format: Output) -> anyhow::Result<()> {
     let mut out = render(&table);
     for r in rows {
         if let Some(refusal) = &r.refusal {
-            let _ = writeln!(out, "{} {}/{}: {}", r.kind, r.namespace, r.name, refusal.message);
+            let _ = writeln!(out, "{}", refusal.message);
         }
     }
     if rows.is_empty() {

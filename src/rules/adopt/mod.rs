@@ -440,6 +440,20 @@ pub fn plan(
                 .collect()
         })
         .unwrap_or_default();
+    // The engine's word that a dependency is not in Karmada yet is answered by this plan.
+    let warnings: Vec<String> = decision
+        .warnings
+        .iter()
+        .filter(|w| {
+            !dependencies.iter().any(|d| {
+                w.starts_with(&format!(
+                    "{} {}/{} is not in Karmada yet",
+                    d.kind, c.namespace, d.name
+                ))
+            })
+        })
+        .cloned()
+        .collect();
     Ok(Plan {
         source_cluster: source_cluster.to_owned(),
         clusters: decision
@@ -453,7 +467,7 @@ pub fn plan(
         template,
         patched_template,
         policy,
-        warnings: decision.warnings.clone(),
+        warnings,
         restart: decision.restart.clone(),
     })
 }
