@@ -358,6 +358,22 @@ async fn a_run_that_fails_half_way_is_finished_by_the_next_one_without_duplicate
     assert_eq!(code, 1, "{doc}");
     assert!(doc["summary"]["failed"].as_u64().unwrap() >= 1, "{doc}");
     assert!(env.karmada_objects().len() < want.len());
+    // api went in (Namespace, policy, template: the 3 writes let through); the Service of web
+    // failed, so web's template, the last write and the mark of a finished adoption, is absent:
+    // the next run plans web and its Service again.
+    assert!(env.api.get(None, res::DEPLOY, "shop", "api").is_some());
+    assert!(env.api.get(None, res::DEPLOY, "shop", "web").is_none());
+    let web = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "Deployment" && r["name"] == "web")
+        .unwrap();
+    assert_eq!(web["result"], "failed", "{web}");
+    assert!(
+        web["error"].as_str().unwrap().contains("Service shop/web failed"),
+        "{web}"
+    );
     env.api.fail_writes_after(None);
     let (code, doc) = env
         .json(&["-n", "shop", "--webhook", "absent", "-o", "json"])

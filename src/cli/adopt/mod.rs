@@ -311,12 +311,31 @@ async fn adopt_run(args: AdoptOptions) -> anyhow::Result<ExitCode> {
         };
         // Services first, when the workload itself can be adopted: they carry its traffic, and
         // the workload's template is the last write (once it exists, the workload is done).
+        let mut service_failed = None;
         if adoptable {
-            for svc in svcs.iter().filter(|svc| adopted_services.insert(svc.shown())) {
-                results.push(adopt_one(&s, svc, None, webhook, args.dry_run, Some(f.shown())).await);
+            let fresh: Vec<&Found> = svcs
+                .iter()
+                .filter(|svc| adopted_services.insert(svc.shown()))
+                .collect();
+            for svc in fresh {
+                let r = adopt_one(&s, svc, None, webhook, args.dry_run, Some(f.shown())).await;
+                if let Outcome::Failed { error } = &r.outcome {
+                    // Its template stays absent, so the next run plans this workload (and the
+                    // Service) again instead of finding it multicloud.
+                    adopted_services.remove(&svc.shown());
+                    service_failed = Some(format!("not adopted because {} failed: {error}", svc.shown()));
+                }
+                results.push(r);
             }
         }
-        results.push(adopt_one(&s, f, args.source_cluster.as_deref(), webhook, args.dry_run, None).await);
+        match service_failed {
+            Some(error) => results.push(Result1 {
+                outcome: Outcome::Failed { error },
+                ..result_for(f, None)
+            }),
+            None => results
+                .push(adopt_one(&s, f, args.source_cluster.as_deref(), webhook, args.dry_run, None).await),
+        }
         progress.inc(1);
     }
     progress.finish_and_clear();
@@ -350,11 +369,19 @@ async fn adopt_one(
         },
     };
     Result1 {
+        outcome,
+        ..result_for(f, with)
+    }
+}
+
+/// A result line for `f`, its outcome to be filled in.
+fn result_for(f: &Found, with: Option<String>) -> Result1 {
+    Result1 {
         kind: f.kind.clone(),
         namespace: f.namespace.clone(),
         name: f.name.clone(),
         clusters: f.copies.keys().cloned().collect(),
         with,
-        outcome,
+        outcome: Outcome::Failed { error: String::new() },
     }
 }
