@@ -484,3 +484,108 @@ async fn the_text_plan_lists_each_object_to_create_and_the_summary() {
     assert!(out.starts_with("KIND"), "{out}");
     assert!(env.api.writes().is_empty());
 }
+
+/// The objects as a comparison sees them: no server-set fields.
+fn comparable(mut v: Value) -> Value {
+    karmada_takeover::karmada::prune::prune("", "", &mut v);
+    if let Some(labels) = v["metadata"]["labels"].as_object_mut() {
+        labels.retain(|k, _| !k.ends_with("/permanent-id"));
+    }
+    v
+}
+
+#[tokio::test]
+async fn the_webhook_path_and_the_engine_path_produce_the_same_objects() {
+    use std::{sync::Arc, time::Duration};
+
+    use arc_swap::ArcSwap;
+    use karmada_takeover::{
+        admission,
+        config::Config,
+        fleet::{
+            SharedFleet,
+            watch::{self, KarmadaMetrics, Options},
+        },
+        rules::{Action, Webhook},
+        writer::kube::ensure_policy,
+    };
+
+    // Without the webhook: adopt writes the policy and the patched template itself.
+    let engine = env().await;
+    let (code, doc) = engine
+        .json(&[
+            "deployment/api",
+            "-n",
+            "shop",
+            "--webhook",
+            "absent",
+            "-o",
+            "json",
+        ])
+        .await;
+    assert_eq!(code, 0, "{doc}");
+
+    // With it: adopt creates the template as built; the webhook, called by the API server on
+    // that CREATE, decides on its fleet view, patches the template and writes the policy. The
+    // fake has no admission chain, so the test plays the API server: the stored object goes
+    // through `admission::review` (the webhook's own code), its patch is applied, its policy
+    // written as the webhook's writer writes it.
+    let hooked = env().await;
+    let fleet = SharedFleet::default();
+    let config = Config::default();
+    let running = watch::start(
+        hooked.api.connection().await,
+        fleet.clone(),
+        Arc::new(ArcSwap::from_pointee(config.clone())),
+        Options {
+            backoff_initial: Duration::from_millis(20),
+            ..Options::default()
+        },
+        KarmadaMetrics::unregistered().unwrap(),
+    );
+    assert!(running.wait_synced(support::wait::WAIT).await);
+    let (code, doc) = hooked
+        .json(&[
+            "deployment/api",
+            "-n",
+            "shop",
+            "--webhook",
+            "installed",
+            "-o",
+            "json",
+        ])
+        .await;
+    assert_eq!(code, 0, "{doc}");
+    let created = hooked.api.get(None, res::DEPLOY, "shop", "api").unwrap();
+    let request = admission::review_request(
+        "7c1b2f0e-0000-4000-8000-000000000001",
+        &comparable(created.clone()),
+        None,
+        false,
+    );
+    let body = serde_json::to_vec(&request).unwrap();
+    let reviewed = admission::review(Webhook::MutateWorkload, &body, &fleet.read(), &config).unwrap();
+    assert!(reviewed.decision.allowed(), "{:?}", reviewed.decision);
+    let mut patched = created;
+    json_patch::patch(&mut patched, &reviewed.decision.patch).unwrap();
+    hooked.api.put(None, res::DEPLOY, patched);
+    let Some(Action::EnsurePolicy { policy }) = reviewed.decision.actions.first() else {
+        panic!("the webhook decided no takeover policy: {:?}", reviewed.decision);
+    };
+    ensure_policy(&hooked.api.client().await, policy, Duration::from_secs(5))
+        .await
+        .unwrap();
+
+    for resource in [res::DEPLOY, res::PP, res::NS] {
+        let shop = |e: &Env| -> Vec<Value> {
+            e.api
+                .list(None, resource)
+                .into_iter()
+                .filter(|o| o["metadata"]["namespace"] == "shop" || o["metadata"]["name"] == "shop")
+                .map(comparable)
+                .collect()
+        };
+        assert!(!shop(&engine).is_empty(), "{resource}: nothing to compare");
+        pretty_assertions::assert_eq!(shop(&engine), shop(&hooked), "{resource}");
+    }
+}
