@@ -4,7 +4,7 @@
 //!
 //! This module only parses arguments, gathers (the Karmada adapter's fleet view, the member
 //! copies through Karmada's cluster proxy), calls the planner ([`crate::rules::adopt`]) and the
-//! executor ([`crate::reconciler::adopt`]) and prints ([`show`]).
+//! executor ([`crate::reconciler::adopt`]) and prints (module `show`).
 //!
 //! The fuzzy match of `adopt list QUERY` on `namespace/name` is `nucleo-matcher`'s (the matcher
 //! of the helix editor and of `nucleo`, fzf's scoring): a well-kept crate, so that "shpweb"
