@@ -589,3 +589,37 @@ async fn the_webhook_path_and_the_engine_path_produce_the_same_objects() {
         pretty_assertions::assert_eq!(shop(&engine), shop(&hooked), "{resource}");
     }
 }
+
+#[tokio::test]
+async fn a_whole_cluster_and_a_label_selector_choose_the_workloads() {
+    let env = env().await;
+    // Every workload with a copy in member2, in every namespace.
+    let (code, doc) = env
+        .json(&["-C", "member2", "-A", "--dry-run", "-o", "json"])
+        .await;
+    assert_eq!(code, 1, "{doc}");
+    assert_eq!(
+        results(&doc),
+        BTreeSet::from([
+            entry("Deployment/mixed/cfg", "refused", "dependency-copies-disagree"),
+            entry("Deployment/mixed/legacy", "skipped", "managed-in-member"),
+            entry("Deployment/mixed/worker", "refused", "copies-disagree"),
+            entry("Deployment/shop/api", "planned", ""),
+        ])
+    );
+    // By label.
+    env.api.put(
+        Some("member1"),
+        res::DEPLOY,
+        support::deployment("shop", "cart", json!({"team": "checkout"}), json!({}), None),
+    );
+    let (code, doc) = env
+        .json(&["-n", "shop", "-l", "team=checkout", "--dry-run", "-o", "json"])
+        .await;
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(
+        results(&doc),
+        BTreeSet::from([entry("Deployment/shop/cart", "planned", "")])
+    );
+    assert!(env.api.writes().is_empty());
+}

@@ -90,6 +90,7 @@ fn candidate<'a>(obj: &'a Value, copies: &[(&'a str, &'a Value)]) -> Candidate<'
 #[case::kind_not_selected("kind", Reason::KindNotSelected, "ReplicaSet")]
 #[case::namespace_not_allowed("namespace", Reason::NamespaceNotAllowed, "kube-system")]
 #[case::unknown_source_cluster("source", Reason::UnknownSourceCluster, "member9")]
+#[case::immutable_field_even_with_a_source_cluster("immutable", Reason::RestartGuard, "spec.selector")]
 fn every_refusal_class_says_why(#[case] setup: &str, #[case] reason: Reason, #[case] names: &str) {
     let web = deployment("web", "web:1", json!({"app": "web"}), Some("web-config"));
     let web2 = deployment("web", "web:2", json!({"app": "web"}), Some("web-config"));
@@ -104,6 +105,9 @@ fn every_refusal_class_says_why(#[case] setup: &str, #[case] reason: Reason, #[c
     rs["kind"] = json!("ReplicaSet");
     let mut sys = web.clone();
     sys["metadata"]["namespace"] = json!("kube-system");
+    let mut other_selector = web.clone();
+    other_selector["spec"]["selector"]["matchLabels"]["app"] = json!("web2");
+    other_selector["spec"]["template"]["metadata"]["labels"]["app"] = json!("web2");
     let config = Config::default();
     let mut source = None;
     let (obj, copies, mut f): (&Value, Vec<(&str, &Value)>, Fleet) = match setup {
@@ -151,6 +155,14 @@ fn every_refusal_class_says_why(#[case] setup: &str, #[case] reason: Reason, #[c
         ),
         "kind" => (&rs, vec![("member1", &rs)], fleet(&[("member1", &rs)])),
         "namespace" => (&sys, vec![("member1", &sys)], fleet(&[("member1", &sys)])),
+        "immutable" => {
+            source = Some("member1");
+            (
+                &web,
+                vec![("member1", &web), ("member2", &other_selector)],
+                fleet(&[("member1", &web), ("member2", &other_selector)]),
+            )
+        }
         "source" => {
             source = Some("member9");
             (&web, vec![("member1", &web)], fleet(&[("member1", &web)]))
