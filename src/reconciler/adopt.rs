@@ -70,6 +70,17 @@ pub enum AdoptError {
     /// The object has no resource we know.
     #[error("no API resource for {0}")]
     NoResource(String),
+    /// An object does not convert between JSON and the client's type.
+    #[error("not a valid object: {0}")]
+    Invalid(String),
+    /// No client for a member's cluster proxy.
+    #[error("cluster {cluster}: {source}")]
+    Member {
+        /// The member cluster.
+        cluster: String,
+        /// Why.
+        source: crate::fleet::watch::Error,
+    },
     /// The member copy cannot be used (Karmada manages it, a token Secret).
     #[error("{what}: {source}")]
     NotPromoted {
@@ -183,7 +194,7 @@ pub async fn take_over(
                 };
             }
             let obj: DynamicObject = serde_json::from_value(body.clone())
-                .map_err(|e| AdoptError::NoResource(format!("{shown}: {e}")))?;
+                .map_err(|e| AdoptError::Invalid(format!("{shown}: {e}")))?;
             match tokio::time::timeout(timeout, api.create(&post_params(), &obj)).await {
                 Ok(Ok(_)) => Ok(Created::Created),
                 Ok(Err(kube::Error::Api(s))) if s.code == 409 => {
@@ -231,7 +242,7 @@ pub async fn ensure_namespace(
     let obj: DynamicObject = serde_json::from_value(
         json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}}),
     )
-    .map_err(|e| AdoptError::NoResource(e.to_string()))?;
+    .map_err(|e| AdoptError::Invalid(format!("Namespace {namespace}: {e}")))?;
     match tokio::time::timeout(timeout, api.create(&post_params(), &obj)).await {
         Ok(Ok(_)) => Ok(Created::Created),
         Ok(Err(kube::Error::Api(s))) if s.code == 409 => Ok(Created::Existed),
@@ -290,13 +301,13 @@ pub async fn copy_dependency(
     else {
         return Ok(Copied::NotFound);
     };
-    let value = serde_json::to_value(&obj).map_err(|e| AdoptError::NoResource(format!("{shown}: {e}")))?;
+    let value = serde_json::to_value(&obj).map_err(|e| AdoptError::Invalid(format!("{shown}: {e}")))?;
     let pruned = match prune_for_karmada(value) {
         Ok(v) => v,
         Err(why) => return Ok(Copied::Skipped(why)),
     };
     let mut new: DynamicObject =
-        serde_json::from_value(pruned).map_err(|e| AdoptError::NoResource(format!("{shown}: {e}")))?;
+        serde_json::from_value(pruned).map_err(|e| AdoptError::Invalid(format!("{shown}: {e}")))?;
     new.metadata.namespace = Some(namespace.to_owned());
     match tokio::time::timeout(timeout, karmada.create(&post_params(), &new)).await {
         Ok(Ok(_)) => Ok(Copied::Created),
@@ -313,9 +324,10 @@ pub async fn copy_dependency(
 }
 
 fn member(connection: &Connection, cluster: &str) -> Result<Client, AdoptError> {
-    connection
-        .member(cluster)
-        .map_err(|e| AdoptError::NoResource(format!("cluster {cluster}: {e}")))
+    connection.member(cluster).map_err(|source| AdoptError::Member {
+        cluster: cluster.to_owned(),
+        source,
+    })
 }
 
 /// Whether the API server calls our takeover webhook: our `MutatingWebhookConfiguration` (any
