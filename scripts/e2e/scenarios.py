@@ -547,6 +547,7 @@ SCENARIOS = [
     ("two-replicas", s_two_replicas, None),
     ("guard-stale-image", s_guard_stale_image, None),
     ("guard-no-replicas", s_guard_no_replicas, None),
+    ("adopt", lambda: __import__("adopt_scenario").s_adopt(), None),
 ]
 
 
@@ -595,4 +596,5 @@ def main():
 
 
 if __name__ == "__main__":
+    sys.modules.setdefault("scenarios", sys.modules["__main__"])  # adopt_scenario imports its helpers
     sys.exit(main())

@@ -1,7 +1,8 @@
-//! The command line: `serve`, `demo`, `explain`, `check`, `placement`, `deps`.
+//! The command line: `serve`, `demo`, `explain`, `check`, `placement`, `deps`, `adopt`.
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub mod adopt;
 pub mod check;
 pub mod demo;
 pub mod deps;
@@ -47,6 +48,8 @@ pub enum Command {
     Placement(placement::PlacementArgs),
     /// List the dependencies Karmada's default resource interpreter finds (what propagateDeps carries).
     Deps(deps::DepsArgs),
+    /// Adopt workloads running in member clusters into Karmada, with nothing restarted (`adopt list`: the candidates).
+    Adopt(Box<adopt::AdoptArgs>),
 }
 
 /// `on` / `off`.
@@ -80,6 +83,7 @@ impl Cli {
             Command::Check(args) => check::run(args),
             Command::Placement(args) => placement::run(args),
             Command::Deps(args) => deps::run(args),
+            Command::Adopt(args) => adopt::run(*args),
         }
     }
 }

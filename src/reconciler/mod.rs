@@ -42,6 +42,7 @@ use crate::{
     rules::view::TemplateMeta,
 };
 
+pub mod adopt;
 mod ensure;
 pub mod lease;
 mod linger;

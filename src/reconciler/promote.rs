@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use kube::{Api, api::PostParams, core::DynamicObject};
+use kube::{Api, core::DynamicObject};
 
 use super::{Adopted, PassReport, Reconciler};
 use crate::{
@@ -16,7 +16,6 @@ use crate::{
         restart,
         view::TemplateMeta,
     },
-    writer::kube::FIELD_MANAGER,
 };
 
 impl Reconciler {
@@ -154,38 +153,22 @@ impl Reconciler {
             return Ok(Some("copies-differ"));
         }
         for cluster in candidates {
-            let member = self.connection.member(&cluster).map_err(|e| e.to_string())?;
-            let api: Api<DynamicObject> = Api::namespaced_with(member, &t.namespace, &ar);
-            let obj = match tokio::time::timeout(timeout, api.get_opt(name)).await {
-                Ok(Ok(Some(obj))) => obj,
-                Ok(Ok(None)) => continue,
-                Ok(Err(e)) => return Err(format!("reading it from {cluster}: {e}")),
-                Err(_) => return Err(format!("reading it from {cluster}: timeout")),
-            };
-            let value = serde_json::to_value(&obj).map_err(|e| e.to_string())?;
-            let pruned = match prune_for_karmada(value) {
-                Ok(v) => v,
-                Err(why) => {
+            match super::adopt::copy_dependency(&self.connection, &cluster, kind, &t.namespace, name, timeout)
+                .await
+            {
+                Ok(super::adopt::Copied::Created) => {
+                    tracing::info!(%cluster, kind, namespace = %t.namespace, name, workload = %t.name,
+                        "dependency promoted from the member cluster into Karmada");
+                    return Ok(Some("created"));
+                }
+                Ok(super::adopt::Copied::Existed) => return Ok(None),
+                Ok(super::adopt::Copied::NotFound) => continue,
+                Ok(super::adopt::Copied::Skipped(why)) => {
                     tracing::info!(%cluster, kind, namespace = %t.namespace, name, reason = %why, "dependency not promoted");
                     return Ok(Some("skipped"));
                 }
-            };
-            let mut new: DynamicObject = serde_json::from_value(pruned).map_err(|e| e.to_string())?;
-            new.metadata.namespace = Some(t.namespace.clone());
-            let params = PostParams {
-                field_manager: Some(FIELD_MANAGER.to_owned()),
-                ..PostParams::default()
-            };
-            return match tokio::time::timeout(timeout, karmada.create(&params, &new)).await {
-                Ok(Ok(_)) => {
-                    tracing::info!(%cluster, kind, namespace = %t.namespace, name, workload = %t.name,
-                        "dependency promoted from the member cluster into Karmada");
-                    Ok(Some("created"))
-                }
-                Ok(Err(kube::Error::Api(s))) if s.code == 409 => Ok(None),
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err("creating it in Karmada: timeout".to_owned()),
-            };
+                Err(e) => return Err(e.to_string()),
+            }
         }
         Ok(Some("not-found"))
     }
@@ -230,27 +213,12 @@ pub enum NotPromoted {
 /// prunes them and `karmada-takeover.io/skip: "true"` so that the
 /// dependency rides on the workload's `propagateDeps` instead of getting a takeover policy of its
 /// own (`karmadactl promote` gives dependencies no policy either).
-pub fn prune_for_karmada(mut obj: Value) -> Result<Value, NotPromoted> {
-    let labels: crate::karmada::Labels = obj["metadata"]["labels"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default();
-    if markers::is_managed(&labels) {
-        return Err(NotPromoted::Managed);
-    }
+pub fn prune_for_karmada(obj: Value) -> Result<Value, NotPromoted> {
+    let mut pruned = crate::rules::adopt::template_of(&obj).ok_or(NotPromoted::Managed)?;
     if obj["kind"] == "Secret" && obj["type"] == "kubernetes.io/service-account-token" {
         return Err(NotPromoted::ServiceAccountToken);
     }
-    let (api_version, kind) = (
-        obj["apiVersion"].as_str().unwrap_or_default().to_owned(),
-        obj["kind"].as_str().unwrap_or_default().to_owned(),
-    );
-    crate::karmada::prune::prune(&api_version, &kind, &mut obj);
-    if let Some(meta) = obj["metadata"].as_object_mut() {
+    if let Some(meta) = pruned["metadata"].as_object_mut() {
         let annotations = meta
             .entry("annotations")
             .or_insert_with(|| Value::Object(Map::new()));
@@ -258,7 +226,6 @@ pub fn prune_for_karmada(mut obj: Value) -> Result<Value, NotPromoted> {
             *annotations = Value::Object(Map::new());
         }
         if let Some(a) = annotations.as_object_mut() {
-            a.remove("kubectl.kubernetes.io/last-applied-configuration");
             // No `work.karmada.io/conflict-resolution`: the dependency's attached binding takes
             // the workload binding's conflictResolution (Overwrite from the takeover policy,
             // `buildAttachedBinding` in Karmada's dependencies distributor), and an annotation
@@ -266,7 +233,7 @@ pub fn prune_for_karmada(mut obj: Value) -> Result<Value, NotPromoted> {
             a.insert(keys::SKIP.to_owned(), Value::String("true".to_owned()));
         }
     }
-    Ok(obj)
+    Ok(pruned)
 }
 
 #[cfg(test)]

@@ -1,13 +1,12 @@
 //! The **sweep** pass (off by default): templates that existed before the webhook, unclaimed and
 //! running unmanaged in members, get the decision admission would have made on CREATE.
 
-use kube::{
-    Api,
-    api::{Patch, PatchParams},
-    core::{DynamicObject, admission::Operation},
-};
+use kube::{Api, core::DynamicObject};
 
-use super::{PassReport, Reconciler};
+use super::{
+    PassReport, Reconciler,
+    adopt::{AdoptError, TemplateWrite, take_over},
+};
 use crate::{
     config::Config,
     fleet::watch::resources,
@@ -15,8 +14,7 @@ use crate::{
         keys,
         markers::{self},
     },
-    rules::{self, Action, Review, Webhook, view::TemplateMeta},
-    writer::kube::ensure_policy,
+    rules::{self, view::TemplateMeta},
 };
 
 impl Reconciler {
@@ -67,44 +65,37 @@ impl Reconciler {
                     continue;
                 }
             };
-            let decision = {
-                let fleet = self.fleet.read();
-                let review = Review {
-                    operation: Operation::Create,
-                    api_version: t.api_version.clone(),
-                    kind: &t.kind,
-                    namespace: &t.namespace,
-                    name: &t.name,
-                    object: Some(&obj),
-                    old_object: None,
-                    dry_run: false,
-                };
-                rules::decide(Webhook::MutateWorkload, &review, &*fleet, config)
-            };
-            let policy = decision.actions.iter().find_map(|a| match a {
-                Action::EnsurePolicy { policy } => Some(policy),
-                Action::ReleasePolicy { .. } => None,
-            });
-            let (true, Some(policy)) = (decision.allowed(), policy) else {
+            // The decision admission would have made on CREATE, carried out as `adopt` carries it
+            // out: the policy first, then the template (patched in place: it exists already).
+            let decision =
+                rules::adopt::decide_create(&t.api_version, &t.kind, &obj, &*self.fleet.read(), config);
+            let (true, Some(policy)) = (decision.allowed(), rules::adopt::takeover_policy(&decision)) else {
                 self.record(report, "sweep", "not-adopted", &object, None);
                 continue;
             };
-            // Policy first, then the annotations that record the adoption (a failure in
-            // between leaves a policy the next pass's gc or ensure sorts out).
-            if let Err(e) = ensure_policy(self.client(), policy, self.options.request_timeout).await {
-                self.record(report, "sweep", e.label(), &object, Some(&e.to_string()));
-                continue;
-            }
-            let patch = json_patch::Patch(decision.patch.clone());
-            let result = tokio::time::timeout(
+            // A failure between the policy and the patch leaves a policy the next pass's gc or
+            // ensure sorts out.
+            let result = take_over(
+                self.client(),
+                &ar,
+                &t.namespace,
+                &t.name,
+                Some(policy),
+                TemplateWrite::Patch(&decision.patch),
                 self.options.request_timeout,
-                api.patch(&t.name, &PatchParams::default(), &Patch::<()>::Json(patch)),
             )
             .await;
             match result {
-                Ok(Ok(_)) => self.record(report, "sweep", "adopted", &object, None),
-                Ok(Err(e)) => self.record(report, "sweep", "error", &object, Some(&e.to_string())),
-                Err(_) => self.record(report, "sweep", "timeout", &object, None),
+                Ok(_) => self.record(report, "sweep", "adopted", &object, None),
+                Err(AdoptError::Timeout { .. }) => self.record(report, "sweep", "timeout", &object, None),
+                Err(AdoptError::Policy { source, .. }) => self.record(
+                    report,
+                    "sweep",
+                    source.label(),
+                    &object,
+                    Some(&source.to_string()),
+                ),
+                Err(e) => self.record(report, "sweep", "error", &object, Some(&e.to_string())),
             }
         }
     }

@@ -241,6 +241,7 @@ pub fn decide(webhook: Webhook, review: &Review<'_>, fleet: &impl FleetView, con
     }
 }
 
+pub mod adopt;
 pub mod claim;
 pub mod dependencies;
 pub mod echo;

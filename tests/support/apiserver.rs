@@ -15,7 +15,8 @@
 //! - Karmada's PropagationPolicy webhook on create: label `…/permanent-id` (random) + finalizer;
 //! - the cluster proxy `/apis/cluster.karmada.io/v1alpha1/clusters/<name>/proxy/...`, mapped to one
 //!   store per member cluster;
-//! - faults: every request failing with a status, requests stalling, and a request log.
+//! - faults: every request (or every write after the first n) failing with a status, requests
+//!   stalling, and a request log.
 //!
 //! Simplifications: objects are deleted at once (finalizers are not honoured); SSA owns label keys
 //! and finalizers, and replaces `spec` wholesale.
@@ -97,6 +98,8 @@ struct State {
     owned: HashMap<OwnedKey, (HashSet<String>, HashSet<String>)>,
     log: Vec<Logged>,
     fail_status: Option<u16>,
+    /// `(n, code)`: the next `n` writes succeed, every write after them fails with `code`.
+    fail_writes_after: Option<(usize, u16)>,
     next_uid: u64,
 }
 
@@ -684,6 +687,12 @@ impl FakeApi {
         self.state.lock().fail_status = code;
     }
 
+    /// Lets the next `n` writes (POST, PUT, PATCH, DELETE) through, then fails every write with
+    /// `code` until called with `None`: a failure in the middle of a batch.
+    pub fn fail_writes_after(&self, fault: Option<(usize, u16)>) {
+        self.state.lock().fail_writes_after = fault;
+    }
+
     /// Holds every new request (no response at all) until `false`.
     pub fn stall(&self, on: bool) {
         self.stall.send_replace(on);
@@ -741,6 +750,15 @@ async fn handle(
         });
         if let Some(code) = s.fail_status {
             return respond(code, &status(code, "InternalError", "injected failure"));
+        }
+        if method != Method::GET
+            && let Some((left, code)) = s.fail_writes_after.as_mut()
+        {
+            if *left == 0 {
+                let code = *code;
+                return respond(code, &status(code, "InternalError", "injected write failure"));
+            }
+            *left -= 1;
         }
     }
 
