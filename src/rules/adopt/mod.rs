@@ -499,18 +499,41 @@ fn copies_disagree(c: &Candidate<'_>, template: &Value) -> Option<Refusal> {
     } else {
         found.disagreements
     };
+    let worst = found
+        .verdicts
+        .iter()
+        .map(|v| v.outcome)
+        .max()
+        .unwrap_or(Outcome::Equal);
     (!differ.is_empty()).then(|| {
         Refusal::new(
             Reason::CopiesDisagree,
             format!(
-                "{}: its copies in {} differ, so one template cannot match them all: {}; pass --source-cluster to take \
-                 one copy and roll the others",
+                "{}: its copies in {} differ, so one template cannot match them all: {}; {}",
                 c.shown(),
                 c.copies.iter().map(|(cl, _)| *cl).collect::<Vec<_>>().join(", "),
-                differ.join("; ")
+                differ.join("; "),
+                what_to_do(worst)
             ),
         )
     })
+}
+
+/// What the user can do when the copies differ, by what taking one copy would change in the
+/// others: a rollout can be accepted, changed ports break clients, an immutable field cannot be
+/// changed at all.
+fn what_to_do(worst: Outcome) -> &'static str {
+    match worst {
+        Outcome::ImmutableFieldDiffers => {
+            "an immutable field cannot be changed by an update, so no copy can be taken for all clusters: adopt \
+             it from one cluster at a time (-C), or make the copies equal first"
+        }
+        Outcome::NodePortsDiffer | Outcome::ServiceDiffers => {
+            "pass --source-cluster to take one copy, knowing that the others' ports (and the clients that use them) \
+             change, or leave the Service unmanaged with --no-services"
+        }
+        _ => "pass --source-cluster to take one copy and roll the others",
+    }
 }
 
 /// The ConfigMaps and Secrets the template uses that Karmada lacks; refused when their copies in

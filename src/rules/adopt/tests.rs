@@ -74,7 +74,8 @@ fn candidate<'a>(obj: &'a Value, copies: &[(&'a str, &'a Value)]) -> Candidate<'
 }
 
 #[rstest]
-#[case::copies_disagree("copies-disagree", Reason::CopiesDisagree, "image")]
+#[case::copies_disagree("copies-disagree", Reason::CopiesDisagree, "roll the others")]
+#[case::node_ports_allocated_per_cluster("node-ports", Reason::CopiesDisagree, "--no-services")]
 #[case::already_multicloud(
     "already-multicloud",
     Reason::AlreadyMulticloud,
@@ -108,6 +109,12 @@ fn every_refusal_class_says_why(#[case] setup: &str, #[case] reason: Reason, #[c
     let mut other_selector = web.clone();
     other_selector["spec"]["selector"]["matchLabels"]["app"] = json!("web2");
     other_selector["spec"]["template"]["metadata"]["labels"]["app"] = json!("web2");
+    let service = |node_port: u16| {
+        json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "shop"},
+               "spec": {"type": "NodePort", "clusterIP": "10.0.0.1", "selector": {"app": "web"},
+                        "ports": [{"port": 80, "targetPort": 80, "protocol": "TCP", "nodePort": node_port}]}})
+    };
+    let (svc1, svc2) = (service(31603), service(32374));
     let config = Config::default();
     let mut source = None;
     let (obj, copies, mut f): (&Value, Vec<(&str, &Value)>, Fleet) = match setup {
@@ -152,6 +159,11 @@ fn every_refusal_class_says_why(#[case] setup: &str, #[case] reason: Reason, #[c
                 ("member1", &cm1),
                 ("member2", &cm2),
             ]),
+        ),
+        "node-ports" => (
+            &svc1,
+            vec![("member1", &svc1), ("member2", &svc2)],
+            fleet(&[("member1", &svc1), ("member2", &svc2)]),
         ),
         "kind" => (&rs, vec![("member1", &rs)], fleet(&[("member1", &rs)])),
         "namespace" => (&sys, vec![("member1", &sys)], fleet(&[("member1", &sys)])),
