@@ -213,6 +213,17 @@ fn main() {
     let counts = fleet.read().counts();
     assert_eq!(counts.member_entries, MEMBER_ENTRIES + 1);
     let per_entry = (rss_loaded.saturating_sub(rss_before_members)) as f64 / counts.member_entries as f64;
+    // What one copy keeps besides its shared layout (a Deployment and a ConfigMap of the feed;
+    // neither is the first of its kind, whose values are its layout's reference).
+    let own_bytes = |group: &str, kind: &str, ns: &str, name: &str| {
+        let f = fleet.read();
+        let copies = f.running_copies(group, kind, ns, name);
+        copies.first().map_or(0, |(_, r)| r.own_bytes())
+    };
+    let (deploy_own, cm_own) = (
+        own_bytes("apps", "Deployment", "ns-2", "obj-2"),
+        own_bytes("", "ConfigMap", "ns-9", "obj-9"),
+    );
 
     // Decisions: a Deployment CREATE of a workload running unmanaged in member1 and member2.
     let web = json!({"apiVersion": "apps/v1", "kind": "Deployment",
@@ -288,7 +299,9 @@ fn main() {
         rss_before_members as f64 / 1048576.0,
         rss_loaded as f64 / 1048576.0
     );
-    println!("  member index: {per_entry:.0} bytes of RSS per entry");
+    println!(
+        "  member index: {per_entry:.0} bytes of RSS per entry; a copy's own bytes: Deployment {deploy_own}, ConfigMap {cm_own}"
+    );
     println!(
         "  admission::review (decode+decide+render): p50 {} p99 {}",
         micros(percentile(&full, 0.5)),

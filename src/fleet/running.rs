@@ -124,6 +124,24 @@ mod tests {
     }
 
     #[test]
+    fn config_data_is_kept_by_digest_only_where_it_differs() {
+        let store = RunningStore::default();
+        let cm = |flags: &str, props: &str| json!({"data": {"LOG_LEVEL": "info", "FEATURE_FLAGS": flags, "app.properties": props}});
+        let first = store.keep("v1", "ConfigMap", &cm("a", "x=1")).unwrap();
+        let second = store.keep("v1", "ConfigMap", &cm("b", "x=2")).unwrap();
+        assert!(Arc::ptr_eq(first.layout(), second.layout()));
+        // digest (8) + no replicas (1); then two keys: index (2), tag, 8-byte digest each.
+        assert_eq!((first.own_bytes(), second.own_bytes()), (9, 9 + 2 * 11));
+        assert_eq!(
+            crate::rules::restart::compare_copies(&first, &second)
+                .iter()
+                .map(|d| d.describe())
+                .collect::<Vec<_>>(),
+            ["data[FEATURE_FLAGS] differs", "data[app.properties] differs"]
+        );
+    }
+
+    #[test]
     fn a_kept_copy_compares_like_the_flattened_object() {
         let store = RunningStore::default();
         let first = keep(&store, "nginx:1.25", 3);
