@@ -30,6 +30,9 @@ const TAG_TEXT: u8 = 0;
 const TAG_TEXT_DIGEST: u8 = 1;
 const TAG_HIDDEN: u8 = 2;
 
+/// Where a copy's replica tag is in its own bytes (after the 8-byte fields digest).
+const REPLICAS_AT: usize = 8;
+
 /// A value as the comparison sees it, on either side.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum ValueRef<'a> {
@@ -241,16 +244,25 @@ impl RunningCopy {
 
     /// `spec.replicas` (Deployment, StatefulSet, ReplicaSet).
     pub fn replicas(&self) -> Option<i64> {
-        let mut pos = 9;
-        (self.own.get(8) == Some(&1))
-            .then(|| read_u64(&self.own, &mut pos))
-            .flatten()
-            .map(|n| n as i64)
+        if self.own.get(REPLICAS_AT) != Some(&1) {
+            return None;
+        }
+        let bytes = self.own.get(REPLICAS_AT + 1..REPLICAS_AT + 9)?;
+        bytes.try_into().ok().map(i64::from_le_bytes)
+    }
+
+    /// Where the differing values start in its own bytes.
+    fn values_at(&self) -> usize {
+        if self.own.get(REPLICAS_AT) == Some(&1) {
+            REPLICAS_AT + 9
+        } else {
+            REPLICAS_AT + 1
+        }
     }
 
     /// Its parts in path order: path, effect and value.
     pub(super) fn values(&self) -> impl Iterator<Item = (&Arc<str>, Effect, ValueRef<'_>)> {
-        let start = if self.own.get(8) == Some(&1) { 17 } else { 9 };
+        let start = self.values_at();
         let (mut at_ref, mut at_own) = (0, start);
         let own = &self.own;
         let reference = &self.layout.reference;
