@@ -93,7 +93,8 @@ fn template_meta_json(i: usize) -> Value {
 /// A member object as the member watch delivers it: the whole object, as the member API server
 /// returns it (defaults, status and `managedFields` included; the adapter keeps only the index
 /// entry and what the restart guard compares). Every object is distinct (its own image, env and
-/// data), so nothing is shared between entries: the worst case for the per-copy data.
+/// data), so no value is shared between entries: the worst case for the per-copy data (the field
+/// paths are shared, as between any workloads whose containers and variables have the same names).
 fn member_json(i: usize, kind: &str) -> Value {
     let ns = format!("ns-{}", i % NAMESPACES);
     let name = format!("obj-{i}");
@@ -168,6 +169,7 @@ fn main() {
         1000,
     );
     let policies_took = t0.elapsed();
+    let rss_policies = rss_bytes();
 
     // Templates of the takeover policies (metadata-only list).
     let deploy = resources::known("apps/v1", "Deployment").unwrap();
@@ -184,6 +186,7 @@ fn main() {
 
     // Member index: one re-list per (cluster, kind), decoded from JSON bytes.
     let cm = resources::known("v1", "ConfigMap").unwrap();
+    let store = fleet.read().running_store();
     let t0 = Instant::now();
     for (ci, cluster) in CLUSTERS.iter().enumerate() {
         for (ar, parity) in [(&deploy, 0), (&cm, 1)] {
@@ -192,7 +195,7 @@ fn main() {
                 .map(|i| {
                     let bytes = serde_json::to_vec(&member_json(i, &ar.kind)).unwrap();
                     let o: DynamicObject = serde_json::from_slice(&bytes).unwrap();
-                    decode_member(ar, o)
+                    decode_member(ar, o, &store)
                 })
                 .collect();
             apply_members(&fleet, cluster, ar, Change::Relist(objects), 1000);
@@ -210,6 +213,17 @@ fn main() {
     let counts = fleet.read().counts();
     assert_eq!(counts.member_entries, MEMBER_ENTRIES + 1);
     let per_entry = (rss_loaded.saturating_sub(rss_before_members)) as f64 / counts.member_entries as f64;
+    // What one copy keeps besides its shared layout (a Deployment and a ConfigMap of the feed;
+    // neither is the first of its kind, whose values are its layout's reference).
+    let own_bytes = |group: &str, kind: &str, ns: &str, name: &str| {
+        let f = fleet.read();
+        let copies = f.running_copies(group, kind, ns, name);
+        copies.first().map_or(0, |(_, r)| r.own_bytes())
+    };
+    let (deploy_own, cm_own) = (
+        own_bytes("apps", "Deployment", "ns-2", "obj-2"),
+        own_bytes("", "ConfigMap", "ns-9", "obj-9"),
+    );
 
     // Decisions: a Deployment CREATE of a workload running unmanaged in member1 and member2.
     let web = json!({"apiVersion": "apps/v1", "kind": "Deployment",
@@ -279,12 +293,15 @@ fn main() {
         MEMBER_ENTRIES as f64 / members_took.as_secs_f64()
     );
     println!(
-        "  RSS: start {:.1} MiB, before members {:.1} MiB, loaded {:.1} MiB",
+        "  RSS: start {:.1} MiB, policies {:.1} MiB, before members (+ templates) {:.1} MiB, loaded {:.1} MiB",
         rss_start as f64 / 1048576.0,
+        rss_policies as f64 / 1048576.0,
         rss_before_members as f64 / 1048576.0,
         rss_loaded as f64 / 1048576.0
     );
-    println!("  member index: {per_entry:.0} bytes of RSS per entry");
+    println!(
+        "  member index: {per_entry:.0} bytes of RSS per entry; a copy's own bytes: Deployment {deploy_own}, ConfigMap {cm_own}"
+    );
     println!(
         "  admission::review (decode+decide+render): p50 {} p99 {}",
         micros(percentile(&full, 0.5)),

@@ -44,19 +44,20 @@ pub struct Fleet {
     /// Batch-tier policies with unnamed selectors by `join(apiVersion, kind, namespace)` (namespace
     /// empty for a CPP selector without one): the guardrails' competitor search.
     pub(super) batch_unnamed: HashMap<String, Vec<Arc<Policy>>>,
-    /// Template keys by `join(apiVersion, kind, namespace)`.
-    pub(super) templates_by_scope: HashMap<String, HashSet<String>>,
+    /// Template keys by `join(apiVersion, kind, namespace)`. A template's key is one shared
+    /// string in all four template indexes.
+    pub(super) templates_by_scope: HashMap<String, HashSet<Arc<str>>>,
     /// Template keys by `join(apiVersion, kind, namespace, label_slot(k, v))`.
-    pub(super) templates_by_label: HashMap<String, HashSet<String>>,
-    pub(super) templates: HashMap<String, TemplateMeta>,
+    pub(super) templates_by_label: HashMap<String, HashSet<Arc<str>>>,
+    pub(super) templates: HashMap<Arc<str>, TemplateMeta>,
     /// Policy key → keys of the templates whose claim names it.
-    pub(super) claims: HashMap<String, HashSet<String>>,
+    pub(super) claims: HashMap<String, HashSet<Arc<str>>>,
     pub(super) clusters: BTreeMap<String, ClusterInfo>,
     pub(super) namespaces: HashMap<String, Labels>,
     /// Interned cluster names for the member index (index = `MemberCopy::cluster`).
     pub(super) cluster_names: Vec<String>,
     pub(super) members: HashMap<Box<str>, Copies>,
-    /// What the member copies run (restart guard): equal fields shared, strings interned.
+    /// What the member copies run (restart guard): layouts shared, paths interned.
     pub(super) running: super::running::RunningStore,
 }
 
@@ -96,6 +97,12 @@ impl Fleet {
                 ("member_entries", c.member_entries),
             ],
         );
+    }
+
+    /// The store member copies are kept with ([`crate::fleet::RunningStore::keep`]); it has its
+    /// own lock, so adapters reduce objects before taking the fleet's.
+    pub fn running_store(&self) -> super::running::RunningStore {
+        self.running.clone()
     }
 
     /// Object counts.

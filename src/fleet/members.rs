@@ -1,7 +1,7 @@
 //! The member index: `(group, kind, namespace, name)` → the member clusters that hold the object,
 //! whether Karmada manages it there, and what runs there (for the restart guard). It is the
 //! largest part of the view (100,000 entries and more), so cluster names are interned, the common
-//! one-cluster case is stored inline and equal running fields are shared
+//! one-cluster case is stored inline and what runs is kept compactly
 //! ([`super::running::RunningStore`]).
 
 use serde::Serialize;
@@ -94,7 +94,7 @@ impl Fleet {
     }
 
     /// Records that `cluster` holds the object, whether Karmada manages it there, and what runs
-    /// there (`None` when the adapter did not see its spec).
+    /// there (`None` when the adapter did not see its spec; kept with [`Fleet::running_store`]).
     #[allow(clippy::too_many_arguments)] // the object's identity is five strings
     pub fn set_member_copy(
         &mut self,
@@ -107,7 +107,6 @@ impl Fleet {
         running: Option<RunningCopy>,
     ) {
         let idx = self.intern_cluster(cluster);
-        let running = running.map(|r| self.running.share(r));
         let copy = MemberCopy {
             cluster: idx,
             managed,

@@ -20,7 +20,7 @@
 //! | `policies.rs` | policies and their selector buckets |
 //! | `templates.rs` | template metadata, its scope/label indexes, claims |
 //! | `members.rs` | the member index |
-//! | `running.rs` | what member copies run, shared between equal copies (restart guard) |
+//! | `running.rs` | what member copies run, kept compactly (restart guard) |
 //! | `keys.rs` | the key scheme |
 //! | `view.rs` | the engine's `FleetView` over a [`Fleet`] |
 //! | `shared.rs` | [`SharedFleet`], the lock readers and writers share |
@@ -38,6 +38,7 @@ pub mod watch;
 
 pub use index::{Counts, Fleet};
 pub use members::MemberCopy;
+pub use running::RunningStore;
 pub use shared::SharedFleet;
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Template metadata, indexed by scope (apiVersion, kind, namespace) and label pair, and the
 //! claims it records (policy → the templates it claims).
 
+use std::sync::Arc;
+
 use foldhash::{HashMap, HashSet};
 
 use super::{
@@ -37,7 +39,7 @@ impl Fleet {
     /// the view stores for it.
     pub fn upsert_template(&mut self, mut template: TemplateMeta) {
         template.annotations.retain(|k, _| is_decision_annotation(k));
-        let key = template_key(&template);
+        let key: Arc<str> = template_key(&template).into();
         self.remove_template_by_key(&key);
         if let Some(claim) = template.as_template().claim() {
             self.claims
@@ -69,7 +71,7 @@ impl Fleet {
             return;
         };
         let scope = join(&[&old.api_version, &old.kind, &old.namespace]);
-        let unindex = |map: &mut HashMap<String, HashSet<String>>, index_key: String| {
+        let unindex = |map: &mut HashMap<String, HashSet<Arc<str>>>, index_key: String| {
             if let Some(set) = map.get_mut(&index_key) {
                 set.remove(key);
                 if set.is_empty() {
@@ -100,7 +102,8 @@ impl Fleet {
         namespace: &str,
         name: &str,
     ) -> Option<&TemplateMeta> {
-        self.templates.get(&join(&[api_version, kind, namespace, name]))
+        self.templates
+            .get(join(&[api_version, kind, namespace, name]).as_str())
     }
 
     /// Every template of a kind, in every namespace (walks the namespace index).
@@ -109,7 +112,7 @@ impl Fleet {
         self.templates_by_scope
             .iter()
             .filter(|(scope, _)| scope.starts_with(&prefix))
-            .flat_map(|(_, keys)| keys.iter().filter_map(|k| self.templates.get(k)))
+            .flat_map(|(_, keys)| keys.iter().filter_map(|k| self.templates.get(&**k)))
             .collect()
     }
 
@@ -126,13 +129,13 @@ impl Fleet {
             (Some((lk, lv)), ns) if !ns.is_empty() => self
                 .templates_by_label
                 .get(&join(&[av, k, ns, &label_slot(lk, lv)]))
-                .map(|keys| keys.iter().filter_map(|key| self.templates.get(key)).collect())
+                .map(|keys| keys.iter().filter_map(|key| self.templates.get(&**key)).collect())
                 .unwrap_or_default(),
             (_, "") => self.templates_of_kind(av, k),
             (_, ns) => self
                 .templates_by_scope
                 .get(&join(&[av, k, ns]))
-                .map(|keys| keys.iter().filter_map(|key| self.templates.get(key)).collect())
+                .map(|keys| keys.iter().filter_map(|key| self.templates.get(&**key)).collect())
                 .unwrap_or_default(),
         };
         candidates
@@ -145,7 +148,7 @@ impl Fleet {
     pub fn claimed_by(&self, kind: PolicyKind, namespace: &str, name: &str) -> Vec<&TemplateMeta> {
         self.claims
             .get(&policy_key(kind, namespace, name))
-            .map(|keys| keys.iter().filter_map(|k| self.templates.get(k)).collect())
+            .map(|keys| keys.iter().filter_map(|k| self.templates.get(&**k)).collect())
             .unwrap_or_default()
     }
 }

@@ -23,7 +23,7 @@ pub use manifest::{
     LoadError, Located, documents, is_manifest, manifest_files, parse_objects, read_file, read_paths,
 };
 
-use super::Fleet;
+use super::{Fleet, RunningStore};
 use crate::{
     karmada::{
         Cluster, Labels, Policy, PolicyKind,
@@ -32,7 +32,7 @@ use crate::{
         markers,
     },
     rules::{
-        restart::{NoIntern, RunningCopy},
+        restart::RunningCopy,
         view::{ClusterInfo, TemplateMeta},
     },
     yaml,
@@ -219,7 +219,7 @@ pub fn load_sources(sources: &[Source<'_>]) -> Result<Fleet, LoadError> {
             )));
         }
         let WithMeta { metadata: meta } = obj.parse()?;
-        let running = running_copy(&obj);
+        let running = running_copy(&fleet.running_store(), &obj);
         fleet.set_member_copy(
             &cluster,
             group_of(obj.api_version()),
@@ -237,7 +237,7 @@ pub fn load_sources(sources: &[Source<'_>]) -> Result<Fleet, LoadError> {
 /// What a member manifest runs, for the restart guard: only a manifest that carries more than
 /// metadata (and status) counts as the whole copy; a metadata-only one says where the object is,
 /// not what it runs.
-fn running_copy(obj: &Located) -> Option<RunningCopy> {
+fn running_copy(store: &RunningStore, obj: &Located) -> Option<RunningCopy> {
     let whole = obj.value.as_object().is_some_and(|m| {
         m.keys()
             .any(|k| !matches!(k.as_str(), "apiVersion" | "kind" | "metadata" | "status"))
@@ -245,7 +245,7 @@ fn running_copy(obj: &Located) -> Option<RunningCopy> {
     if !whole {
         return None;
     }
-    RunningCopy::of(obj.api_version(), obj.kind(), &obj.value, &mut NoIntern)
+    store.keep(obj.api_version(), obj.kind(), &obj.value)
 }
 
 /// The metadata fields the fleet keeps.

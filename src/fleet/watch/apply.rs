@@ -10,10 +10,10 @@ use kube::core::{ApiResource, DynamicObject, PartialObjectMeta};
 
 use super::{Change, members};
 use crate::{
-    fleet::{Fleet, SharedFleet},
+    fleet::{Fleet, RunningStore, SharedFleet},
     karmada::{Cluster, Policy, PolicyKind, api::group_of, markers},
     rules::{
-        restart::{NoIntern, RunningCopy},
+        restart::RunningCopy,
         view::{ClusterInfo, TemplateMeta},
     },
 };
@@ -150,10 +150,12 @@ pub struct MemberObject {
 }
 
 /// Reduces a member object (as the member API server returns it, spec included) to what the
-/// index keeps. The spec is read here, once, and only its [`RunningCopy`] is kept.
-pub fn decode_member(ar: &ApiResource, obj: DynamicObject) -> MemberObject {
+/// index keeps. The spec is read here, once, and only its [`RunningCopy`] is kept, in the compact
+/// form of `store` (the fleet's [`crate::fleet::Fleet::running_store`]): a re-list buffers
+/// only that until it is applied.
+pub fn decode_member(ar: &ApiResource, obj: DynamicObject, store: &RunningStore) -> MemberObject {
     static EMPTY: BTreeMap<String, String> = BTreeMap::new();
-    let running = RunningCopy::of(&ar.api_version, &ar.kind, &obj.data, &mut NoIntern);
+    let running = store.keep(&ar.api_version, &ar.kind, &obj.data);
     let m = obj.metadata;
     let managed = markers::is_managed(m.labels.as_ref().unwrap_or(&EMPTY));
     MemberObject {

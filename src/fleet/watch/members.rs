@@ -212,13 +212,14 @@ async fn watch_kind(
     };
     let chunk = options.relist_chunk;
     let (ar2, ar3) = (ar.clone(), ar.clone());
+    let store = fleet.read().running_store();
     super::drive(
         Api::<DynamicObject>::all_with(client, &ar),
         watcher::Config::default().any_semantic().page_size(500),
         "member".to_owned(),
         metrics,
         backoff,
-        move |o| Some(decode_member(&ar3, o)),
+        move |o| Some(decode_member(&ar3, o, &store)),
         move |change: Change<_>| apply_members(&fleet, &cluster, &ar2, change, chunk),
         member_synced,
     )

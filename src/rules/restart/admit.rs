@@ -1,7 +1,7 @@
 //! The guard on a takeover at admission (and in `check`, which decides the same way): the
 //! template against each source cluster's copy, then what the configured mode makes of it.
 
-use super::{NoIntern, RestartCheck, RunningCopy, check};
+use super::{Flattened, RestartCheck, RunningCopy, check};
 use crate::{
     config::{Config, RestartGuardMode},
     karmada::{api::group_of, keys, markers},
@@ -45,7 +45,7 @@ pub(in crate::rules) fn guard(
     if config.restart_guard == RestartGuardMode::Off {
         return none;
     }
-    let Some(template) = RunningCopy::of(s.api_version, s.kind, s.body, &mut NoIntern) else {
+    let Some(template) = Flattened::of(s.api_version, s.kind, s.body) else {
         return none;
     };
     let running = fleet.running_copies(group_of(s.api_version), s.kind, s.namespace, s.name);
@@ -187,7 +187,7 @@ pub fn dependency_disagreements(copies: &[(&str, &RunningCopy)]) -> Vec<String> 
     };
     let mut out = Vec::new();
     for (cluster, copy) in rest {
-        let paths: Vec<String> = super::compare(&base.fields, &copy.fields)
+        let paths: Vec<String> = super::compare_copies(base, copy)
             .iter()
             .map(|d| d.path.to_string())
             .collect();

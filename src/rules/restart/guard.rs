@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Difference, Effect, RunningCopy, compare};
+use super::{Difference, Effect, Flattened, RunningCopy, compare, compare_copies};
 
 /// What a takeover would do to the copy in one source cluster: the label of
 /// `karmada_takeover_restart_guard_total` and of `check -o json`. Ordered from harmless to worst.
@@ -194,7 +194,7 @@ impl RestartCheck {
 /// Compares the template (`template`, with `retain_replicas` when Karmada will keep each member's
 /// count) with the copy in each source cluster (`None`: the index holds no spec for that copy).
 pub fn check(
-    template: &RunningCopy,
+    template: &Flattened,
     retain_replicas: bool,
     copies: &[(&str, Option<&RunningCopy>)],
 ) -> RestartCheck {
@@ -209,7 +209,7 @@ pub fn check(
 }
 
 fn verdict(
-    template: &RunningCopy,
+    template: &Flattened,
     retain_replicas: bool,
     cluster: &str,
     copy: Option<&RunningCopy>,
@@ -222,10 +222,11 @@ fn verdict(
             differences: Vec::new(),
         };
     };
-    let differences = compare(&template.fields, &copy.fields);
-    let replicas = (template.replicas.is_some() || copy.replicas.is_some()).then_some(Replicas {
+    let differences = compare(&template.fields, copy);
+    let running = copy.replicas();
+    let replicas = (template.replicas.is_some() || running.is_some()).then_some(Replicas {
         template: template.replicas,
-        running: copy.replicas,
+        running,
         retained: retain_replicas,
     });
     let mut outcome = differences
@@ -258,14 +259,14 @@ fn disagreements(retain_replicas: bool, copies: &[(&str, Option<&RunningCopy>)])
     };
     let mut out = Vec::new();
     for (cluster, copy) in rest {
-        if !retain_replicas && base.replicas != copy.replicas {
+        if !retain_replicas && base.replicas() != copy.replicas() {
             out.push(format!(
                 "spec.replicas: {first} runs {}, {cluster} runs {}",
-                count(base.replicas),
-                count(copy.replicas)
+                count(base.replicas()),
+                count(copy.replicas())
             ));
         }
-        for d in compare(&base.fields, &copy.fields) {
+        for d in compare_copies(base, copy) {
             let side = |v: &Option<super::PartValue>| {
                 v.as_ref()
                     .map_or_else(|| "(not set)".to_owned(), super::PartValue::display)

@@ -10,15 +10,16 @@
 //! defaults itself) with the member copy, both reduced by [`parts_of`] to the fields a takeover
 //! could change.
 //!
-//! A member copy is kept in the fleet index as a [`RunningCopy`]: its replica count and its
-//! [`Fields`] (shared between copies whose fields are equal, as the copies of one workload in
-//! several clusters usually are).
+//! Both sides are first [`Flattened`]; a member copy is then kept in the fleet index in the
+//! compact form of [`RunningCopy`] (its paths shared with the copies of the same shape, only its
+//! own values stored: `kept.rs`).
 
 pub(super) mod admit;
 
 pub use admit::dependency_disagreements;
 mod compare;
 mod guard;
+mod kept;
 mod parts;
 #[cfg(test)]
 mod tests;
@@ -28,8 +29,9 @@ use std::sync::Arc;
 use serde::Serialize;
 
 pub use self::{
-    compare::{Difference, compare},
+    compare::{Difference, compare, compare_copies},
     guard::{CopyVerdict, Outcome, RestartCheck, check},
+    kept::{Layout, RunningCopy},
     parts::{Intern, NoIntern, digest, parts_of},
 };
 
@@ -54,8 +56,12 @@ pub enum Effect {
 /// A part's value: shown in messages, or only its digest (Secret and config data, long values).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PartValue {
-    /// The value as messages show it.
+    /// A scalar (string, number, boolean) as messages show it. Member copies keep it, so a
+    /// message can show both sides (images, environment values, labels, node ports).
     Shown(Arc<str>),
+    /// A list or object as compact JSON. Member copies keep only a digest of it: a message
+    /// names the path and shows the template's side.
+    Json(Arc<str>),
     /// A digest of the value.
     Hidden(u64),
 }
@@ -64,7 +70,7 @@ impl PartValue {
     /// How a message shows it.
     pub fn display(&self) -> String {
         match self {
-            PartValue::Shown(s) => format!("{s:?}"),
+            PartValue::Shown(s) | PartValue::Json(s) => format!("{s:?}"),
             PartValue::Hidden(_) => "(not shown)".to_owned(),
         }
     }
@@ -98,7 +104,7 @@ impl Fields {
         for p in &parts {
             p.path.hash(&mut h);
             match &p.value {
-                PartValue::Shown(s) => (0u8, s).hash(&mut h),
+                PartValue::Shown(s) | PartValue::Json(s) => (0u8, s).hash(&mut h),
                 PartValue::Hidden(d) => (1u8, d).hash(&mut h),
             }
         }
@@ -109,27 +115,23 @@ impl Fields {
     }
 }
 
-/// What runs in one member cluster, as far as a takeover could change it.
+/// An object reduced to what a takeover could change: the template of a review, or a member
+/// copy before the index keeps it as a [`RunningCopy`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunningCopy {
+pub struct Flattened {
     /// `spec.replicas` (Deployment, StatefulSet, ReplicaSet).
     pub replicas: Option<i64>,
     /// Every other comparable field.
-    pub fields: Arc<Fields>,
+    pub fields: Fields,
 }
 
-impl RunningCopy {
-    /// The running copy of `object`, or `None` for kinds the guard does not compare.
-    pub fn of(
-        api_version: &str,
-        kind: &str,
-        object: &serde_json::Value,
-        intern: &mut impl Intern,
-    ) -> Option<Self> {
-        let (parts, replicas) = parts_of(api_version, kind, object, intern)?;
+impl Flattened {
+    /// The flattened `object`, or `None` for kinds the guard does not compare.
+    pub fn of(api_version: &str, kind: &str, object: &serde_json::Value) -> Option<Self> {
+        let (parts, replicas) = parts_of(api_version, kind, object, &mut NoIntern)?;
         Some(Self {
             replicas,
-            fields: Arc::new(Fields::new(parts)),
+            fields: Fields::new(parts),
         })
     }
 }

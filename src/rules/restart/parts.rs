@@ -158,6 +158,9 @@ impl<I: Intern> Sink<'_, I> {
             return;
         }
         let value = match shown(value) {
+            Some(text) if !hidden && matches!(value, Value::Array(_) | Value::Object(_)) => {
+                PartValue::Json(self.intern.intern(&text))
+            }
             Some(text) if !hidden => PartValue::Shown(self.intern.intern(&text)),
             _ => PartValue::Hidden(digest(value)),
         };

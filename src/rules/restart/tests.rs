@@ -17,10 +17,29 @@ fn deployment(image: &str, replicas: i64) -> Value {
         "status": {"replicas": replicas, "readyReplicas": replicas}})
 }
 
-fn copy(v: &Value) -> RunningCopy {
+/// The template side: the object flattened.
+fn flat(v: &Value) -> Flattened {
     let api = v["apiVersion"].as_str().unwrap();
     let kind = v["kind"].as_str().unwrap();
-    RunningCopy::of(api, kind, v, &mut NoIntern).unwrap()
+    Flattened::of(api, kind, v).unwrap()
+}
+
+thread_local! {
+    /// Layouts shared between the copies of one test, as the fleet's store shares them, so the
+    /// tests compare copies that keep only their own values.
+    static LAYOUTS: std::cell::RefCell<std::collections::HashMap<u64, Arc<Layout>>> = Default::default();
+}
+
+/// A member copy as the index keeps it.
+fn copy(v: &Value) -> RunningCopy {
+    let f = flat(v);
+    let layout = LAYOUTS.with(|l| {
+        l.borrow_mut()
+            .entry(Layout::key_of(&f.fields))
+            .or_insert_with(|| Arc::new(Layout::new(&f.fields, &mut NoIntern)))
+            .clone()
+    });
+    RunningCopy::new(&f, layout)
 }
 
 /// `v` with the field at `pointer` set (created in its parent object when missing).
@@ -71,7 +90,7 @@ fn what_differs_in_a_deployment(#[case] pointer: &str, #[case] value: Value, #[c
     } else {
         set(template.clone(), pointer, value)
     };
-    let got = compare(&copy(&template).fields, &copy(&member).fields);
+    let got = compare(&flat(&template).fields, &copy(&member));
     assert_eq!(paths(&got), want);
 }
 
@@ -83,7 +102,7 @@ fn what_differs_in_a_deployment(#[case] pointer: &str, #[case] value: Value, #[c
 #[case::selector("/spec/selector/matchLabels/app", json!("web2"), Outcome::ImmutableFieldDiffers)]
 #[case::replicas_not_retained("/spec/replicas", json!(5), Outcome::ReplicasDiffer)]
 fn the_outcome_is_the_worst_difference(#[case] pointer: &str, #[case] value: Value, #[case] want: Outcome) {
-    let template = copy(&deployment("nginx:1.25", 3));
+    let template = flat(&deployment("nginx:1.25", 3));
     let member = copy(&set(deployment("nginx:1.25", 3), pointer, value));
     let found = check(&template, false, &[("member1", Some(&member))]);
     assert_eq!(found.verdicts[0].outcome, want);
@@ -92,7 +111,7 @@ fn the_outcome_is_the_worst_difference(#[case] pointer: &str, #[case] value: Val
 
 #[test]
 fn retained_replicas_never_differ() {
-    let template = copy(&deployment("nginx:1.25", 1));
+    let template = flat(&deployment("nginx:1.25", 1));
     let (m1, m2) = (
         copy(&deployment("nginx:1.25", 3)),
         copy(&deployment("nginx:1.25", 5)),
@@ -108,7 +127,7 @@ fn retained_replicas_never_differ() {
 
 #[test]
 fn a_stale_image_names_both_values_and_the_cluster() {
-    let template = copy(&deployment("nginx:1.25", 3));
+    let template = flat(&deployment("nginx:1.25", 3));
     let member = copy(&deployment("nginx:1.26", 3));
     let found = check(&template, true, &[("member1", Some(&member))]);
     let text = found.verdicts[0].describe();
@@ -125,7 +144,7 @@ fn a_stale_image_names_both_values_and_the_cluster() {
 
 #[test]
 fn copies_that_differ_from_each_other_say_which_cluster_runs_what() {
-    let template = copy(&deployment("nginx:1.25", 3));
+    let template = flat(&deployment("nginx:1.25", 3));
     let (m1, m2) = (
         copy(&deployment("nginx:1.25", 3)),
         copy(&deployment("nginx:1.26", 3)),
@@ -142,7 +161,7 @@ fn copies_that_differ_from_each_other_say_which_cluster_runs_what() {
 
 #[test]
 fn an_immutable_difference_blocks_even_with_allow_rollout() {
-    let template = copy(&deployment("nginx:1.25", 3));
+    let template = flat(&deployment("nginx:1.25", 3));
     let member = copy(&set(
         deployment("nginx:1.25", 3),
         "/spec/selector/matchLabels/app",
@@ -154,7 +173,7 @@ fn an_immutable_difference_blocks_even_with_allow_rollout() {
 
 #[test]
 fn a_copy_whose_spec_was_not_seen_is_reported_not_blocked() {
-    let template = copy(&deployment("nginx:1.25", 3));
+    let template = flat(&deployment("nginx:1.25", 3));
     let found = check(&template, true, &[("member1", None)]);
     assert_eq!(found.verdicts[0].outcome, Outcome::NotSeen);
     assert!(!found.blocks(false));
@@ -179,7 +198,7 @@ fn a_node_port_service_template_without_the_members_node_port_changes_the_port()
         template["spec"].as_object_mut().unwrap().remove(f);
     }
     let found = check(
-        &copy(&template),
+        &flat(&template),
         false,
         &[("member1", Some(&copy(&service(Some(30080)))))],
     );
@@ -192,7 +211,7 @@ fn a_node_port_service_template_without_the_members_node_port_changes_the_port()
         v.describe()
     );
     let same = check(
-        &copy(&service(Some(30080))),
+        &flat(&service(Some(30080))),
         false,
         &[("member1", Some(&copy(&service(Some(30080)))))],
     );
@@ -210,7 +229,7 @@ fn secret_data_is_compared_by_digest_and_never_shown() {
             "type": "Opaque", "data": {"password": password}})
     };
     let found = check(
-        &copy(&secret("c2VjcmV0")),
+        &flat(&secret("c2VjcmV0")),
         false,
         &[("member1", Some(&copy(&secret("b3RoZXI="))))],
     );
@@ -227,7 +246,7 @@ fn secret_data_is_compared_by_digest_and_never_shown() {
 fn secret_string_data_compares_like_the_stored_base64() {
     let stored = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"}, "type": "Opaque", "data": {"password": "c2VjcmV0"}});
     let written = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"}, "type": "Opaque", "stringData": {"password": "secret"}});
-    assert_eq!(copy(&stored).fields.digest, copy(&written).fields.digest);
+    assert_eq!(flat(&stored).fields.digest, flat(&written).fields.digest);
 }
 
 #[test]
@@ -238,7 +257,7 @@ fn job_selector_labels_are_retained_by_karmada() {
                 "template": {"metadata": {"labels": {"batch.kubernetes.io/controller-uid": uid, "job-name": "migrate"}},
                     "spec": {"containers": [{"name": "m", "image": "migrate:1"}], "restartPolicy": "Never"}}}})
     };
-    let found = check(&copy(&job("a")), false, &[("member1", Some(&copy(&job("b"))))]);
+    let found = check(&flat(&job("a")), false, &[("member1", Some(&copy(&job("b"))))]);
     assert_eq!(found.verdicts[0].outcome, Outcome::Equal, "{found:?}");
 }
 
@@ -249,7 +268,7 @@ fn a_stateful_set_count_that_differs_is_a_rescale() {
             "spec": {"replicas": replicas, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
                 "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "db", "image": "pg:16"}]}}}})
     };
-    let found = check(&copy(&sts(1)), false, &[("member1", Some(&copy(&sts(3))))]);
+    let found = check(&flat(&sts(1)), false, &[("member1", Some(&copy(&sts(3))))]);
     assert_eq!(found.verdicts[0].outcome, Outcome::ReplicasDiffer);
     assert!(
         found.verdicts[0]
@@ -257,7 +276,7 @@ fn a_stateful_set_count_that_differs_is_a_rescale() {
             .contains("spec.replicas: template 1, running 3")
     );
     let name = check(
-        &copy(&sts(3)),
+        &flat(&sts(3)),
         false,
         &[(
             "member1",
@@ -268,9 +287,40 @@ fn a_stateful_set_count_that_differs_is_a_rescale() {
 }
 
 #[test]
+fn a_list_or_object_is_kept_by_digest_and_still_compares() {
+    let template = deployment("nginx:1.25", 3);
+    let member = set(template.clone(), "/spec/strategy/type", json!("Recreate"));
+    assert!(compare(&flat(&template).fields, &copy(&template)).is_empty());
+    // The member's strategy is its own value (not its layout's reference), kept by digest only.
+    assert!(compare(&flat(&member).fields, &copy(&member)).is_empty());
+    let d = compare(&flat(&template).fields, &copy(&member));
+    assert_eq!(paths(&d), ["spec.strategy"]);
+    let text = d[0].describe();
+    assert!(
+        text.starts_with(r#"spec.strategy: template "{\"rollingUpdate\""#)
+            && text.ends_with("running (not shown)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_copy_on_a_layout_that_does_not_fit_gets_its_own() {
+    let web = flat(&deployment("nginx:1.25", 3));
+    let job = json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "m"},
+        "spec": {"template": {"spec": {"containers": [{"name": "m", "image": "migrate:1"}]}}}});
+    let other = Arc::new(Layout::new(&flat(&job).fields, &mut NoIntern));
+    let kept = RunningCopy::new(&web, other.clone());
+    assert!(!Arc::ptr_eq(kept.layout(), &other));
+    assert!(compare(&web.fields, &kept).is_empty());
+    assert_eq!(kept.replicas(), Some(3));
+    assert_eq!(kept.digest(), web.fields.digest);
+    assert_eq!(kept, RunningCopy::standalone(&web));
+}
+
+#[test]
 fn unknown_kinds_are_not_compared() {
-    assert!(RunningCopy::of("v1", "Pod", &json!({"spec": {}}), &mut NoIntern).is_none());
-    assert!(RunningCopy::of("apps/v1beta1", "Deployment", &json!({"spec": {}}), &mut NoIntern).is_none());
+    assert!(Flattened::of("v1", "Pod", &json!({"spec": {}})).is_none());
+    assert!(Flattened::of("apps/v1beta1", "Deployment", &json!({"spec": {}})).is_none());
 }
 
 mod properties {
@@ -286,10 +336,10 @@ mod properties {
         /// Comparing a copy with itself finds nothing; with another image, exactly the image.
         #[test]
         fn only_what_changed_differs(a in image(), b in image(), replicas in 0i64..50) {
-            let x = copy(&deployment(&a, replicas));
-            prop_assert!(compare(&x.fields, &x.fields).is_empty());
+            let x = flat(&deployment(&a, replicas));
+            prop_assert!(compare(&x.fields, &copy(&deployment(&a, replicas))).is_empty());
             let y = copy(&deployment(&b, replicas));
-            let d = compare(&x.fields, &y.fields);
+            let d = compare(&x.fields, &y);
             if a == b {
                 prop_assert!(d.is_empty());
             } else {
@@ -303,7 +353,7 @@ mod properties {
             let x = deployment(&a, 2);
             let text = serde_json::to_string(&x).unwrap();
             let reordered: Value = serde_json::from_str(&text).unwrap();
-            prop_assert_eq!(copy(&x).fields.digest, copy(&reordered).fields.digest);
+            prop_assert_eq!(flat(&x).fields.digest, flat(&reordered).fields.digest);
         }
     }
 }
