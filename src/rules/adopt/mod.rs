@@ -482,10 +482,10 @@ fn copies_disagree(c: &Candidate<'_>, template: &Value) -> Option<Refusal> {
         .copies
         .iter()
         .filter_map(|(cl, v)| {
-            restart::RunningCopy::of(c.api_version, c.kind, v, &mut restart::NoIntern).map(|r| (*cl, r))
+            restart::Flattened::of(c.api_version, c.kind, v).map(|f| (*cl, restart::RunningCopy::standalone(&f)))
         })
         .collect();
-    let tpl = restart::RunningCopy::of(c.api_version, c.kind, template, &mut restart::NoIntern)?;
+    let tpl = restart::Flattened::of(c.api_version, c.kind, template)?;
     let copies: Vec<(&str, Option<&restart::RunningCopy>)> =
         running.iter().map(|(c, r)| (*c, Some(r))).collect();
     let found = restart::check(&tpl, false, &copies);

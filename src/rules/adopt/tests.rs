@@ -8,7 +8,7 @@ use super::*;
 use crate::{
     fleet::Fleet,
     rules::{
-        restart::{NoIntern, RunningCopy},
+        restart::{Flattened, RunningCopy},
         testing::{SelectorExt, map, pp, sel},
         view::{ClusterInfo, TemplateMeta},
     },
@@ -55,7 +55,7 @@ fn fleet(copies: &[(&str, &Value)]) -> Fleet {
             obj["metadata"]["namespace"].as_str().unwrap(),
             obj["metadata"]["name"].as_str().unwrap(),
             managed,
-            RunningCopy::of(api_version, kind, obj, &mut NoIntern),
+            Flattened::of(api_version, kind, obj).map(|f| RunningCopy::standalone(&f)),
         );
     }
     f.mark_synced();
