@@ -6,10 +6,11 @@
 
 #![allow(clippy::expect_used)] // a benchmark that cannot build its input must stop
 
-use std::{
-    hint::black_box,
-    time::{Duration, Instant},
-};
+mod support;
+
+use support::percentiles;
+
+use std::{hint::black_box, time::Duration};
 
 use criterion::{BenchmarkId, Criterion};
 use karmada_takeover::{
@@ -206,21 +207,6 @@ fn policy_review<'a>(obj: &'a DynamicObject, spec: &'a RawValue) -> PolicyReview
         metadata: Some(&obj.metadata),
         spec: Some(spec),
     }
-}
-
-fn percentiles(mut f: impl FnMut()) -> (Duration, Duration) {
-    for _ in 0..2_000 {
-        f();
-    }
-    let mut samples: Vec<Duration> = (0..20_000)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    samples.sort_unstable();
-    (samples[samples.len() / 2], samples[samples.len() * 99 / 100])
 }
 
 fn main() {

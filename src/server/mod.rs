@@ -40,9 +40,11 @@ use tokio::{
 };
 
 use crate::{
+    admission::{BadReview, Reviewed},
     config::Config,
     fleet::SharedFleet,
     metrics::Metrics,
+    rules::Webhook,
     tls::{self, ServingTls, TlsFiles},
     writer::Writer,
 };
@@ -187,6 +189,13 @@ impl std::fmt::Debug for State {
     }
 }
 
+/// Turns a request body read by the server into the answered review: [`Server::start`] decodes
+/// it and asks the engine ([`crate::admission::review`] against the [`State`]'s fleet and
+/// config). [`Server::start_with`] takes another one so that a load benchmark can measure the
+/// server alone (TLS, HTTP, limits, metrics, log event) with a fixed answer
+/// (`examples/loadbench_ceiling.rs`); `serve` has no way to choose it.
+pub type Reviewer = Arc<dyn Fn(&State, Webhook, &[u8]) -> Result<Reviewed, BadReview> + Send + Sync>;
+
 /// The server could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -227,6 +236,15 @@ pub struct RunningServer {
 impl Server {
     /// Loads TLS (failing on bad files), binds both listeners and starts serving.
     pub async fn start(settings: Settings, state: State) -> Result<RunningServer, Error> {
+        Self::start_with(settings, state, Arc::new(routes::decide)).await
+    }
+
+    /// [`Server::start`] with another [`Reviewer`] than the engine: for load benchmarks only.
+    pub async fn start_with(
+        settings: Settings,
+        state: State,
+        reviewer: Reviewer,
+    ) -> Result<RunningServer, Error> {
         let limits = settings.limits.clone();
         limits.validate()?;
         let tls = ServingTls::load(settings.tls.clone(), state.metrics.clone())?;
@@ -260,7 +278,12 @@ impl Server {
         let serving = Arc::new(AtomicBool::new(true));
         let (stop, stopped) = watch::channel(false);
         let mut tasks = JoinSet::new();
-        let app = Arc::new(routes::App::new(state.clone(), limits.clone(), serving.clone()));
+        let app = Arc::new(routes::App::new(
+            state.clone(),
+            reviewer,
+            limits.clone(),
+            serving.clone(),
+        ));
         tasks.spawn(accept_loop(
             listener,
             tls.clone(),

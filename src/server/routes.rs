@@ -40,7 +40,7 @@ use tokio::{
 };
 
 use super::{
-    Limits, State,
+    Limits, Reviewer, State,
     budget::{Budget, Reservation, Share, decode_estimate},
 };
 use crate::{
@@ -129,6 +129,7 @@ struct WebhookMetrics {
 /// Everything a request needs, shared by all connections.
 pub(crate) struct App {
     state: State,
+    reviewer: Reviewer,
     limits: Limits,
     permits: Arc<Semaphore>,
     budget: Budget,
@@ -155,7 +156,7 @@ impl Drop for InFlight<'_> {
 }
 
 impl App {
-    pub(crate) fn new(state: State, limits: Limits, serving: Arc<AtomicBool>) -> Self {
+    pub(crate) fn new(state: State, reviewer: Reviewer, limits: Limits, serving: Arc<AtomicBool>) -> Self {
         let metrics = &state.metrics;
         let per_webhook = Webhook::ALL.map(|w| WebhookMetrics {
             latency: metrics.latency(w.label()),
@@ -171,6 +172,7 @@ impl App {
         let budget = Budget::new(limits.memory_budget, metrics.body_memory_bytes.clone());
         Self {
             state,
+            reviewer,
             limits,
             permits,
             budget,
@@ -264,16 +266,16 @@ impl App {
         };
 
         let result = if body.len() <= INLINE_DECIDE_LIMIT {
-            let result = decide(&self.state, webhook, &body);
+            let result = (self.reviewer)(&self.state, webhook, &body);
             drop((body, reservation, permit));
             result
         } else {
             // The permit and the memory go with the task: they stay taken until it is done, even
             // if the deadline answers the client first.
-            let state = self.state.clone();
+            let (state, reviewer) = (self.state.clone(), self.reviewer.clone());
             let task = tokio::task::spawn_blocking(move || {
                 let held: (Reservation, OwnedSemaphorePermit) = (reservation, permit);
-                let result = decide(&state, webhook, &body);
+                let result = reviewer(&state, webhook, &body);
                 drop((body, held));
                 result
             });
@@ -484,8 +486,9 @@ impl App {
     }
 }
 
-/// Decodes and decides one review against the current fleet and config.
-fn decide(state: &State, webhook: Webhook, body: &[u8]) -> Result<Reviewed, BadReview> {
+/// Decodes and decides one review against the current fleet and config: the [`Reviewer`] of
+/// [`Server::start`](super::Server::start).
+pub(super) fn decide(state: &State, webhook: Webhook, body: &[u8]) -> Result<Reviewed, BadReview> {
     let config = state.config.load();
     let fleet = state.fleet.read();
     admission::review(webhook, body, &fleet, &config)

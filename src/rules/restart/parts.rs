@@ -54,7 +54,12 @@ fn hash_value(v: &Value, h: &mut DefaultHasher) {
     match v {
         Value::Null => 0u8.hash(h),
         Value::Bool(b) => (1u8, b).hash(h),
-        Value::Number(n) => (2u8, n.to_string()).hash(h),
+        // Equal exactly when their JSON text is (`1` and `1.0` differ), without writing it.
+        Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+            (Some(u), _, _) => (2u8, 0u8, u).hash(h),
+            (None, Some(i), _) => (2u8, 1u8, i).hash(h),
+            (None, None, f) => (2u8, 2u8, f.map(f64::to_bits)).hash(h),
+        },
         Value::String(s) => (3u8, s).hash(h),
         Value::Array(a) => {
             (4u8, a.len()).hash(h);
@@ -129,13 +134,25 @@ impl Shape {
 /// Collects parts, leaving out what Karmada retains.
 struct Sink<'i, I: Intern> {
     parts: Vec<Part>,
+    /// Where each part's path is written before it is interned (one buffer for all parts).
+    path: String,
     intern: &'i mut I,
     /// [`karmada::retain::retained_fields`] of the kind.
     retained: &'static [&'static str],
 }
 
 impl<I: Intern> Sink<'_, I> {
-    fn push(&mut self, path: &str, effect: Effect, value: &Value, hidden: bool) {
+    fn push(&mut self, path: std::fmt::Arguments<'_>, effect: Effect, value: &Value, hidden: bool) {
+        use std::fmt::Write as _;
+        let mut buffer = std::mem::take(&mut self.path);
+        buffer.clear();
+        // Writing into a String cannot fail.
+        let _ = buffer.write_fmt(path);
+        self.push_at(&buffer, effect, value, hidden);
+        self.path = buffer;
+    }
+
+    fn push_at(&mut self, path: &str, effect: Effect, value: &Value, hidden: bool) {
         let under = |r: &str| {
             path == r
                 || path
@@ -153,7 +170,7 @@ impl<I: Intern> Sink<'_, I> {
                 .any(|r| r.strip_prefix(path).is_some_and(|rest| rest.starts_with('.')))
         {
             for (k, v) in fields {
-                self.push(&format!("{path}.{k}"), effect, v, hidden);
+                self.push(format_args!("{path}.{k}"), effect, v, hidden);
             }
             return;
         }
@@ -171,7 +188,7 @@ impl<I: Intern> Sink<'_, I> {
     fn push_order(&mut self, path: &str, effect: Effect, keys: &[String]) {
         if keys.len() > 1 {
             self.push(
-                &format!("{path} (order)"),
+                format_args!("{path} (order)"),
                 effect,
                 &Value::from(keys.to_vec()),
                 false,
@@ -181,13 +198,34 @@ impl<I: Intern> Sink<'_, I> {
 }
 
 /// A value as messages show it: a string as is, anything else as compact JSON; `None` past
-/// [`SHOWN_MAX`].
+/// [`SHOWN_MAX`]. Writing stops at the limit: most pod spec fields (volumes, probes, resources)
+/// are far longer and only their digest is kept.
 fn shown(v: &Value) -> Option<String> {
-    let text = match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    (text.len() <= SHOWN_MAX).then_some(text)
+    match v {
+        Value::String(s) => (s.len() <= SHOWN_MAX).then(|| s.clone()),
+        other => {
+            let mut text = Bounded(Vec::with_capacity(32));
+            serde_json::to_writer(&mut text, other).ok()?;
+            String::from_utf8(text.0).ok()
+        }
+    }
+}
+
+/// A writer that refuses to grow past [`SHOWN_MAX`] bytes.
+struct Bounded(Vec<u8>);
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + buf.len() > SHOWN_MAX {
+            return Err(std::io::ErrorKind::FileTooLarge.into());
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The parts of `object` (a whole object as the API server returns it, or its body without
@@ -201,6 +239,7 @@ pub fn parts_of(
     let shape = Shape::of(api_version, kind)?;
     let mut sink = Sink {
         parts: Vec::new(),
+        path: String::new(),
         intern,
         retained: karmada::retain::retained_fields(api_version, kind),
     };
@@ -219,7 +258,12 @@ pub fn parts_of(
                         };
                         pod_template(&mut sink, "spec.template", value, effect);
                     }
-                    _ => sink.push(&format!("spec.{field}"), workload_effect(w, field), value, false),
+                    _ => sink.push(
+                        format_args!("spec.{field}"),
+                        workload_effect(w, field),
+                        value,
+                        false,
+                    ),
                 }
             }
         }
@@ -229,7 +273,7 @@ pub fn parts_of(
                 if field == "jobTemplate" {
                     job_template(&mut sink, value);
                 } else {
-                    sink.push(&format!("spec.{field}"), Effect::Overwritten, value, false);
+                    sink.push(format_args!("spec.{field}"), Effect::Overwritten, value, false);
                 }
             }
         }
@@ -238,17 +282,17 @@ pub fn parts_of(
             data(&mut sink, object, "data", Effect::Config);
             data(&mut sink, object, "binaryData", Effect::Config);
             if let Some(v) = object.get("immutable") {
-                sink.push("immutable", Effect::Immutable, v, false);
+                sink.push(format_args!("immutable"), Effect::Immutable, v, false);
             }
         }
         Shape::Secret => {
             secret_data(&mut sink, object);
             data(&mut sink, object, "binaryData", Effect::Config);
             if let Some(v) = object.get("type") {
-                sink.push("type", Effect::Immutable, v, false);
+                sink.push(format_args!("type"), Effect::Immutable, v, false);
             }
             if let Some(v) = object.get("immutable") {
-                sink.push("immutable", Effect::Immutable, v, false);
+                sink.push(format_args!("immutable"), Effect::Immutable, v, false);
             }
         }
     }
@@ -291,7 +335,7 @@ fn job_template<I: Intern>(sink: &mut Sink<'_, I>, jt: &Value) {
     for (field, value) in jt.as_object().into_iter().flatten() {
         if field != "spec" {
             sink.push(
-                &format!("spec.jobTemplate.{field}"),
+                format_args!("spec.jobTemplate.{field}"),
                 Effect::Overwritten,
                 value,
                 false,
@@ -303,7 +347,7 @@ fn job_template<I: Intern>(sink: &mut Sink<'_, I>, jt: &Value) {
                 pod_template(sink, "spec.jobTemplate.spec.template", v, Effect::Rollout);
             } else {
                 sink.push(
-                    &format!("spec.jobTemplate.spec.{f}"),
+                    format_args!("spec.jobTemplate.spec.{f}"),
                     Effect::Overwritten,
                     v,
                     false,
@@ -323,10 +367,10 @@ fn pod_template<I: Intern>(sink: &mut Sink<'_, I>, base: &str, template: &Value,
                 "creationTimestamp" => {}
                 "labels" | "annotations" => {
                     for (k, v) in value.as_object().into_iter().flatten() {
-                        sink.push(&format!("{base}.metadata.{field}[{k}]"), effect, v, false);
+                        sink.push(format_args!("{base}.metadata.{field}[{k}]"), effect, v, false);
                     }
                 }
-                _ => sink.push(&format!("{base}.metadata.{field}"), effect, value, false),
+                _ => sink.push(format_args!("{base}.metadata.{field}"), effect, value, false),
             }
         }
     }
@@ -338,7 +382,7 @@ fn pod_template<I: Intern>(sink: &mut Sink<'_, I>, base: &str, template: &Value,
             "containers" | "initContainers" | "ephemeralContainers" => {
                 containers(sink, &format!("{base}.spec.{field}"), value, effect);
             }
-            _ => sink.push(&format!("{base}.spec.{field}"), effect, value, false),
+            _ => sink.push(format_args!("{base}.spec.{field}"), effect, value, false),
         }
     }
 }
@@ -352,7 +396,7 @@ fn item_key(item: &Value, index: usize) -> String {
 
 fn containers<I: Intern>(sink: &mut Sink<'_, I>, base: &str, list: &Value, effect: Effect) {
     let Some(items) = list.as_array() else {
-        sink.push(base, effect, list, false);
+        sink.push(format_args!("{base}"), effect, list, false);
         return;
     };
     let keys: Vec<String> = items.iter().enumerate().map(|(i, c)| item_key(c, i)).collect();
@@ -363,7 +407,7 @@ fn containers<I: Intern>(sink: &mut Sink<'_, I>, base: &str, list: &Value, effec
             match field.as_str() {
                 "name" => {}
                 "env" => env(sink, &format!("{path}.env"), value, effect),
-                _ => sink.push(&format!("{path}.{field}"), effect, value, false),
+                _ => sink.push(format_args!("{path}.{field}"), effect, value, false),
             }
         }
     }
@@ -374,7 +418,7 @@ fn containers<I: Intern>(sink: &mut Sink<'_, I>, base: &str, list: &Value, effec
 /// key, never holds its data).
 fn env<I: Intern>(sink: &mut Sink<'_, I>, base: &str, list: &Value, effect: Effect) {
     let Some(items) = list.as_array() else {
-        sink.push(base, effect, list, false);
+        sink.push(format_args!("{base}"), effect, list, false);
         return;
     };
     let keys: Vec<String> = items.iter().enumerate().map(|(i, e)| item_key(e, i)).collect();
@@ -382,9 +426,14 @@ fn env<I: Intern>(sink: &mut Sink<'_, I>, base: &str, list: &Value, effect: Effe
     for (e, key) in items.iter().zip(&keys) {
         let path = format!("{base}[{key}]");
         match (e.get("value"), e.get("valueFrom")) {
-            (_, Some(from)) => sink.push(&format!("{path}.valueFrom"), effect, from, false),
-            (Some(v), None) => sink.push(&path, effect, v, false),
-            (None, None) => sink.push(&path, effect, &Value::String(String::new()), false),
+            (_, Some(from)) => sink.push(format_args!("{path}.valueFrom"), effect, from, false),
+            (Some(v), None) => sink.push(format_args!("{path}"), effect, v, false),
+            (None, None) => sink.push(
+                format_args!("{path}"),
+                effect,
+                &Value::String(String::new()),
+                false,
+            ),
         }
     }
 }
@@ -399,13 +448,13 @@ fn service<I: Intern>(sink: &mut Sink<'_, I>, spec: Option<&Value>) {
         match field.as_str() {
             "clusterIPs" | "ipFamilies" | "ipFamilyPolicy" => {}
             "ports" => service_ports(sink, value),
-            "type" => sink.push("spec.type", Effect::NodePorts, value, false),
+            "type" => sink.push(format_args!("spec.type"), Effect::NodePorts, value, false),
             "selector" => {
                 for (k, v) in value.as_object().into_iter().flatten() {
-                    sink.push(&format!("spec.selector[{k}]"), Effect::Service, v, false);
+                    sink.push(format_args!("spec.selector[{k}]"), Effect::Service, v, false);
                 }
             }
-            _ => sink.push(&format!("spec.{field}"), Effect::Service, value, false),
+            _ => sink.push(format_args!("spec.{field}"), Effect::Service, value, false),
         }
     }
 }
@@ -413,7 +462,7 @@ fn service<I: Intern>(sink: &mut Sink<'_, I>, spec: Option<&Value>) {
 /// Service ports by name (by `port/protocol` when unnamed, as a single unnamed port is).
 fn service_ports<I: Intern>(sink: &mut Sink<'_, I>, list: &Value) {
     let Some(items) = list.as_array() else {
-        sink.push("spec.ports", Effect::Service, list, false);
+        sink.push(format_args!("spec.ports"), Effect::Service, list, false);
         return;
     };
     for (i, p) in items.iter().enumerate() {
@@ -435,7 +484,7 @@ fn service_ports<I: Intern>(sink: &mut Sink<'_, I>, list: &Value) {
                 Effect::Service
             };
             if field != "name" {
-                sink.push(&format!("spec.ports[{key}].{field}"), effect, value, false);
+                sink.push(format_args!("spec.ports[{key}].{field}"), effect, value, false);
             }
         }
     }
@@ -444,7 +493,7 @@ fn service_ports<I: Intern>(sink: &mut Sink<'_, I>, list: &Value) {
 /// ConfigMap `data`/`binaryData` key by key, by digest only: config may hold anything.
 fn data<I: Intern>(sink: &mut Sink<'_, I>, object: &Value, field: &str, effect: Effect) {
     for (k, v) in object.get(field).and_then(Value::as_object).into_iter().flatten() {
-        sink.push(&format!("{field}[{k}]"), effect, v, true);
+        sink.push(format_args!("{field}[{k}]"), effect, v, true);
     }
 }
 
@@ -474,6 +523,6 @@ fn secret_data<I: Intern>(sink: &mut Sink<'_, I>, object: &Value) {
         }
     }
     for (k, v) in merged {
-        sink.push(&format!("data[{k}]"), Effect::Config, &v, true);
+        sink.push(format_args!("data[{k}]"), Effect::Config, &v, true);
     }
 }
