@@ -316,3 +316,41 @@ async fn discovery_gives_up_after_the_configured_timeout() {
     );
     api.stall(false);
 }
+
+/// ConfigMaps and Secrets in karmada-apiserver are read whole: the fleet keeps their data as
+/// digests (never the data), follows a change of it, and forgets it with the template.
+#[tokio::test]
+async fn configmap_and_secret_templates_keep_their_data_digests() {
+    let api = seeded().await;
+    let secret = |value: &str| {
+        json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "web-tls", "namespace": "shop"},
+               "type": "kubernetes.io/tls", "data": {"tls.crt": value}})
+    };
+    api.put(None, res::SECRET, secret("Y2VydC0x"));
+    let fleet = SharedFleet::default();
+    let running = start(&api, &fleet, fast(), KarmadaMetrics::unregistered().unwrap()).await;
+    assert!(
+        running.wait_synced(WAIT).await,
+        "pending: {:?}",
+        running.pending()
+    );
+    let digest = |f: &SharedFleet| {
+        f.read()
+            .karmada_copy("v1", "Secret", "shop", "web-tls")
+            .map(|c| c.digest())
+    };
+    let first = digest(&fleet).expect("the Secret's content is kept");
+    assert!(fleet.read().template("v1", "Secret", "shop", "web-tls").is_some());
+
+    api.put(None, res::SECRET, secret("Y2VydC0y"));
+    eventually(WAIT, "the changed data reaches the fleet", || {
+        digest(&fleet).is_some_and(|d| d != first)
+    })
+    .await;
+
+    api.remove(None, res::SECRET, "shop", "web-tls");
+    eventually(WAIT, "the deleted Secret leaves the fleet", || {
+        digest(&fleet).is_none() && fleet.read().template("v1", "Secret", "shop", "web-tls").is_none()
+    })
+    .await;
+}

@@ -50,6 +50,9 @@ pub struct Fleet {
     /// Template keys by `join(apiVersion, kind, namespace, label_slot(k, v))`.
     pub(super) templates_by_label: HashMap<String, HashSet<Arc<str>>>,
     pub(super) templates: HashMap<Arc<str>, TemplateMeta>,
+    /// The content of the ConfigMap and Secret templates (data digests, as member copies are
+    /// kept), by template key: a dependency in Karmada is compared with the members' copies.
+    pub(super) karmada_copies: HashMap<Arc<str>, crate::rules::restart::RunningCopy>,
     /// Policy key → keys of the templates whose claim names it.
     pub(super) claims: HashMap<String, HashSet<Arc<str>>>,
     pub(super) clusters: BTreeMap<String, ClusterInfo>,

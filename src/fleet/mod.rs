@@ -41,5 +41,13 @@ pub use members::MemberCopy;
 pub use running::RunningStore;
 pub use shared::SharedFleet;
 
+/// Whether the fleet keeps the content of a template of this kind in Karmada, not only its
+/// metadata: ConfigMaps and Secrets, whose data a takeover's `propagateDeps` writes over the
+/// members' copies (issue "Restart-safe takeover", dependencies). Their data is kept as digests,
+/// like the members' copies.
+pub fn karmada_keeps_content(api_version: &str, kind: &str) -> bool {
+    api_version == "v1" && matches!(kind, "ConfigMap" | "Secret")
+}
+
 #[cfg(test)]
 mod tests;

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::{
     karmada::{PolicyKind, ResourceSelector},
-    rules::{claim, view::TemplateMeta},
+    rules::{claim, restart::RunningCopy, view::TemplateMeta},
 };
 
 /// Annotation prefixes the engine reads on stored templates.
@@ -66,7 +66,45 @@ impl Fleet {
         self.remove_template_by_key(&join(&[api_version, kind, namespace, name]));
     }
 
+    /// Records what a template in Karmada holds (a ConfigMap's or Secret's data, kept like a
+    /// member copy), or forgets it (`None`). Kept only while the template itself is stored.
+    pub fn set_karmada_copy(
+        &mut self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+        copy: Option<RunningCopy>,
+    ) {
+        let key = join(&[api_version, kind, namespace, name]);
+        let Some((shared, _)) = self.templates.get_key_value(key.as_str()) else {
+            return;
+        };
+        match copy {
+            Some(copy) => {
+                let shared = shared.clone();
+                self.karmada_copies.insert(shared, copy);
+            }
+            None => {
+                self.karmada_copies.remove(key.as_str());
+            }
+        }
+    }
+
+    /// What a template in Karmada holds, when it was read whole (ConfigMaps and Secrets).
+    pub fn karmada_copy(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<&RunningCopy> {
+        self.karmada_copies
+            .get(join(&[api_version, kind, namespace, name]).as_str())
+    }
+
     fn remove_template_by_key(&mut self, key: &str) {
+        self.karmada_copies.remove(key);
         let Some(old) = self.templates.remove(key) else {
             return;
         };

@@ -55,4 +55,14 @@ impl FleetView for Fleet {
     ) -> Vec<(&str, &crate::rules::restart::RunningCopy)> {
         Fleet::running_copies(self, group, kind, namespace, name)
     }
+
+    fn karmada_copy(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<&crate::rules::restart::RunningCopy> {
+        Fleet::karmada_copy(self, api_version, kind, namespace, name)
+    }
 }

@@ -145,6 +145,17 @@ pub trait FleetView {
         namespace: &str,
         name: &str,
     ) -> Vec<(&str, &crate::rules::restart::RunningCopy)>;
+
+    /// What the template `api_version/kind namespace/name` holds in Karmada, when the view keeps
+    /// its content (ConfigMaps and Secrets): compared with the members' copies before
+    /// `propagateDeps` overwrites them.
+    fn karmada_copy(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Option<&crate::rules::restart::RunningCopy>;
 }
 
 /// Any fleet view is a [`PolicySource`] for claim resolution: candidates come from its index.

@@ -300,14 +300,20 @@ fn load_karmada_object(fleet: &mut Fleet, obj: &Located) -> Result<(), LoadError
         fleet.upsert_cluster(ClusterInfo::from(&cluster));
         return Ok(());
     }
+    let namespace = metadata.namespace.unwrap_or_default();
+    let name = metadata.name;
     fleet.upsert_template(TemplateMeta {
         api_version: api_version.to_owned(),
         kind: obj.kind().to_owned(),
-        namespace: metadata.namespace.unwrap_or_default(),
-        name: metadata.name,
+        namespace: namespace.clone(),
+        name: name.clone(),
         labels: metadata.labels,
         annotations: metadata.annotations,
     });
+    if super::karmada_keeps_content(api_version, obj.kind()) {
+        let copy = running_copy(&fleet.running_store(), obj);
+        fleet.set_karmada_copy(api_version, obj.kind(), &namespace, &name, copy);
+    }
     Ok(())
 }
 

@@ -85,17 +85,93 @@ pub fn decode_template(ar: &ApiResource, obj: PartialObjectMeta<DynamicObject>) 
     }
 }
 
+/// A template read whole (the kinds [`crate::fleet::karmada_keeps_content`] selects: ConfigMaps
+/// and Secrets): its metadata, and its content kept as a member copy is (data digests).
+#[derive(Debug, Clone)]
+pub struct TemplateObject {
+    /// What every template keeps.
+    pub meta: TemplateMeta,
+    /// Its content, in the fleet's compact form.
+    pub content: Option<RunningCopy>,
+}
+
+/// A ConfigMap or Secret template as the fleet keeps it: metadata plus data digests (the data
+/// itself is dropped here, as soon as the event is decoded).
+pub fn decode_template_object(ar: &ApiResource, obj: DynamicObject, store: &RunningStore) -> TemplateObject {
+    let content = store.keep(&ar.api_version, &ar.kind, &obj.data);
+    let m = obj.metadata;
+    TemplateObject {
+        meta: TemplateMeta {
+            api_version: ar.api_version.clone(),
+            kind: ar.kind.clone(),
+            namespace: m.namespace.unwrap_or_default(),
+            name: m.name.unwrap_or_default(),
+            labels: m.labels.unwrap_or_default(),
+            annotations: m.annotations.unwrap_or_default(),
+        },
+        content,
+    }
+}
+
 /// Applies one template change for the kind of `ar`.
 pub fn apply_templates(fleet: &SharedFleet, ar: &ApiResource, change: Change<TemplateMeta>, chunk: usize) {
+    apply_template_change(fleet, ar, change, chunk, |t| t, Fleet::upsert_template);
+}
+
+/// Applies one change of templates read whole (ConfigMaps, Secrets): metadata and content are
+/// written under the same lock, so the view never holds one without the other.
+pub fn apply_template_objects(
+    fleet: &SharedFleet,
+    ar: &ApiResource,
+    change: Change<TemplateObject>,
+    chunk: usize,
+) {
+    apply_template_change(
+        fleet,
+        ar,
+        change,
+        chunk,
+        |t| &t.meta,
+        |f, t| {
+            let TemplateObject { meta, content } = t;
+            let (api_version, kind, namespace, name) = (
+                meta.api_version.clone(),
+                meta.kind.clone(),
+                meta.namespace.clone(),
+                meta.name.clone(),
+            );
+            f.upsert_template(meta);
+            f.set_karmada_copy(&api_version, &kind, &namespace, &name, content);
+        },
+    );
+}
+
+/// One template change, whatever the template carries: `meta` reads its identity, `store` writes
+/// it. A re-list removes the templates of the kind it no longer lists, then stores the rest in
+/// chunks of `chunk` per write-lock hold.
+fn apply_template_change<T>(
+    fleet: &SharedFleet,
+    ar: &ApiResource,
+    change: Change<T>,
+    chunk: usize,
+    meta: impl Fn(&T) -> &TemplateMeta,
+    store: impl Fn(&mut Fleet, T),
+) {
     match change {
-        Change::Apply(t) => fleet.write().upsert_template(t),
-        Change::Delete(t) => fleet
-            .write()
-            .remove_template(&t.api_version, &t.kind, &t.namespace, &t.name),
+        Change::Apply(t) => store(&mut fleet.write(), t),
+        Change::Delete(t) => {
+            let t = meta(&t);
+            fleet
+                .write()
+                .remove_template(&t.api_version, &t.kind, &t.namespace, &t.name);
+        }
         Change::Relist(list) => {
             let keep: HashSet<(&str, &str)> = list
                 .iter()
-                .map(|t| (t.namespace.as_str(), t.name.as_str()))
+                .map(|t| {
+                    let t = meta(t);
+                    (t.namespace.as_str(), t.name.as_str())
+                })
                 .collect();
             let stale: Vec<(String, String)> = fleet
                 .read()
@@ -115,7 +191,7 @@ pub fn apply_templates(fleet: &SharedFleet, ar: &ApiResource, change: Change<Tem
             while list.peek().is_some() {
                 let mut f = fleet.write();
                 for t in list.by_ref().take(chunk.max(1)) {
-                    f.upsert_template(t);
+                    store(&mut f, t);
                 }
             }
         }

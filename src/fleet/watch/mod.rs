@@ -5,7 +5,8 @@
 //! ```text
 //! karmada-apiserver ── PropagationPolicy, ClusterPropagationPolicy (full objects)
 //!                   ── Cluster (full), Namespace (metadata)
-//!                   ── templates of the selected kinds (metadata)           ──► SharedFleet
+//!                   ── templates of the selected kinds (metadata; ConfigMaps and
+//!                      Secrets whole, their data kept as digests)             ──► SharedFleet
 //!  …/clusters/<c>/proxy ── selected kinds in member <c> (metadata: managed?) ──►   (member index)
 //! ```
 //!
@@ -49,8 +50,8 @@ pub mod metrics;
 pub mod resources;
 
 pub use apply::{
-    MemberObject, apply_members, apply_policies, apply_templates, decode_cluster, decode_member,
-    decode_policy, decode_template,
+    MemberObject, TemplateObject, apply_members, apply_policies, apply_template_objects, apply_templates,
+    decode_cluster, decode_member, decode_policy, decode_template, decode_template_object,
 };
 use apply::{apply_clusters, apply_namespaces};
 pub use connection::{Connection, Error};
@@ -290,6 +291,23 @@ async fn watch_templates(
     };
     let chunk = options.relist_chunk;
     let ar2 = ar.clone();
+    if crate::fleet::karmada_keeps_content(&ar.api_version, &ar.kind) {
+        // ConfigMaps and Secrets are read whole: their data (kept as digests) is compared with
+        // the members' copies before a takeover's propagateDeps overwrites them.
+        let store = fleet.read().running_store();
+        drive(
+            Api::<DynamicObject>::all_with(client, &ar),
+            watcher::Config::default(),
+            source.clone(),
+            metrics,
+            backoff,
+            move |o| Some(decode_template_object(&ar2, o, &store)),
+            move |change| apply_template_objects(&fleet, &ar, change, chunk),
+            move || tracker.done(&source),
+        )
+        .await;
+        return;
+    }
     drive(
         Api::<PartialObjectMeta<DynamicObject>>::all_with(client, &ar),
         watcher::Config::default(),

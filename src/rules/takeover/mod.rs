@@ -27,7 +27,7 @@ use super::{
     dependencies::{self, DependencyKind},
     patch,
     placement::{Workload, guard},
-    restart::{RunningCopy, admit},
+    restart::{self, RunningCopy, admit},
     tier::Tier,
     view::{FleetView, TemplateMeta},
     workload::{Subject, parse_clusters},
@@ -384,6 +384,17 @@ fn dependency_statuses(
                 ));
             }
         }
+        if in_karmada
+            && config.takeover.propagate_deps
+            && config.restart_guard != RestartGuardMode::Off
+            && let Some(differ) =
+                karmada_copy_differs(fleet, api_version, kind, &dep.namespace, &dep.name, clusters)
+        {
+            conflicts.push(format!(
+                "{shown} in Karmada differs from its copies in the source clusters ({differ}): propagateDeps would \
+                 write Karmada's copy there, so the mounted files change under running pods"
+            ));
+        }
         if !in_karmada && config.takeover.propagate_deps {
             warnings.push(match (dep.kind, held.first()) {
                 (DependencyKind::ConfigMap | DependencyKind::Secret, Some(first)) => format!(
@@ -402,6 +413,33 @@ fn dependency_statuses(
         });
     }
     deps
+}
+
+/// The source clusters whose copy of a dependency differs from the one in Karmada, with the
+/// differing paths (`member1: data.mode`), or `None` when they agree or Karmada's content is not
+/// known (the view keeps it for ConfigMaps and Secrets only).
+fn karmada_copy_differs(
+    fleet: &impl FleetView,
+    api_version: &str,
+    kind: &str,
+    namespace: &str,
+    name: &str,
+    clusters: &[String],
+) -> Option<String> {
+    let in_karmada = fleet.karmada_copy(api_version, kind, namespace, name)?;
+    let differ: Vec<String> = fleet
+        .running_copies(group_of(api_version), kind, namespace, name)
+        .into_iter()
+        .filter(|(c, _)| clusters.iter().any(|x| x == c))
+        .filter_map(|(cluster, copy)| {
+            let paths: Vec<String> = restart::compare_copies(in_karmada, copy)
+                .iter()
+                .map(|d| d.path.to_string())
+                .collect();
+            (!paths.is_empty()).then(|| format!("{cluster}: {}", paths.join(", ")))
+        })
+        .collect();
+    (!differ.is_empty()).then(|| differ.join("; "))
 }
 
 /// The takeover policy for a template: one named selector, pinned to the source clusters,

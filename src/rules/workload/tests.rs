@@ -612,3 +612,62 @@ fn a_source_cluster_that_is_not_ready_is_reported_once(
     assert_eq!(about_member2.len(), 1, "{:?}", d.warnings);
     assert!(about_member2[0].contains(fragment), "{}", about_member2[0]);
 }
+
+/// A Secret already in Karmada whose data differs from the copies in the source clusters: the
+/// takeover's propagateDeps would write Karmada's copy into the members, under running pods. The
+/// guard names the Secret, the clusters and the keys, never the data.
+#[test]
+fn a_dependency_in_karmada_that_differs_from_the_members_copies_is_refused() {
+    let mut fleet = example_fleet();
+    let other = json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
+        "metadata": {"name": "frontend-tls", "namespace": "shop"},
+        "data": {"tls.crt": "b3RoZXItY2VydA==", "tls.key": "b3RoZXIta2V5"}});
+    let copy = fleet.running_store().keep("v1", "Secret", &other);
+    assert!(copy.is_some());
+    fleet.set_karmada_copy("v1", "Secret", "shop", "frontend-tls", copy);
+
+    let d = run(
+        Webhook::MutateWorkload,
+        &frontend(),
+        None,
+        &fleet,
+        &Config::default(),
+    );
+    let (reason, message) = denial(&d);
+    assert_eq!(reason, crate::rules::DenyReason::RestartGuard, "{message}");
+    assert!(
+        message
+            .contains("Secret shop/frontend-tls in Karmada differs from its copies in the source clusters"),
+        "{message}"
+    );
+    assert!(message.contains("member1: data[tls.crt]"), "{message}");
+    assert!(message.contains("member2: data[tls.crt]"), "{message}");
+    assert!(
+        !message.contains("b3RoZXI"),
+        "Secret data must never be shown: {message}"
+    );
+
+    // Under `warn` the same finding is a warning and the takeover goes ahead.
+    let warn = Config {
+        restart_guard: crate::config::RestartGuardMode::Warn,
+        ..Config::default()
+    };
+    let d = run(Webhook::MutateWorkload, &frontend(), None, &fleet, &warn);
+    assert!(d.allowed(), "{d:?}");
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.contains("Secret shop/frontend-tls in Karmada differs")),
+        "{:?}",
+        d.warnings
+    );
+
+    // With the same data as the members (the example fleet as shipped), nothing is said.
+    let d = mutate(&frontend());
+    assert!(d.allowed(), "{d:?}");
+    assert!(
+        !d.warnings.iter().any(|w| w.contains("in Karmada differs")),
+        "{:?}",
+        d.warnings
+    );
+}
