@@ -148,8 +148,12 @@ pub struct Plan {
     /// ConfigMaps and Secrets the workload uses that Karmada lacks, copied from the source cluster.
     pub dependencies: Vec<DependencyRef>,
     /// The template as created when the webhook is installed (it patches it on admission).
+    /// Shown with a Secret's data values hidden.
+    #[serde(serialize_with = "without_secret_data")]
     pub template: Value,
-    /// The template as created when it is not: the decision's patch applied.
+    /// The template as created when it is not: the decision's patch applied (shown like
+    /// `template`).
+    #[serde(serialize_with = "without_secret_data")]
     pub patched_template: Value,
     /// The takeover policy (written by the webhook, or by `adopt` itself).
     pub policy: Policy,
@@ -168,6 +172,24 @@ pub struct DependencyRef {
     pub kind: &'static str,
     /// Name, in the workload's namespace.
     pub name: String,
+}
+
+/// Serializes a template for people and pipelines (`adopt --dry-run -o json`): a Secret's `data`
+/// and `stringData` values become `"(not shown)"`, its keys stay. The plan itself keeps the data:
+/// it is what gets created.
+fn without_secret_data<S: serde::Serializer>(template: &Value, s: S) -> Result<S::Ok, S::Error> {
+    if template["kind"] != "Secret" {
+        return template.serialize(s);
+    }
+    let mut shown = template.clone();
+    for field in ["data", "stringData"] {
+        if let Some(values) = shown[field].as_object_mut() {
+            for v in values.values_mut() {
+                *v = Value::String("(not shown)".to_owned());
+            }
+        }
+    }
+    shown.serialize(s)
 }
 
 /// The template Karmada would hold for a member object: pruned exactly as Karmada prunes a Work

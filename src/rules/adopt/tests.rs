@@ -295,3 +295,27 @@ fn pod_labels_of_a_cronjob_come_from_its_job_template() {
     let cj = json!({"spec": {"jobTemplate": {"spec": {"template": {"metadata": {"labels": {"app": "nightly"}}}}}}});
     assert_eq!(pod_labels(&cj), map(&[("app", "nightly")]));
 }
+
+/// `adopt --dry-run -o json` prints the plan: a Secret's data values never appear in it, while
+/// the plan keeps them for what it creates.
+#[test]
+fn a_planned_secret_is_shown_without_its_data() {
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+        "metadata": {"name": "db", "namespace": "shop"},
+        "data": {"password": "c2VjcmV0LXZhbHVl"}, "stringData": {"user": "admin-user"}});
+    let f = fleet(&[("member1", &secret)]);
+    let plan = plan(
+        &candidate(&secret, &[("member1", &secret)]),
+        None,
+        &f,
+        &Config::default(),
+    )
+    .unwrap();
+    assert_eq!(plan.template["data"]["password"], "c2VjcmV0LXZhbHVl");
+    let shown = serde_json::to_string(&plan).unwrap();
+    assert!(
+        !shown.contains("c2VjcmV0LXZhbHVl") && !shown.contains("admin-user"),
+        "{shown}"
+    );
+    assert!(shown.contains(r#""password":"(not shown)""#), "{shown}");
+}
