@@ -106,7 +106,13 @@ async fn timed<T>(
     }
 }
 
-fn api(client: &Client, ar: &ApiResource, namespace: &str) -> Api<DynamicObject> {
+/// Whether a create failed because the object exists (409 AlreadyExists).
+fn already_exists(e: &AdoptError) -> bool {
+    matches!(e, AdoptError::Api { source: kube::Error::Api(s), .. } if s.code == 409)
+}
+
+/// The API of `ar`'s kind in `namespace` (all namespaces, or cluster scope, when empty).
+pub(super) fn api(client: &Client, ar: &ApiResource, namespace: &str) -> Api<DynamicObject> {
     if namespace.is_empty() {
         Api::all_with(client.clone(), ar)
     } else {
@@ -195,9 +201,15 @@ pub async fn take_over(
             }
             let obj: DynamicObject = serde_json::from_value(body.clone())
                 .map_err(|e| AdoptError::Invalid(format!("{shown}: {e}")))?;
-            match tokio::time::timeout(timeout, api.create(&post_params(), &obj)).await {
-                Ok(Ok(_)) => Ok(Created::Created),
-                Ok(Err(kube::Error::Api(s))) if s.code == 409 => {
+            let created = timed(
+                || format!("creating {shown} in Karmada"),
+                timeout,
+                api.create(&post_params(), &obj),
+            )
+            .await;
+            match created {
+                Ok(_) => Ok(Created::Created),
+                Err(e) if already_exists(&e) => {
                     let existing = timed(
                         || format!("reading {shown} in Karmada"),
                         timeout,
@@ -210,14 +222,7 @@ pub async fn take_over(
                         Err(AdoptError::Foreign(shown))
                     }
                 }
-                Ok(Err(source)) => Err(AdoptError::Api {
-                    what: format!("creating {shown} in Karmada"),
-                    source,
-                }),
-                Err(_) => Err(AdoptError::Timeout {
-                    what: format!("creating {shown} in Karmada"),
-                    timeout,
-                }),
+                Err(e) => Err(e),
             }
         }
     }
@@ -309,17 +314,16 @@ pub async fn copy_dependency(
     let mut new: DynamicObject =
         serde_json::from_value(pruned).map_err(|e| AdoptError::Invalid(format!("{shown}: {e}")))?;
     new.metadata.namespace = Some(namespace.to_owned());
-    match tokio::time::timeout(timeout, karmada.create(&post_params(), &new)).await {
-        Ok(Ok(_)) => Ok(Copied::Created),
-        Ok(Err(kube::Error::Api(s))) if s.code == 409 => Ok(Copied::Existed),
-        Ok(Err(source)) => Err(AdoptError::Api {
-            what: format!("creating {shown} in Karmada"),
-            source,
-        }),
-        Err(_) => Err(AdoptError::Timeout {
-            what: format!("creating {shown} in Karmada"),
-            timeout,
-        }),
+    let created = timed(
+        || format!("creating {shown} in Karmada"),
+        timeout,
+        karmada.create(&post_params(), &new),
+    )
+    .await;
+    match created {
+        Ok(_) => Ok(Copied::Created),
+        Err(e) if already_exists(&e) => Ok(Copied::Existed),
+        Err(e) => Err(e),
     }
 }
 

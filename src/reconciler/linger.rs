@@ -10,11 +10,7 @@
 //! Promoted dependencies (ConfigMaps and Secrets with `karmada-takeover.io/skip: "true"`) are
 //! left alone; `rules::linger` says why.
 
-use kube::{
-    Api,
-    api::{Patch, PatchParams},
-    core::DynamicObject,
-};
+use kube::api::{Patch, PatchParams};
 
 use super::{PassReport, Reconciler};
 use crate::{
@@ -49,11 +45,7 @@ impl Reconciler {
             let Some(ar) = resources::known(&t.api_version, &t.kind) else {
                 continue;
             };
-            let api: Api<DynamicObject> = if t.namespace.is_empty() {
-                Api::all_with(self.client().clone(), &ar)
-            } else {
-                Api::namespaced_with(self.client().clone(), &t.namespace, &ar)
-            };
+            let api = super::adopt::api(self.client(), &ar, &t.namespace);
             let params = PatchParams {
                 field_manager: Some(FIELD_MANAGER.to_owned()),
                 ..PatchParams::default()

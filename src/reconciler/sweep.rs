@@ -1,8 +1,6 @@
 //! The **sweep** pass (off by default): templates that existed before the webhook, unclaimed and
 //! running unmanaged in members, get the decision admission would have made on CREATE.
 
-use kube::{Api, core::DynamicObject};
-
 use super::{
     PassReport, Reconciler,
     adopt::{AdoptError, TemplateWrite, take_over},
@@ -48,11 +46,7 @@ impl Reconciler {
             let Some(ar) = resources::known(&t.api_version, &t.kind) else {
                 continue;
             };
-            let api: Api<DynamicObject> = if t.namespace.is_empty() {
-                Api::all_with(self.client().clone(), &ar)
-            } else {
-                Api::namespaced_with(self.client().clone(), &t.namespace, &ar)
-            };
+            let api = super::adopt::api(self.client(), &ar, &t.namespace);
             let obj = match tokio::time::timeout(self.options.request_timeout, api.get_opt(&t.name)).await {
                 Ok(Ok(Some(obj))) => obj,
                 Ok(Ok(None)) => continue,

@@ -160,13 +160,7 @@ pub(super) async fn gather(
     kinds: &[KindRef],
     name: Option<&str>,
 ) -> anyhow::Result<Vec<Found>> {
-    let clusters: Vec<String> = s
-        .fleet
-        .read()
-        .clusters()
-        .filter(|c| c.ready)
-        .map(|c| c.name.clone())
-        .collect();
+    let clusters = ready_clusters(s);
     for c in &select.clusters {
         if !s.fleet.read().clusters().any(|k| &k.name == c) {
             bail!(
@@ -235,13 +229,7 @@ impl ServiceCache {
     pub(super) async fn selecting(&mut self, s: &Session, f: &Found) -> anyhow::Result<Vec<Found>> {
         if !self.by_namespace.contains_key(&f.namespace) {
             let ar = resources::known("v1", "Service").context("no API resource for Services")?;
-            let clusters: Vec<String> = s
-                .fleet
-                .read()
-                .clusters()
-                .filter(|c| c.ready)
-                .map(|c| c.name.clone())
-                .collect();
+            let clusters = ready_clusters(s);
             let mut all = Vec::new();
             for c in clusters {
                 for svc in
@@ -284,4 +272,14 @@ impl ServiceCache {
         }
         Ok(out.into_values().collect())
     }
+}
+
+/// The member clusters that are Ready now, by name: the ones whose proxies are listed.
+fn ready_clusters(s: &Session) -> Vec<String> {
+    s.fleet
+        .read()
+        .clusters()
+        .filter(|c| c.ready)
+        .map(|c| c.name.clone())
+        .collect()
 }

@@ -6,7 +6,7 @@ use std::{
     fmt::Debug,
 };
 
-use kube::core::{ApiResource, DynamicObject, PartialObjectMeta};
+use kube::core::{ApiResource, DynamicObject, ObjectMeta, PartialObjectMeta};
 
 use super::{Change, members};
 use crate::{
@@ -74,7 +74,10 @@ pub fn apply_policies(fleet: &SharedFleet, kind: PolicyKind, change: Change<Poli
 
 /// A template's metadata as the fleet keeps it.
 pub fn decode_template(ar: &ApiResource, obj: PartialObjectMeta<DynamicObject>) -> TemplateMeta {
-    let m = obj.metadata;
+    template_meta(ar, obj.metadata)
+}
+
+fn template_meta(ar: &ApiResource, m: ObjectMeta) -> TemplateMeta {
     TemplateMeta {
         api_version: ar.api_version.clone(),
         kind: ar.kind.clone(),
@@ -99,16 +102,8 @@ pub struct TemplateObject {
 /// itself is dropped here, as soon as the event is decoded).
 pub fn decode_template_object(ar: &ApiResource, obj: DynamicObject, store: &RunningStore) -> TemplateObject {
     let content = store.keep(&ar.api_version, &ar.kind, &obj.data);
-    let m = obj.metadata;
     TemplateObject {
-        meta: TemplateMeta {
-            api_version: ar.api_version.clone(),
-            kind: ar.kind.clone(),
-            namespace: m.namespace.unwrap_or_default(),
-            name: m.name.unwrap_or_default(),
-            labels: m.labels.unwrap_or_default(),
-            annotations: m.annotations.unwrap_or_default(),
-        },
+        meta: template_meta(ar, obj.metadata),
         content,
     }
 }
