@@ -24,7 +24,7 @@ pub(super) fn copies_disagree(c: &Candidate<'_>, template: &Value) -> Option<Ref
                 .map(|f| (*cl, restart::RunningCopy::standalone(&f)))
         })
         .collect();
-    let tpl = restart::Flattened::of(c.api_version, c.kind, template)?;
+    let tpl = restart::Template::of(c.api_version, c.kind, template)?;
     let copies: Vec<(&str, Option<&restart::RunningCopy>)> =
         running.iter().map(|(c, r)| (*c, Some(r))).collect();
     let found = restart::check(&tpl, false, &copies);

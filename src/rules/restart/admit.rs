@@ -1,7 +1,7 @@
 //! The guard on a takeover at admission (and in `check`, which decides the same way): the
 //! template against each source cluster's copy, then what the configured mode makes of it.
 
-use super::{Flattened, RestartCheck, RunningCopy, check};
+use super::{RestartCheck, RunningCopy, Template, check};
 use crate::{
     config::{Config, RestartGuardMode},
     karmada::{api::group_of, keys, markers},
@@ -45,7 +45,7 @@ pub(in crate::rules) fn guard(
     if config.restart_guard == RestartGuardMode::Off {
         return none;
     }
-    let Some(template) = Flattened::of(s.api_version, s.kind, s.body) else {
+    let Some(template) = Template::of(s.api_version, s.kind, s.body) else {
         return none;
     };
     let running = fleet.running_copies(group_of(s.api_version), s.kind, s.namespace, s.name);

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{Difference, Effect, Flattened, RunningCopy, compare, compare_copies};
+use super::{Difference, Effect, RunningCopy, Template, compare, compare_copies};
 
 /// What a takeover would do to the copy in one source cluster: the label of
 /// `karmada_takeover_restart_guard_total` and of `check -o json`. Ordered from harmless to worst.
@@ -194,7 +194,7 @@ impl RestartCheck {
 /// Compares the template (`template`, with `retain_replicas` when Karmada will keep each member's
 /// count) with the copy in each source cluster (`None`: the index holds no spec for that copy).
 pub fn check(
-    template: &Flattened,
+    template: &Template<'_>,
     retain_replicas: bool,
     copies: &[(&str, Option<&RunningCopy>)],
 ) -> RestartCheck {
@@ -209,7 +209,7 @@ pub fn check(
 }
 
 fn verdict(
-    template: &Flattened,
+    template: &Template<'_>,
     retain_replicas: bool,
     cluster: &str,
     copy: Option<&RunningCopy>,
@@ -222,7 +222,11 @@ fn verdict(
             differences: Vec::new(),
         };
     };
-    let differences = compare(&template.fields, copy);
+    let differences = if template.digest == copy.digest() {
+        Vec::new()
+    } else {
+        compare(template.fields(), copy)
+    };
     let running = copy.replicas();
     let replicas = (template.replicas.is_some() || running.is_some()).then_some(Replicas {
         template: template.replicas,

@@ -10,9 +10,10 @@
 //! defaults itself) with the member copy, both reduced by [`parts_of`] to the fields a takeover
 //! could change.
 //!
-//! Both sides are first [`Flattened`]; a member copy is then kept in the fleet index in the
-//! compact form of [`RunningCopy`] (its paths shared with the copies of the same shape, only its
-//! own values stored: `kept.rs`).
+//! A member copy is [`Flattened`], then kept in the fleet index in the compact form of
+//! [`RunningCopy`] (its paths shared with the copies of the same shape, only its own values
+//! stored: `kept.rs`). The template of a review is a [`Template`]: its digest first, its parts
+//! only when a copy's digest differs.
 
 pub(super) mod admit;
 
@@ -32,7 +33,7 @@ pub use self::{
     compare::{Difference, compare, compare_copies},
     guard::{CopyVerdict, Outcome, RestartCheck, check},
     kept::{Layout, RunningCopy},
-    parts::{Intern, NoIntern, digest, parts_of},
+    parts::{Intern, NoIntern, digest, digest_of, parts_of},
 };
 
 /// What changing a field does to what runs. Ordered from the least to the most disruptive.
@@ -90,33 +91,14 @@ pub struct Part {
 /// The comparable fields of one object, sorted by path, with a digest of them all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fields {
-    /// A digest of every part: equal digests, equal fields.
+    /// A digest of every part ([`digest_of`]): equal digests, equal fields.
     pub digest: u64,
     /// The parts, sorted by path.
     pub parts: Box<[Part]>,
 }
 
-impl Fields {
-    /// Fields from parts sorted by path.
-    pub fn new(parts: Vec<Part>) -> Self {
-        use std::hash::{DefaultHasher, Hash, Hasher};
-        let mut h = DefaultHasher::new();
-        for p in &parts {
-            p.path.hash(&mut h);
-            match &p.value {
-                PartValue::Shown(s) | PartValue::Json(s) => (0u8, s).hash(&mut h),
-                PartValue::Hidden(d) => (1u8, d).hash(&mut h),
-            }
-        }
-        Self {
-            digest: h.finish(),
-            parts: parts.into_boxed_slice(),
-        }
-    }
-}
-
-/// An object reduced to what a takeover could change: the template of a review, or a member
-/// copy before the index keeps it as a [`RunningCopy`].
+/// An object reduced to what a takeover could change: a member copy before the index keeps it
+/// as a [`RunningCopy`] (the template of a review is a [`Template`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Flattened {
     /// `spec.replicas` (Deployment, StatefulSet, ReplicaSet).
@@ -128,10 +110,57 @@ pub struct Flattened {
 impl Flattened {
     /// The flattened `object`, or `None` for kinds the guard does not compare.
     pub fn of(api_version: &str, kind: &str, object: &serde_json::Value) -> Option<Self> {
-        let (parts, replicas) = parts_of(api_version, kind, object, &mut NoIntern)?;
+        let (parts, replicas, digest) = parts_of(api_version, kind, object, &mut NoIntern)?;
         Some(Self {
             replicas,
-            fields: Fields::new(parts),
+            fields: Fields {
+                digest,
+                parts: parts.into_boxed_slice(),
+            },
+        })
+    }
+}
+
+/// The template of a takeover, as the guard compares it: its digest and replica count at once,
+/// its parts only when a member copy's digest differs. Most takeovers adopt copies that run
+/// exactly the template, and building the parts (a path, a shown value or digest per field)
+/// was about a quarter of a whole Deployment review's CPU under load (BENCHMARKS.md).
+#[derive(Debug)]
+pub struct Template<'a> {
+    api_version: &'a str,
+    kind: &'a str,
+    object: &'a serde_json::Value,
+    /// `spec.replicas` (Deployment, StatefulSet, ReplicaSet).
+    pub replicas: Option<i64>,
+    /// [`Fields::digest`] of its parts.
+    pub digest: u64,
+    fields: std::cell::OnceCell<Fields>,
+}
+
+impl<'a> Template<'a> {
+    /// The template `object`, or `None` for kinds the guard does not compare.
+    pub fn of(api_version: &'a str, kind: &'a str, object: &'a serde_json::Value) -> Option<Self> {
+        let (replicas, digest) = digest_of(api_version, kind, object)?;
+        Some(Self {
+            api_version,
+            kind,
+            object,
+            replicas,
+            digest,
+            fields: std::cell::OnceCell::new(),
+        })
+    }
+
+    /// Its parts, flattened on first use.
+    pub fn fields(&self) -> &Fields {
+        self.fields.get_or_init(|| {
+            // `of` found the kind comparable, so the walk cannot come back empty.
+            Flattened::of(self.api_version, self.kind, self.object)
+                .map(|f| f.fields)
+                .unwrap_or(Fields {
+                    digest: self.digest,
+                    parts: Box::default(),
+                })
         })
     }
 }

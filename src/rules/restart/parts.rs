@@ -1,7 +1,9 @@
 //! Flattening a workload into the [`Part`]s a takeover could change, per kind.
 //!
-//! Both sides of the comparison go through [`parts_of`]: the template as the API server admitted
-//! it and each member copy as its member API server returns it. What Karmada keeps from the
+//! Both sides of the comparison go through the same walk: the template as the API server admitted
+//! it and each member copy as its member API server returns it. [`parts_of`] builds the parts
+//! (every member copy; a template only when a copy's digest differs from it), [`digest_of`] only
+//! their digest, which does not depend on the order the parts are found in. What Karmada keeps from the
 //! member copy on update ([`karmada::retain::retained_fields`]: Service `clusterIP` and
 //! `healthCheckNodePort`, Job `selector.matchLabels` and `template.metadata.labels`) is left out
 //! on both sides, so it never counts as a difference; Deployment replicas are kept apart
@@ -14,6 +16,7 @@
 //! part, since the pod-template hash changes with their order.
 
 use std::{
+    borrow::Cow,
     hash::{DefaultHasher, Hash, Hasher},
     sync::Arc,
 };
@@ -69,11 +72,20 @@ fn hash_value(v: &Value, h: &mut DefaultHasher) {
         }
         Value::Object(m) => {
             (5u8, m.len()).hash(h);
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort_unstable();
-            for k in keys {
-                k.hash(h);
-                hash_value(&m[k], h);
+            // serde_json's `Map` is a `BTreeMap` (sorted) unless a crate in the build turns on
+            // its `preserve_order` feature; then, and only then, the keys are sorted here.
+            if m.keys().is_sorted() {
+                for (k, v) in m {
+                    k.hash(h);
+                    hash_value(v, h);
+                }
+            } else {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort_unstable();
+                for k in keys {
+                    k.hash(h);
+                    hash_value(&m[k], h);
+                }
             }
         }
     }
@@ -131,17 +143,77 @@ impl Shape {
     }
 }
 
-/// Collects parts, leaving out what Karmada retains.
-struct Sink<'i, I: Intern> {
+/// Receives each part as the walk finds it, with the digest of its value.
+pub(super) trait Emit {
+    /// One part: its path, what a change there does, its value, whether messages may show it,
+    /// and [`digest`] of the value.
+    fn part(&mut self, path: &str, effect: Effect, value: &Value, hidden: bool, value_digest: u64);
+}
+
+/// Builds the [`Part`]s, their paths and shown values interned.
+struct Collect<'i, I: Intern> {
     parts: Vec<Part>,
-    /// Where each part's path is written before it is interned (one buffer for all parts).
-    path: String,
     intern: &'i mut I,
+}
+
+impl<I: Intern> Emit for Collect<'_, I> {
+    fn part(&mut self, path: &str, effect: Effect, value: &Value, hidden: bool, value_digest: u64) {
+        let value = match shown(value) {
+            Some(text) if !hidden && matches!(value, Value::Array(_) | Value::Object(_)) => {
+                PartValue::Json(self.intern.intern(&text))
+            }
+            Some(text) if !hidden => PartValue::Shown(self.intern.intern(&text)),
+            _ => PartValue::Hidden(value_digest),
+        };
+        let path = self.intern.intern(path);
+        self.parts.push(Part { path, effect, value });
+    }
+}
+
+/// Keeps nothing: the walk's digest is all that is wanted ([`digest_of`]).
+struct DigestOnly;
+
+impl Emit for DigestOnly {
+    fn part(&mut self, _: &str, _: Effect, _: &Value, _: bool, _: u64) {}
+}
+
+/// The digest of a set of parts, whatever the order they are found in: the wrapping sum of one
+/// SipHash per part (its path and the [`digest`] of its value), then the count. Order-free, so
+/// the walk needs no sorting to compute it, and a template is compared without building its
+/// parts at all ([`super::Template`]).
+#[derive(Debug, Default)]
+struct FieldsDigest {
+    sum: u64,
+    count: u64,
+}
+
+impl FieldsDigest {
+    fn add(&mut self, path: &str, value_digest: u64) {
+        let mut h = DefaultHasher::new();
+        path.hash(&mut h);
+        value_digest.hash(&mut h);
+        self.sum = self.sum.wrapping_add(h.finish());
+        self.count += 1;
+    }
+
+    fn finish(&self) -> u64 {
+        let mut h = DefaultHasher::new();
+        (self.count, self.sum).hash(&mut h);
+        h.finish()
+    }
+}
+
+/// Walks an object's comparable fields, leaving out what Karmada retains.
+struct Walk<'e, E: Emit> {
+    emit: &'e mut E,
+    digest: FieldsDigest,
+    /// Where each part's path is written (one buffer for all parts).
+    path: String,
     /// [`karmada::retain::retained_fields`] of the kind.
     retained: &'static [&'static str],
 }
 
-impl<I: Intern> Sink<'_, I> {
+impl<E: Emit> Walk<'_, E> {
     fn push(&mut self, path: std::fmt::Arguments<'_>, effect: Effect, value: &Value, hidden: bool) {
         use std::fmt::Write as _;
         let mut buffer = std::mem::take(&mut self.path);
@@ -174,25 +246,15 @@ impl<I: Intern> Sink<'_, I> {
             }
             return;
         }
-        let value = match shown(value) {
-            Some(text) if !hidden && matches!(value, Value::Array(_) | Value::Object(_)) => {
-                PartValue::Json(self.intern.intern(&text))
-            }
-            Some(text) if !hidden => PartValue::Shown(self.intern.intern(&text)),
-            _ => PartValue::Hidden(digest(value)),
-        };
-        let path = self.intern.intern(path);
-        self.parts.push(Part { path, effect, value });
+        let value_digest = digest(value);
+        self.digest.add(path, value_digest);
+        self.emit.part(path, effect, value, hidden, value_digest);
     }
 
-    fn push_order(&mut self, path: &str, effect: Effect, keys: &[String]) {
+    fn push_order(&mut self, path: &str, effect: Effect, keys: &[Cow<'_, str>]) {
         if keys.len() > 1 {
-            self.push(
-                format_args!("{path} (order)"),
-                effect,
-                &Value::from(keys.to_vec()),
-                false,
-            );
+            let keys = Value::from(keys.iter().map(|k| Value::from(k.as_ref())).collect::<Vec<_>>());
+            self.push(format_args!("{path} (order)"), effect, &keys, false);
         }
     }
 }
@@ -229,18 +291,38 @@ impl std::io::Write for Bounded {
 }
 
 /// The parts of `object` (a whole object as the API server returns it, or its body without
-/// `metadata`), sorted by path, and `spec.replicas`. `None` for kinds the guard does not know.
+/// `metadata`), sorted by path, `spec.replicas`, and the digest of the parts (as [`digest_of`]
+/// computes it). `None` for kinds the guard does not know.
 pub fn parts_of(
     api_version: &str,
     kind: &str,
     object: &Value,
     intern: &mut impl Intern,
-) -> Option<(Vec<Part>, Option<i64>)> {
-    let shape = Shape::of(api_version, kind)?;
-    let mut sink = Sink {
+) -> Option<(Vec<Part>, Option<i64>, u64)> {
+    let mut collect = Collect {
         parts: Vec::new(),
-        path: String::new(),
         intern,
+    };
+    let (replicas, digest) = walk(api_version, kind, object, &mut collect)?;
+    let mut parts = collect.parts;
+    parts.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    Some((parts, replicas, digest))
+}
+
+/// `spec.replicas` and the digest of the parts of `object`, without building them: what a
+/// template needs to be compared with member copies whose digests are known. Equal to the
+/// digest [`parts_of`] returns for the same object.
+pub fn digest_of(api_version: &str, kind: &str, object: &Value) -> Option<(Option<i64>, u64)> {
+    walk(api_version, kind, object, &mut DigestOnly)
+}
+
+/// Walks the parts of `object` into `emit`; returns `spec.replicas` and the parts' digest.
+fn walk<E: Emit>(api_version: &str, kind: &str, object: &Value, emit: &mut E) -> Option<(Option<i64>, u64)> {
+    let shape = Shape::of(api_version, kind)?;
+    let mut sink = Walk {
+        emit,
+        digest: FieldsDigest::default(),
+        path: String::new(),
         retained: karmada::retain::retained_fields(api_version, kind),
     };
     let mut replicas = None;
@@ -296,9 +378,7 @@ pub fn parts_of(
             }
         }
     }
-    let mut parts = sink.parts;
-    parts.sort_unstable_by(|a, b| a.path.cmp(&b.path));
-    Some((parts, replicas))
+    Some((replicas, sink.digest.finish()))
 }
 
 /// Fields outside the pod template whose change the API server refuses for an existing object
@@ -331,7 +411,7 @@ fn workload_effect(w: WorkloadKind, field: &str) -> Effect {
 
 /// A CronJob's `spec.jobTemplate`: its pod template counts like a workload's (the next Jobs run
 /// it), the rest of the Job spec is overwritten.
-fn job_template<I: Intern>(sink: &mut Sink<'_, I>, jt: &Value) {
+fn job_template<E: Emit>(sink: &mut Walk<'_, E>, jt: &Value) {
     for (field, value) in jt.as_object().into_iter().flatten() {
         if field != "spec" {
             sink.push(
@@ -359,7 +439,7 @@ fn job_template<I: Intern>(sink: &mut Sink<'_, I>, jt: &Value) {
 
 /// A pod template at `base`: labels and annotations one by one, containers field by field,
 /// other pod spec fields one by one.
-fn pod_template<I: Intern>(sink: &mut Sink<'_, I>, base: &str, template: &Value, effect: Effect) {
+fn pod_template<E: Emit>(sink: &mut Walk<'_, E>, base: &str, template: &Value, effect: Effect) {
     if let Some(meta) = template.get("metadata").and_then(Value::as_object) {
         for (field, value) in meta {
             match field.as_str() {
@@ -388,18 +468,18 @@ fn pod_template<I: Intern>(sink: &mut Sink<'_, I>, base: &str, template: &Value,
 }
 
 /// The name of a keyed list item (`name`), or its position.
-fn item_key(item: &Value, index: usize) -> String {
+fn item_key(item: &Value, index: usize) -> Cow<'_, str> {
     item.get("name")
         .and_then(Value::as_str)
-        .map_or_else(|| index.to_string(), str::to_owned)
+        .map_or_else(|| Cow::Owned(index.to_string()), Cow::Borrowed)
 }
 
-fn containers<I: Intern>(sink: &mut Sink<'_, I>, base: &str, list: &Value, effect: Effect) {
+fn containers<E: Emit>(sink: &mut Walk<'_, E>, base: &str, list: &Value, effect: Effect) {
     let Some(items) = list.as_array() else {
         sink.push(format_args!("{base}"), effect, list, false);
         return;
     };
-    let keys: Vec<String> = items.iter().enumerate().map(|(i, c)| item_key(c, i)).collect();
+    let keys: Vec<Cow<'_, str>> = items.iter().enumerate().map(|(i, c)| item_key(c, i)).collect();
     sink.push_order(base, effect, &keys);
     for (c, key) in items.iter().zip(&keys) {
         let path = format!("{base}[{key}]");
@@ -416,12 +496,12 @@ fn containers<I: Intern>(sink: &mut Sink<'_, I>, base: &str, list: &Value, effec
 /// Environment variables one by one: a plain `value` is shown (an unset value is the empty
 /// string to the kubelet), a `valueFrom` reference is shown as the reference (it names a Secret
 /// key, never holds its data).
-fn env<I: Intern>(sink: &mut Sink<'_, I>, base: &str, list: &Value, effect: Effect) {
+fn env<E: Emit>(sink: &mut Walk<'_, E>, base: &str, list: &Value, effect: Effect) {
     let Some(items) = list.as_array() else {
         sink.push(format_args!("{base}"), effect, list, false);
         return;
     };
-    let keys: Vec<String> = items.iter().enumerate().map(|(i, e)| item_key(e, i)).collect();
+    let keys: Vec<Cow<'_, str>> = items.iter().enumerate().map(|(i, e)| item_key(e, i)).collect();
     sink.push_order(base, effect, &keys);
     for (e, key) in items.iter().zip(&keys) {
         let path = format!("{base}[{key}]");
@@ -443,7 +523,7 @@ fn env<I: Intern>(sink: &mut Sink<'_, I>, base: &str, list: &Value, effect: Effe
 /// (`clusterIPs`, which Karmada also prunes from the manifest; `ipFamilies`, `ipFamilyPolicy`),
 /// which the template does not carry yet when the mutating webhook sees it. Node ports are
 /// compared: Karmada does not retain them.
-fn service<I: Intern>(sink: &mut Sink<'_, I>, spec: Option<&Value>) {
+fn service<E: Emit>(sink: &mut Walk<'_, E>, spec: Option<&Value>) {
     for (field, value) in spec.and_then(Value::as_object).into_iter().flatten() {
         match field.as_str() {
             "clusterIPs" | "ipFamilies" | "ipFamilyPolicy" => {}
@@ -460,7 +540,7 @@ fn service<I: Intern>(sink: &mut Sink<'_, I>, spec: Option<&Value>) {
 }
 
 /// Service ports by name (by `port/protocol` when unnamed, as a single unnamed port is).
-fn service_ports<I: Intern>(sink: &mut Sink<'_, I>, list: &Value) {
+fn service_ports<E: Emit>(sink: &mut Walk<'_, E>, list: &Value) {
     let Some(items) = list.as_array() else {
         sink.push(format_args!("spec.ports"), Effect::Service, list, false);
         return;
@@ -491,7 +571,7 @@ fn service_ports<I: Intern>(sink: &mut Sink<'_, I>, list: &Value) {
 }
 
 /// ConfigMap `data`/`binaryData` key by key, by digest only: config may hold anything.
-fn data<I: Intern>(sink: &mut Sink<'_, I>, object: &Value, field: &str, effect: Effect) {
+fn data<E: Emit>(sink: &mut Walk<'_, E>, object: &Value, field: &str, effect: Effect) {
     for (k, v) in object.get(field).and_then(Value::as_object).into_iter().flatten() {
         sink.push(format_args!("{field}[{k}]"), effect, v, true);
     }
@@ -500,7 +580,7 @@ fn data<I: Intern>(sink: &mut Sink<'_, I>, object: &Value, field: &str, effect: 
 /// Secret `data` key by key, by digest only (never shown). `stringData` (write-only: the API
 /// server folds it into `data` as base64) is folded the same way, so a hand-written manifest
 /// compares like the stored object.
-fn secret_data<I: Intern>(sink: &mut Sink<'_, I>, object: &Value) {
+fn secret_data<E: Emit>(sink: &mut Walk<'_, E>, object: &Value) {
     use base64::Engine as _;
     let mut merged: std::collections::BTreeMap<&str, Value> = object
         .get("data")

@@ -17,7 +17,7 @@ fn deployment(image: &str, replicas: i64) -> Value {
         "status": {"replicas": replicas, "readyReplicas": replicas}})
 }
 
-/// The template side: the object flattened.
+/// An object flattened, as a member copy is before the index keeps it.
 fn flat(v: &Value) -> Flattened {
     let api = v["apiVersion"].as_str().unwrap();
     let kind = v["kind"].as_str().unwrap();
@@ -28,6 +28,13 @@ thread_local! {
     /// Layouts shared between the copies of one test, as the fleet's store shares them, so the
     /// tests compare copies that keep only their own values.
     static LAYOUTS: std::cell::RefCell<std::collections::HashMap<u64, Arc<Layout>>> = Default::default();
+}
+
+/// The template side as the guard compares it: digest first, parts when a copy differs.
+fn tpl(v: &Value) -> Template<'_> {
+    let api = v["apiVersion"].as_str().unwrap();
+    let kind = v["kind"].as_str().unwrap();
+    Template::of(api, kind, v).unwrap()
 }
 
 /// A member copy as the index keeps it.
@@ -102,7 +109,8 @@ fn what_differs_in_a_deployment(#[case] pointer: &str, #[case] value: Value, #[c
 #[case::selector("/spec/selector/matchLabels/app", json!("web2"), Outcome::ImmutableFieldDiffers)]
 #[case::replicas_not_retained("/spec/replicas", json!(5), Outcome::ReplicasDiffer)]
 fn the_outcome_is_the_worst_difference(#[case] pointer: &str, #[case] value: Value, #[case] want: Outcome) {
-    let template = flat(&deployment("nginx:1.25", 3));
+    let object = deployment("nginx:1.25", 3);
+    let template = tpl(&object);
     let member = copy(&set(deployment("nginx:1.25", 3), pointer, value));
     let found = check(&template, false, &[("member1", Some(&member))]);
     assert_eq!(found.verdicts[0].outcome, want);
@@ -111,7 +119,8 @@ fn the_outcome_is_the_worst_difference(#[case] pointer: &str, #[case] value: Val
 
 #[test]
 fn retained_replicas_never_differ() {
-    let template = flat(&deployment("nginx:1.25", 1));
+    let object = deployment("nginx:1.25", 1);
+    let template = tpl(&object);
     let (m1, m2) = (
         copy(&deployment("nginx:1.25", 3)),
         copy(&deployment("nginx:1.25", 5)),
@@ -127,7 +136,8 @@ fn retained_replicas_never_differ() {
 
 #[test]
 fn a_stale_image_names_both_values_and_the_cluster() {
-    let template = flat(&deployment("nginx:1.25", 3));
+    let object = deployment("nginx:1.25", 3);
+    let template = tpl(&object);
     let member = copy(&deployment("nginx:1.26", 3));
     let found = check(&template, true, &[("member1", Some(&member))]);
     let text = found.verdicts[0].describe();
@@ -144,7 +154,8 @@ fn a_stale_image_names_both_values_and_the_cluster() {
 
 #[test]
 fn copies_that_differ_from_each_other_say_which_cluster_runs_what() {
-    let template = flat(&deployment("nginx:1.25", 3));
+    let object = deployment("nginx:1.25", 3);
+    let template = tpl(&object);
     let (m1, m2) = (
         copy(&deployment("nginx:1.25", 3)),
         copy(&deployment("nginx:1.26", 3)),
@@ -161,7 +172,8 @@ fn copies_that_differ_from_each_other_say_which_cluster_runs_what() {
 
 #[test]
 fn an_immutable_difference_blocks_even_with_allow_rollout() {
-    let template = flat(&deployment("nginx:1.25", 3));
+    let object = deployment("nginx:1.25", 3);
+    let template = tpl(&object);
     let member = copy(&set(
         deployment("nginx:1.25", 3),
         "/spec/selector/matchLabels/app",
@@ -173,7 +185,8 @@ fn an_immutable_difference_blocks_even_with_allow_rollout() {
 
 #[test]
 fn a_copy_whose_spec_was_not_seen_is_reported_not_blocked() {
-    let template = flat(&deployment("nginx:1.25", 3));
+    let object = deployment("nginx:1.25", 3);
+    let template = tpl(&object);
     let found = check(&template, true, &[("member1", None)]);
     assert_eq!(found.verdicts[0].outcome, Outcome::NotSeen);
     assert!(!found.blocks(false));
@@ -198,7 +211,7 @@ fn a_node_port_service_template_without_the_members_node_port_changes_the_port()
         template["spec"].as_object_mut().unwrap().remove(f);
     }
     let found = check(
-        &flat(&template),
+        &tpl(&template),
         false,
         &[("member1", Some(&copy(&service(Some(30080)))))],
     );
@@ -211,7 +224,7 @@ fn a_node_port_service_template_without_the_members_node_port_changes_the_port()
         v.describe()
     );
     let same = check(
-        &flat(&service(Some(30080))),
+        &tpl(&service(Some(30080))),
         false,
         &[("member1", Some(&copy(&service(Some(30080)))))],
     );
@@ -229,7 +242,7 @@ fn secret_data_is_compared_by_digest_and_never_shown() {
             "type": "Opaque", "data": {"password": password}})
     };
     let found = check(
-        &flat(&secret("c2VjcmV0")),
+        &tpl(&secret("c2VjcmV0")),
         false,
         &[("member1", Some(&copy(&secret("b3RoZXI="))))],
     );
@@ -257,7 +270,7 @@ fn job_selector_labels_are_retained_by_karmada() {
                 "template": {"metadata": {"labels": {"batch.kubernetes.io/controller-uid": uid, "job-name": "migrate"}},
                     "spec": {"containers": [{"name": "m", "image": "migrate:1"}], "restartPolicy": "Never"}}}})
     };
-    let found = check(&flat(&job("a")), false, &[("member1", Some(&copy(&job("b"))))]);
+    let found = check(&tpl(&job("a")), false, &[("member1", Some(&copy(&job("b"))))]);
     assert_eq!(found.verdicts[0].outcome, Outcome::Equal, "{found:?}");
 }
 
@@ -268,7 +281,7 @@ fn a_stateful_set_count_that_differs_is_a_rescale() {
             "spec": {"replicas": replicas, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
                 "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "db", "image": "pg:16"}]}}}})
     };
-    let found = check(&flat(&sts(1)), false, &[("member1", Some(&copy(&sts(3))))]);
+    let found = check(&tpl(&sts(1)), false, &[("member1", Some(&copy(&sts(3))))]);
     assert_eq!(found.verdicts[0].outcome, Outcome::ReplicasDiffer);
     assert!(
         found.verdicts[0]
@@ -276,7 +289,7 @@ fn a_stateful_set_count_that_differs_is_a_rescale() {
             .contains("spec.replicas: template 1, running 3")
     );
     let name = check(
-        &flat(&sts(3)),
+        &tpl(&sts(3)),
         false,
         &[(
             "member1",
@@ -318,6 +331,43 @@ fn a_copy_on_a_layout_that_does_not_fit_gets_its_own() {
 }
 
 #[test]
+fn an_equal_copy_is_compared_by_digest_alone() {
+    let object = deployment("nginx:1.25", 3);
+    let template = tpl(&object);
+    let found = check(&template, true, &[("member1", Some(&copy(&object)))]);
+    assert_eq!(found.verdicts[0].outcome, Outcome::Equal);
+    assert!(
+        template.fields.get().is_none(),
+        "no parts built for an equal copy"
+    );
+    let stale = copy(&deployment("nginx:1.26", 3));
+    let found = check(&template, true, &[("member1", Some(&stale))]);
+    assert_eq!(found.verdicts[0].outcome, Outcome::PodTemplateDiffers);
+    assert!(template.fields.get().is_some());
+}
+
+#[rstest]
+#[case::deployment(deployment("nginx:1.25", 3))]
+#[case::service(service(Some(30080)))]
+#[case::secret(json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"}, "type": "Opaque",
+    "data": {"password": "c2VjcmV0"}, "stringData": {"user": "app"}}))]
+#[case::config_map(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "1", "b": "2"}}))]
+#[case::job(json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "migrate"},
+    "spec": {"selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "a"}},
+        "template": {"metadata": {"labels": {"batch.kubernetes.io/controller-uid": "a", "job-name": "migrate"}},
+            "spec": {"containers": [{"name": "m", "image": "migrate:1"}], "restartPolicy": "Never"}}}}))]
+#[case::stateful_set(json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "db"},
+    "spec": {"replicas": 2, "serviceName": "db", "selector": {"matchLabels": {"app": "db"}},
+        "template": {"metadata": {"labels": {"app": "db"}}, "spec": {"containers": [{"name": "db", "image": "pg:16"}]}}}}))]
+#[case::cron_job(json!({"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "c"},
+    "spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"backoffLimit": 2,
+        "template": {"spec": {"containers": [{"name": "c", "image": "busybox", "env": [{"name": "A"}, {"name": "B", "value": "x"}]}]}}}}}}))]
+fn a_template_digest_equals_its_parts_digest(#[case] object: Value) {
+    assert_eq!(tpl(&object).digest, flat(&object).fields.digest);
+    assert_eq!(tpl(&object).replicas, flat(&object).replicas);
+}
+
+#[test]
 fn unknown_kinds_are_not_compared() {
     assert!(Flattened::of("v1", "Pod", &json!({"spec": {}})).is_none());
     assert!(Flattened::of("apps/v1beta1", "Deployment", &json!({"spec": {}})).is_none());
@@ -354,6 +404,17 @@ mod properties {
             let text = serde_json::to_string(&x).unwrap();
             let reordered: Value = serde_json::from_str(&text).unwrap();
             prop_assert_eq!(flat(&x).fields.digest, flat(&reordered).fields.digest);
+        }
+
+        /// The template's digest (no parts built) is the digest of its parts, whatever the
+        /// values, and an equal copy compares equal by it.
+        #[test]
+        fn the_digest_alone_decides_equal_copies(a in image(), replicas in 0i64..50, mode in "[a-z]{0,12}") {
+            let object = set(deployment(&a, replicas), "/spec/template/spec/containers/0/env/0/value", json!(mode));
+            let template = tpl(&object);
+            prop_assert_eq!(template.digest, flat(&object).fields.digest);
+            let found = check(&template, false, &[("member1", Some(&copy(&object)))]);
+            prop_assert_eq!(found.verdicts[0].outcome, Outcome::Equal);
         }
     }
 }
