@@ -156,8 +156,14 @@ fn fleet(policies: usize) -> Fleet {
         };
         f.set_member(cluster, group, kind, &ns, &format!("obj-{i}"), i % 50 == 0);
     }
-    f.set_member("member1", "apps", "Deployment", "ns-7", "checkout", false);
-    f.set_member("member2", "apps", "Deployment", "ns-7", "checkout", false);
+    // `checkout` runs in member1 and member2 exactly as the review's template, so the restart
+    // guard compares it with both copies (and admits the takeover).
+    let running = serde_json::to_value(deployment()).expect("deployment");
+    for cluster in ["member1", "member2"] {
+        let copy = f.running_store().keep("apps/v1", "Deployment", &running);
+        assert!(copy.is_some(), "a Deployment is kept for the restart guard");
+        f.set_member_copy(cluster, "apps", "Deployment", "ns-7", "checkout", false, copy);
+    }
     f
 }
 
@@ -224,6 +230,12 @@ fn main() {
         assert!(
             d.takeover.is_some(),
             "the benchmark must measure a real takeover: {d:?}"
+        );
+        let compared = d.restart.as_ref().map(|c| c.verdicts.len());
+        assert_eq!(
+            compared,
+            Some(2),
+            "the restart guard must compare both copies: {d:?}"
         );
     }
 

@@ -17,7 +17,7 @@
 
 use std::{
     borrow::Cow,
-    hash::{DefaultHasher, Hash, Hasher},
+    hash::{BuildHasher, Hash, Hasher},
     sync::Arc,
 };
 
@@ -46,14 +46,25 @@ impl Intern for NoIntern {
 /// Values up to this length (compact JSON) are shown in messages; longer ones only by digest.
 const SHOWN_MAX: usize = 96;
 
+/// The hasher of every digest the guard compares: foldhash's quality variant with a fixed seed,
+/// so equal values digest equally in every process. Digests only ever compare values within one
+/// process (they are never stored or sent), so what matters is speed and a well-mixed 64-bit
+/// result, not a stable algorithm: with SipHash (`DefaultHasher`) the many small writes of a
+/// pod template's walk were half of the guard's time.
+pub(super) fn hasher() -> foldhash::quality::FoldHasher<'static> {
+    /// Any constant: the seed only has to be the same for both sides of a comparison.
+    const SEED: u64 = 0x6b61_726d_6164_6121;
+    foldhash::quality::FixedState::with_seed(SEED).build_hasher()
+}
+
 /// A stable digest of a JSON value: object keys in sorted order, so key order never matters.
 pub fn digest(v: &Value) -> u64 {
-    let mut h = DefaultHasher::new();
+    let mut h = hasher();
     hash_value(v, &mut h);
     h.finish()
 }
 
-fn hash_value(v: &Value, h: &mut DefaultHasher) {
+fn hash_value(v: &Value, h: &mut impl Hasher) {
     match v {
         Value::Null => 0u8.hash(h),
         Value::Bool(b) => (1u8, b).hash(h),
@@ -178,7 +189,7 @@ impl Emit for DigestOnly {
 }
 
 /// The digest of a set of parts, whatever the order they are found in: the wrapping sum of one
-/// SipHash per part (its path and the [`digest`] of its value), then the count. Order-free, so
+/// hash per part (its path and the [`digest`] of its value), then the count. Order-free, so
 /// the walk needs no sorting to compute it, and a template is compared without building its
 /// parts at all ([`super::Template`]).
 #[derive(Debug, Default)]
@@ -189,7 +200,7 @@ struct FieldsDigest {
 
 impl FieldsDigest {
     fn add(&mut self, path: &str, value_digest: u64) {
-        let mut h = DefaultHasher::new();
+        let mut h = hasher();
         path.hash(&mut h);
         value_digest.hash(&mut h);
         self.sum = self.sum.wrapping_add(h.finish());
@@ -197,7 +208,7 @@ impl FieldsDigest {
     }
 
     fn finish(&self) -> u64 {
-        let mut h = DefaultHasher::new();
+        let mut h = hasher();
         (self.count, self.sum).hash(&mut h);
         h.finish()
     }
