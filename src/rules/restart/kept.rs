@@ -46,7 +46,7 @@ pub(super) enum ValueRef<'a> {
 
 /// The digest under which a text not kept is compared.
 fn text_digest(text: &str) -> u64 {
-    let mut h = super::parts::hasher();
+    let mut h = super::digest::hasher();
     text.hash(&mut h);
     h.finish()
 }
@@ -136,7 +136,7 @@ pub struct Layout {
 impl Layout {
     /// The key under which layouts are shared: a digest of the paths and effects of `fields`.
     pub fn key_of(fields: &Fields) -> u64 {
-        let mut h = super::parts::hasher();
+        let mut h = super::digest::hasher();
         for p in &fields.parts {
             (&*p.path, p.effect).hash(&mut h);
         }

@@ -19,6 +19,7 @@ pub(super) mod admit;
 
 pub use admit::dependency_disagreements;
 mod compare;
+mod digest;
 mod guard;
 mod kept;
 mod parts;
@@ -31,9 +32,10 @@ use serde::Serialize;
 
 pub use self::{
     compare::{Difference, compare, compare_copies},
+    digest::digest,
     guard::{CopyVerdict, Outcome, RestartCheck, check},
     kept::{Layout, RunningCopy},
-    parts::{Intern, NoIntern, digest, digest_of, parts_of},
+    parts::{Intern, NoIntern, digest_of, parts_of},
 };
 
 /// What changing a field does to what runs. Ordered from the least to the most disruptive.
