@@ -13,6 +13,11 @@ mod support;
 
 use support::{SAMPLES, percentiles};
 
+/// The allocator of the `karmada-takeover` binary (`src/main.rs`), so the stage timings are the
+/// server's: decode and render are allocation-heavy, and glibc malloc is slower at it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::{
     hint::black_box,
     path::Path,
