@@ -431,6 +431,35 @@ mod tests {
         assert_eq!(response["response"]["warnings"][0].as_str(), Some(message));
     }
 
+    /// Why the decoder keeps `kubectl.kubernetes.io/last-applied-configuration` although no rule
+    /// reads that key (`decode`'s module doc): the engine tests whether the object has any
+    /// annotations, and a takeover of an object whose only annotation is that one must add its
+    /// keys to the existing map, not replace the map (and lose the annotation).
+    #[test]
+    fn a_takeover_keeps_an_only_last_applied_annotation() {
+        let mut object = frontend();
+        let last_applied = serde_json::to_string(&frontend()).unwrap();
+        object["metadata"]["annotations"] =
+            serde_json::json!({"kubectl.kubernetes.io/last-applied-configuration": last_applied});
+        let body = serde_json::to_vec(&review_request("u-5", &object, None, false)).unwrap();
+        let reviewed = review(
+            Webhook::MutateWorkload,
+            &body,
+            &files::embedded(),
+            &Config::default(),
+        )
+        .unwrap();
+        assert_eq!(reviewed.summary.outcome, Outcome::Patched);
+        json_patch::patch(&mut object, &reviewed.decision.patch).unwrap();
+        let annotations = &object["metadata"]["annotations"];
+        assert_eq!(
+            annotations["kubectl.kubernetes.io/last-applied-configuration"].as_str(),
+            Some(last_applied.as_str()),
+            "{annotations}"
+        );
+        assert_eq!(annotations["karmada-takeover.io/clusters"], "member1,member2");
+    }
+
     #[test]
     fn dry_run_and_denied_reviews_carry_no_actions() {
         let body = serde_json::to_vec(&review_request("u-2", &frontend(), None, true)).unwrap();
