@@ -13,6 +13,13 @@
 //! `AdmissionRequest<DynamicObject>` value the derived decoders produce (a test decodes every
 //! golden fixture both ways and compares).
 //!
+//! Every annotation is decoded, `kubectl.kubernetes.io/last-applied-configuration` included,
+//! although it is a third of the Deployment review's bytes and no rule reads that key: the
+//! engine reads the annotation map as a whole (`rules::workload::only_claims_changed` compares
+//! old and new maps; the takeover patch adds to an existing map but creates a missing one, so an
+//! object whose only annotation it is would lose it), and a value that stood in for it would
+//! have to compare equal exactly when the annotations do.
+//!
 //! Policy reviews go one step further ([`policy_request`]): the guardrails read only metadata
 //! and `spec`, so `spec` is kept as raw JSON (located, not parsed) and decoded once, straight
 //! into the typed spec, by the engine; other keys (`status`) are skipped.

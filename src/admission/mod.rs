@@ -8,10 +8,7 @@
 //!   with the message, since there is no uid to answer with;
 //! - *an unsynced fleet* is answered fail-safe inside a 200 review: allowed, no takeover, a warning.
 
-use kube::core::{
-    DynamicObject, Resource,
-    admission::{AdmissionRequest, AdmissionResponse},
-};
+use kube::core::{DynamicObject, Resource, admission::AdmissionRequest};
 use serde::Serialize;
 
 use crate::{
@@ -21,6 +18,7 @@ use crate::{
 };
 
 pub mod decode;
+pub mod encode;
 
 /// A request body that is not a usable AdmissionReview.
 #[derive(Debug, thiserror::Error)]
@@ -203,30 +201,15 @@ pub fn decide_policy_request(
     rules::guardrails::decide(webhook, &input, fleet, config)
 }
 
-/// Renders a decision as the `AdmissionReview` response for `request`.
+/// Renders a decision as the `AdmissionReview` response for `request` ([`encode::review`]).
 pub fn render<T: Resource>(request: &AdmissionRequest<T>, decision: Decision) -> Result<Reviewed, BadReview> {
-    let mut response = AdmissionResponse::from(request);
-    let mut deny_reason = None;
-    let outcome = match &decision.verdict {
-        Verdict::Deny { reason, message } => {
-            deny_reason = Some(*reason);
-            response = response.deny(message);
-            response.result.code = 403;
-            response.result.reason = "Forbidden".into();
-            Outcome::Denied
-        }
-        Verdict::Allow if !decision.patch.is_empty() => {
-            response = response
-                .with_patch(json_patch::Patch(decision.patch.clone()))
-                .map_err(|e| BadReview::Encode(e.to_string()))?;
-            Outcome::Patched
-        }
-        Verdict::Allow => Outcome::Allowed,
+    let (outcome, deny_reason) = match &decision.verdict {
+        Verdict::Deny { reason, .. } => (Outcome::Denied, Some(*reason)),
+        Verdict::Allow if !decision.patch.is_empty() => (Outcome::Patched, None),
+        Verdict::Allow => (Outcome::Allowed, None),
     };
-    if !decision.warnings.is_empty() {
-        response.warnings = Some(decision.warnings.clone());
-    }
-    let body = encode_review(response).map_err(|e| BadReview::Encode(e.to_string()))?;
+    let body = encode::review(&request.types, &request.uid, &decision)
+        .map_err(|e| BadReview::Encode(e.to_string()))?;
     let name = match &request.object {
         Some(o) if request.name.is_empty() => o.meta().name.clone().unwrap_or_default(),
         _ => request.name.clone(),
@@ -258,20 +241,6 @@ pub fn render<T: Resource>(request: &AdmissionRequest<T>, decision: Decision) ->
         summary,
         decision,
     })
-}
-
-/// Serialises the response review. `kube-core` serialises `patch: Vec<u8>` as an array of numbers
-/// (kube-rs/kube#1781); the API documents `[]byte` as base64 in JSON, which is what Go clients and
-/// karmada-webhook send, so the patch is re-encoded that way.
-fn encode_review(response: AdmissionResponse) -> Result<Vec<u8>, serde_json::Error> {
-    use base64::Engine as _;
-    let Some(patch) = response.patch.clone() else {
-        return serde_json::to_vec(&response.into_review());
-    };
-    let mut review = serde_json::to_value(response.into_review())?;
-    review["response"]["patch"] =
-        serde_json::Value::String(base64::engine::general_purpose::STANDARD.encode(patch));
-    serde_json::to_vec(&review)
 }
 
 /// `CREATE`, `UPDATE`, `DELETE`, `CONNECT`.
@@ -460,6 +429,35 @@ mod tests {
         let response: serde_json::Value = serde_json::from_slice(&warned.body).unwrap();
         assert_eq!(response["response"]["allowed"], true);
         assert_eq!(response["response"]["warnings"][0].as_str(), Some(message));
+    }
+
+    /// Why the decoder keeps `kubectl.kubernetes.io/last-applied-configuration` although no rule
+    /// reads that key (`decode`'s module doc): the engine tests whether the object has any
+    /// annotations, and a takeover of an object whose only annotation is that one must add its
+    /// keys to the existing map, not replace the map (and lose the annotation).
+    #[test]
+    fn a_takeover_keeps_an_only_last_applied_annotation() {
+        let mut object = frontend();
+        let last_applied = serde_json::to_string(&frontend()).unwrap();
+        object["metadata"]["annotations"] =
+            serde_json::json!({"kubectl.kubernetes.io/last-applied-configuration": last_applied});
+        let body = serde_json::to_vec(&review_request("u-5", &object, None, false)).unwrap();
+        let reviewed = review(
+            Webhook::MutateWorkload,
+            &body,
+            &files::embedded(),
+            &Config::default(),
+        )
+        .unwrap();
+        assert_eq!(reviewed.summary.outcome, Outcome::Patched);
+        json_patch::patch(&mut object, &reviewed.decision.patch).unwrap();
+        let annotations = &object["metadata"]["annotations"];
+        assert_eq!(
+            annotations["kubectl.kubernetes.io/last-applied-configuration"].as_str(),
+            Some(last_applied.as_str()),
+            "{annotations}"
+        );
+        assert_eq!(annotations["karmada-takeover.io/clusters"], "member1,member2");
     }
 
     #[test]
