@@ -174,7 +174,7 @@ impl Fleet {
                 look(buckets, &mut key, [api_version, obj_kind, ns, name], &mut out);
             }
             look(buckets, &mut key, [api_version, obj_kind, ns, ""], &mut out);
-            for (k, v) in labels {
+            for (k, v) in labels.iter() {
                 look(
                     buckets,
                     &mut key,

@@ -15,7 +15,7 @@ use crate::{
 };
 
 /// Annotation prefixes the engine reads on stored templates.
-fn is_decision_annotation(key: &str) -> bool {
+pub(super) fn is_decision_annotation(key: &str) -> bool {
     [
         "propagationpolicy.karmada.io/",
         "clusterpropagationpolicy.karmada.io/",
@@ -38,7 +38,7 @@ impl Fleet {
     /// `kubectl.kubernetes.io/last-applied-configuration` alone can be larger than everything else
     /// the view stores for it.
     pub fn upsert_template(&mut self, mut template: TemplateMeta) {
-        template.annotations.retain(|k, _| is_decision_annotation(k));
+        template.annotations.retain(is_decision_annotation);
         let key: Arc<str> = template_key(&template).into();
         self.remove_template_by_key(&key);
         if let Some(claim) = template.as_template().claim() {
@@ -48,7 +48,7 @@ impl Fleet {
                 .insert(key.clone());
         }
         let scope = join(&[&template.api_version, &template.kind, &template.namespace]);
-        for (k, v) in &template.labels {
+        for (k, v) in template.labels.iter() {
             self.templates_by_label
                 .entry(join(&[&scope, &label_slot(k, v)]))
                 .or_default()
@@ -117,7 +117,7 @@ impl Fleet {
                 }
             }
         };
-        for (k, v) in &old.labels {
+        for (k, v) in old.labels.iter() {
             unindex(&mut self.templates_by_label, join(&[&scope, &label_slot(k, v)]));
         }
         unindex(&mut self.templates_by_scope, scope);
