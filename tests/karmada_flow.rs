@@ -633,7 +633,7 @@ async fn a_lingering_overwrite_changed_by_a_user_in_between_is_left_to_the_user(
         env.fleet
             .read()
             .template("apps/v1", "Deployment", "shop", "web")
-            .is_some_and(|t| t.annotations["work.karmada.io/conflict-resolution"] == "abort")
+            .is_some_and(|t| t.annotations.get("work.karmada.io/conflict-resolution") == Some("abort"))
     })
     .await;
     env.fleet.write().upsert_template(seen);

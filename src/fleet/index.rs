@@ -11,7 +11,7 @@ use foldhash::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::members::Copies;
+use super::{keys::KeySet, members::Copies};
 use crate::{
     karmada::{Labels, Policy, keys},
     metrics::Metrics,
@@ -36,25 +36,25 @@ pub struct Counts {
 #[derive(Debug, Default)]
 pub struct Fleet {
     pub(super) synced: bool,
-    pub(super) policies: HashMap<String, Arc<Policy>>,
+    pub(super) policies: HashMap<Box<str>, Arc<Policy>>,
     /// Selector buckets: `join(apiVersion, kind, namespace, name)` → policies with such a selector.
     /// PP buckets always carry the (effective) namespace; CPP buckets may have empty namespace/name.
-    pub(super) pp_buckets: HashMap<String, Vec<Arc<Policy>>>,
-    pub(super) cpp_buckets: HashMap<String, Vec<Arc<Policy>>>,
+    pub(super) pp_buckets: HashMap<Box<str>, Vec<Arc<Policy>>>,
+    pub(super) cpp_buckets: HashMap<Box<str>, Vec<Arc<Policy>>>,
     /// Batch-tier policies with unnamed selectors by `join(apiVersion, kind, namespace)` (namespace
     /// empty for a CPP selector without one): the guardrails' competitor search.
-    pub(super) batch_unnamed: HashMap<String, Vec<Arc<Policy>>>,
+    pub(super) batch_unnamed: HashMap<Box<str>, Vec<Arc<Policy>>>,
     /// Template keys by `join(apiVersion, kind, namespace)`. A template's key is one shared
     /// string in all four template indexes.
     pub(super) templates_by_scope: HashMap<String, HashSet<Arc<str>>>,
     /// Template keys by `join(apiVersion, kind, namespace, label_slot(k, v))`.
-    pub(super) templates_by_label: HashMap<String, HashSet<Arc<str>>>,
+    pub(super) templates_by_label: HashMap<Box<str>, KeySet>,
     pub(super) templates: HashMap<Arc<str>, TemplateMeta>,
     /// The content of the ConfigMap and Secret templates (data digests, as member copies are
     /// kept), by template key: a dependency in Karmada is compared with the members' copies.
     pub(super) karmada_copies: HashMap<Arc<str>, crate::rules::restart::RunningCopy>,
     /// Policy key → keys of the templates whose claim names it.
-    pub(super) claims: HashMap<String, HashSet<Arc<str>>>,
+    pub(super) claims: HashMap<Box<str>, KeySet>,
     pub(super) clusters: BTreeMap<String, ClusterInfo>,
     pub(super) namespaces: HashMap<String, Labels>,
     /// Interned cluster names for the member index (index = `MemberCopy::cluster`).

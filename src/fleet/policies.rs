@@ -19,13 +19,16 @@ use crate::{
     },
 };
 
+/// Most buckets hold one policy (a takeover policy names its template): lists grow one slot at a
+/// time instead of `Vec`'s first four.
 fn push_unique(list: &mut Vec<Arc<Policy>>, policy: &Arc<Policy>) {
     if !list.iter().any(|p| Arc::ptr_eq(p, policy)) {
+        list.reserve_exact(1);
         list.push(Arc::clone(policy));
     }
 }
 
-fn remove_from(map: &mut HashMap<String, Vec<Arc<Policy>>>, key: &str, policy: &Arc<Policy>) {
+fn remove_from(map: &mut HashMap<Box<str>, Vec<Arc<Policy>>>, key: &str, policy: &Arc<Policy>) {
     if let Some(list) = map.get_mut(key) {
         list.retain(|p| !Arc::ptr_eq(p, policy));
         if list.is_empty() {
@@ -68,18 +71,18 @@ impl Fleet {
                 PolicyKind::PropagationPolicy => &mut self.pp_buckets,
                 PolicyKind::ClusterPropagationPolicy => &mut self.cpp_buckets,
             };
-            push_unique(buckets.entry(slot.key).or_default(), &policy);
+            push_unique(buckets.entry(slot.key.into()).or_default(), &policy);
             if batch && !slot.named {
-                push_unique(self.batch_unnamed.entry(slot.scope).or_default(), &policy);
+                push_unique(self.batch_unnamed.entry(slot.scope.into()).or_default(), &policy);
             }
         }
         self.policies
-            .insert(policy_key(kind, policy.namespace(), policy.name()), policy);
+            .insert(policy_key(kind, policy.namespace(), policy.name()).into(), policy);
     }
 
     /// Removes a policy.
     pub fn remove_policy(&mut self, kind: PolicyKind, namespace: &str, name: &str) -> Option<Arc<Policy>> {
-        let old = self.policies.remove(&policy_key(kind, namespace, name))?;
+        let old = self.policies.remove(policy_key(kind, namespace, name).as_str())?;
         for slot in Self::slots_of(kind, &old) {
             let buckets = match kind {
                 PolicyKind::PropagationPolicy => &mut self.pp_buckets,
@@ -129,7 +132,7 @@ impl Fleet {
     /// A policy by kind, namespace (empty for CPP) and name.
     pub fn policy(&self, kind: PolicyKind, namespace: &str, name: &str) -> Option<&Policy> {
         self.policies
-            .get(&policy_key(kind, namespace, name))
+            .get(policy_key(kind, namespace, name).as_str())
             .map(AsRef::as_ref)
     }
 
@@ -151,7 +154,7 @@ impl Fleet {
             PolicyKind::ClusterPropagationPolicy => (&self.cpp_buckets, &[namespace, ""]),
         };
         fn look<'f>(
-            buckets: &'f HashMap<String, Vec<Arc<Policy>>>,
+            buckets: &'f HashMap<Box<str>, Vec<Arc<Policy>>>,
             key: &mut String,
             parts: [&str; 4],
             out: &mut Vec<&'f Policy>,
@@ -174,7 +177,7 @@ impl Fleet {
                 look(buckets, &mut key, [api_version, obj_kind, ns, name], &mut out);
             }
             look(buckets, &mut key, [api_version, obj_kind, ns, ""], &mut out);
-            for (k, v) in labels {
+            for (k, v) in labels.iter() {
                 look(
                     buckets,
                     &mut key,
@@ -198,13 +201,13 @@ impl Fleet {
             self.batch_unnamed
                 .keys()
                 .filter(|s| s.starts_with(&prefix))
-                .cloned()
+                .map(ToString::to_string)
                 .collect()
         } else {
             vec![join(&[av, k, namespace]), join(&[av, k, ""])]
         };
         for scope in &scopes {
-            if let Some(list) = self.batch_unnamed.get(scope) {
+            if let Some(list) = self.batch_unnamed.get(scope.as_str()) {
                 out.extend(list.iter().map(AsRef::as_ref));
             }
         }
@@ -237,7 +240,7 @@ impl Fleet {
                     &[&t.namespace, ""]
                 };
                 for ns in spaces {
-                    if let Some(list) = buckets.get(&join(&[av, k, ns, &t.name])) {
+                    if let Some(list) = buckets.get(join(&[av, k, ns, &t.name]).as_str()) {
                         out.extend(
                             list.iter()
                                 .map(AsRef::as_ref)

@@ -3,11 +3,9 @@
 
 use std::sync::Arc;
 
-use foldhash::{HashMap, HashSet};
-
 use super::{
     Fleet,
-    keys::{join, label_slot, policy_key},
+    keys::{KeySet, join, label_slot, policy_key},
 };
 use crate::{
     karmada::{PolicyKind, ResourceSelector},
@@ -15,7 +13,7 @@ use crate::{
 };
 
 /// Annotation prefixes the engine reads on stored templates.
-fn is_decision_annotation(key: &str) -> bool {
+pub(super) fn is_decision_annotation(key: &str) -> bool {
     [
         "propagationpolicy.karmada.io/",
         "clusterpropagationpolicy.karmada.io/",
@@ -38,21 +36,20 @@ impl Fleet {
     /// `kubectl.kubernetes.io/last-applied-configuration` alone can be larger than everything else
     /// the view stores for it.
     pub fn upsert_template(&mut self, mut template: TemplateMeta) {
-        template.annotations.retain(|k, _| is_decision_annotation(k));
+        template.annotations.retain(is_decision_annotation);
         let key: Arc<str> = template_key(&template).into();
         self.remove_template_by_key(&key);
         if let Some(claim) = template.as_template().claim() {
-            self.claims
-                .entry(policy_key(claim.kind, claim.namespace, claim.name))
-                .or_default()
-                .insert(key.clone());
+            let pk = policy_key(claim.kind, claim.namespace, claim.name);
+            KeySet::add(&mut self.claims, &pk, &key);
         }
         let scope = join(&[&template.api_version, &template.kind, &template.namespace]);
-        for (k, v) in &template.labels {
-            self.templates_by_label
-                .entry(join(&[&scope, &label_slot(k, v)]))
-                .or_default()
-                .insert(key.clone());
+        for (k, v) in template.labels.iter() {
+            KeySet::add(
+                &mut self.templates_by_label,
+                &join(&[&scope, &label_slot(k, v)]),
+                &key,
+            );
         }
         self.templates_by_scope
             .entry(scope)
@@ -109,26 +106,22 @@ impl Fleet {
             return;
         };
         let scope = join(&[&old.api_version, &old.kind, &old.namespace]);
-        let unindex = |map: &mut HashMap<String, HashSet<Arc<str>>>, index_key: String| {
-            if let Some(set) = map.get_mut(&index_key) {
-                set.remove(key);
-                if set.is_empty() {
-                    map.remove(&index_key);
-                }
-            }
-        };
-        for (k, v) in &old.labels {
-            unindex(&mut self.templates_by_label, join(&[&scope, &label_slot(k, v)]));
+        for (k, v) in old.labels.iter() {
+            KeySet::remove(
+                &mut self.templates_by_label,
+                &join(&[&scope, &label_slot(k, v)]),
+                key,
+            );
         }
-        unindex(&mut self.templates_by_scope, scope);
+        if let Some(set) = self.templates_by_scope.get_mut(&scope) {
+            set.remove(key);
+            if set.is_empty() {
+                self.templates_by_scope.remove(&scope);
+            }
+        }
         if let Some(claim) = old.as_template().claim() {
             let pk = policy_key(claim.kind, claim.namespace, claim.name);
-            if let Some(set) = self.claims.get_mut(&pk) {
-                set.remove(key);
-                if set.is_empty() {
-                    self.claims.remove(&pk);
-                }
-            }
+            KeySet::remove(&mut self.claims, &pk, key);
         }
     }
 
@@ -166,7 +159,7 @@ impl Fleet {
         let candidates: Vec<&TemplateMeta> = match (first_pair, namespace) {
             (Some((lk, lv)), ns) if !ns.is_empty() => self
                 .templates_by_label
-                .get(&join(&[av, k, ns, &label_slot(lk, lv)]))
+                .get(join(&[av, k, ns, &label_slot(lk, lv)]).as_str())
                 .map(|keys| keys.iter().filter_map(|key| self.templates.get(&**key)).collect())
                 .unwrap_or_default(),
             (_, "") => self.templates_of_kind(av, k),
@@ -185,7 +178,7 @@ impl Fleet {
     /// The templates whose claim names this policy.
     pub fn claimed_by(&self, kind: PolicyKind, namespace: &str, name: &str) -> Vec<&TemplateMeta> {
         self.claims
-            .get(&policy_key(kind, namespace, name))
+            .get(policy_key(kind, namespace, name).as_str())
             .map(|keys| keys.iter().filter_map(|k| self.templates.get(&**k)).collect())
             .unwrap_or_default()
     }

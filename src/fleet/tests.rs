@@ -6,7 +6,7 @@ use crate::rules::{
     testing::{SelectorExt, cpp, deploy, map, pp},
 };
 use crate::{
-    karmada::{Labels, Policy, PolicyKind, keys},
+    karmada::{Policy, PolicyKind, StoredLabels, keys},
     rules::{
         claim::{PolicySource, Template},
         view::TemplateMeta,
@@ -19,8 +19,8 @@ fn tpl(ns: &str, name: &str) -> TemplateMeta {
         kind: "Deployment".into(),
         namespace: ns.into(),
         name: name.into(),
-        labels: Labels::new(),
-        annotations: Labels::new(),
+        labels: StoredLabels::default(),
+        annotations: StoredLabels::default(),
     }
 }
 
@@ -167,12 +167,13 @@ fn metadata_no_decision_reads_is_not_stored() {
         (keys::PP_NAME, "p"),
         (keys::CLUSTERS, "m1"),
         ("other", "y"),
-    ]);
+    ])
+    .into();
     f.upsert_template(t);
     let stored = f.template("apps/v1", "Deployment", "default", "web").unwrap();
     assert_eq!(
         stored.annotations,
-        map(&[(keys::CLUSTERS, "m1"), (keys::PP_NAME, "p")])
+        map(&[(keys::CLUSTERS, "m1"), (keys::PP_NAME, "p")]).into()
     );
 }
 
@@ -180,9 +181,8 @@ fn metadata_no_decision_reads_is_not_stored() {
 fn claims_are_indexed_by_policy() {
     let mut f = Fleet::new();
     let mut t = tpl("default", "web");
-    t.labels.insert(keys::PP_PERMANENT_ID.into(), "x".into());
-    t.annotations.insert(keys::PP_NAMESPACE.into(), "default".into());
-    t.annotations.insert(keys::PP_NAME.into(), "p".into());
+    t.labels = map(&[(keys::PP_PERMANENT_ID, "x")]).into();
+    t.annotations = map(&[(keys::PP_NAMESPACE, "default"), (keys::PP_NAME, "p")]).into();
     f.upsert_template(t);
     assert_eq!(
         f.claimed_by(PolicyKind::PropagationPolicy, "default", "p").len(),

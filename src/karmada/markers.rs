@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use super::{Labels, keys};
+use super::{Labels, LabelsRef, keys};
 
 /// Whether Karmada manages this member-cluster object: the label `karmada.io/managed=true`, the
 /// only test Karmada itself uses. Mirrors `objectWatcherImpl.isManagedResource`
@@ -14,8 +14,9 @@ use super::{Labels, keys};
 /// controller and `karmadactl get`'s ADOPTION column read (semantics.md §4.3). The Work
 /// annotations corroborate but do not decide: Karmada removes the label on release and leaves
 /// some annotations behind.
-pub fn is_managed(labels: &Labels) -> bool {
+pub fn is_managed<'a>(labels: impl Into<LabelsRef<'a>>) -> bool {
     labels
+        .into()
         .get(keys::MANAGED)
         .is_some_and(|v| v == keys::MANAGED_VALUE)
 }
@@ -23,7 +24,11 @@ pub fn is_managed(labels: &Labels) -> bool {
 /// Karmada's member-side markers found on an object, as `label k=v` / `annotation k=v` strings:
 /// the evidence that a template was exported from a member cluster where Karmada manages it (the
 /// managed label, or either Work annotation, which only Karmada's execution controller writes).
-pub fn member_markers(labels: &Labels, annotations: &Labels) -> Vec<String> {
+pub fn member_markers<'a>(
+    labels: impl Into<LabelsRef<'a>>,
+    annotations: impl Into<LabelsRef<'a>>,
+) -> Vec<String> {
+    let annotations = annotations.into();
     let mut found = Vec::new();
     if is_managed(labels) {
         found.push(format!("label {}={}", keys::MANAGED, keys::MANAGED_VALUE));
@@ -38,16 +43,19 @@ pub fn member_markers(labels: &Labels, annotations: &Labels) -> Vec<String> {
 
 /// Whether a template opted out of takeover: `karmada-takeover.io/skip: "true"` as a label or an
 /// annotation.
-pub fn opted_out(labels: &Labels, annotations: &Labels) -> bool {
-    [labels, annotations]
+pub fn opted_out<'a>(labels: impl Into<LabelsRef<'a>>, annotations: impl Into<LabelsRef<'a>>) -> bool {
+    [labels.into(), annotations.into()]
         .iter()
         .any(|m| m.get(keys::SKIP).is_some_and(|v| v == "true"))
 }
 
 /// Whether a template accepts a takeover that changes what runs
 /// (`karmada-takeover.io/allow-rollout: "true"`): the restart guard then warns instead of denying.
-pub fn allows_rollout(annotations: &Labels) -> bool {
-    annotations.get(keys::ALLOW_ROLLOUT).is_some_and(|v| v == "true")
+pub fn allows_rollout<'a>(annotations: impl Into<LabelsRef<'a>>) -> bool {
+    annotations
+        .into()
+        .get(keys::ALLOW_ROLLOUT)
+        .is_some_and(|v| v == "true")
 }
 
 /// Whether a policy was created by karmada-takeover (`app.kubernetes.io/managed-by:

@@ -12,6 +12,7 @@ pub mod api;
 pub mod binding;
 pub mod cluster;
 pub mod keys;
+pub mod labels;
 pub mod markers;
 pub mod names;
 pub mod namespaces;
@@ -21,7 +22,5 @@ pub mod retain;
 
 pub use binding::ResourceBinding;
 pub use cluster::Cluster;
+pub use labels::{Labels, LabelsRef, StoredLabels};
 pub use policy::{Policy, PolicyKind, PropagationSpec, ResourceSelector};
-
-/// Labels (or annotations) of an object.
-pub type Labels = std::collections::BTreeMap<String, String>;

@@ -61,7 +61,7 @@ impl Reconciler {
                 out.push(Adopted {
                     meta: t.clone(),
                     clusters,
-                    policy_name: policy_name.clone(),
+                    policy_name: policy_name.to_owned(),
                     policy_kind,
                     policy,
                     policy_exists,

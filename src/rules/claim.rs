@@ -15,18 +15,16 @@
 //!    the template): PP over a PP claim needs strictly higher explicit priority; PP over a CPP claim
 //!    always; CPP over a CPP claim strictly higher; CPP never over a PP claim.
 
-use std::{cmp::Ordering, collections::BTreeMap};
+use std::cmp::Ordering;
 
 use serde::Serialize;
 
 use super::selector;
 use crate::karmada::{
-    Labels, Policy, PolicyKind, ResourceSelector,
+    Labels, LabelsRef, Policy, PolicyKind, ResourceSelector,
     keys::{self, CPP_NAME, CPP_PERMANENT_ID, PP_NAME, PP_NAMESPACE, PP_PERMANENT_ID},
     namespaces,
 };
-
-static NO_LABELS: Labels = BTreeMap::new();
 
 /// The parts of a resource template that claim resolution reads.
 #[derive(Debug, Clone, Copy)]
@@ -40,9 +38,9 @@ pub struct Template<'a> {
     /// Template name.
     pub name: &'a str,
     /// `metadata.labels`.
-    pub labels: &'a Labels,
+    pub labels: LabelsRef<'a>,
     /// `metadata.annotations`.
-    pub annotations: &'a Labels,
+    pub annotations: LabelsRef<'a>,
 }
 
 impl<'a> Template<'a> {
@@ -60,14 +58,14 @@ impl<'a> Template<'a> {
             kind,
             namespace,
             name,
-            labels: labels.unwrap_or(&NO_LABELS),
-            annotations: annotations.unwrap_or(&NO_LABELS),
+            labels: labels.into(),
+            annotations: annotations.into(),
         }
     }
 
     /// The claim metadata on the template, if complete (PP claim checked first, like the detector).
     pub fn claim(&self) -> Option<Claim<'a>> {
-        let non_empty = |m: &'a Labels, k: &str| m.get(k).map(String::as_str).filter(|v| !v.is_empty());
+        let non_empty = |m: LabelsRef<'a>, k: &str| m.get(k).filter(|v| !v.is_empty());
         if let (Some(_), Some(namespace), Some(name)) = (
             non_empty(self.labels, PP_PERMANENT_ID),
             non_empty(self.annotations, PP_NAMESPACE),

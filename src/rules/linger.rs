@@ -79,9 +79,7 @@ pub enum Keep {
 /// Whether the template carries an `overwrite` left by an earlier karmada-takeover version that
 /// must go, and the patch that removes it (module docs).
 pub fn lingering_overwrite(t: &TemplateMeta, fleet: &impl FleetView, config: &Config) -> Linger {
-    if t.annotations.get(keys::CONFLICT_RESOLUTION).map(String::as_str)
-        != Some(keys::CONFLICT_RESOLUTION_OVERWRITE)
-    {
+    if t.annotations.get(keys::CONFLICT_RESOLUTION) != Some(keys::CONFLICT_RESOLUTION_OVERWRITE) {
         return Linger::Keep(Keep::NoOverwrite);
     }
     if !t.annotations.contains_key(keys::POLICY) {

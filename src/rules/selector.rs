@@ -8,20 +8,21 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-use crate::karmada::Labels;
+use crate::karmada::{Labels, LabelsRef};
 
 /// Whether `selector` selects `labels`; `None` when the selector is invalid.
 ///
 /// An empty selector (no matchLabels, no matchExpressions) selects everything, like
 /// `labels.Everything()`.
-pub fn matches(selector: &LabelSelector, labels: &Labels) -> Option<bool> {
+pub fn matches<'a>(selector: &LabelSelector, labels: impl Into<LabelsRef<'a>>) -> Option<bool> {
+    let labels = labels.into();
     let mut all = true;
     if let Some(match_labels) = &selector.match_labels {
         for (key, value) in match_labels {
             if !valid_key(key) || !valid_value(value) {
                 return None;
             }
-            all &= labels.get(key) == Some(value);
+            all &= labels.get(key) == Some(value.as_str());
         }
     }
     if let Some(expressions) = &selector.match_expressions {
@@ -37,7 +38,7 @@ pub fn matches(selector: &LabelSelector, labels: &Labels) -> Option<bool> {
                     if values.is_empty() || !values.iter().all(|v| valid_value(v)) {
                         return None;
                     }
-                    let hit = present.is_some_and(|v| values.contains(v));
+                    let hit = present.is_some_and(|v| values.iter().any(|w| w == v));
                     if requirement.operator == "In" { hit } else { !hit }
                 }
                 "Exists" | "DoesNotExist" => {

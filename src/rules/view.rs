@@ -8,9 +8,10 @@
 use serde::Serialize;
 
 use super::claim::{PolicySource, Template};
-use crate::karmada::{Cluster, Labels, Policy, PolicyKind, ResourceSelector};
+use crate::karmada::{Cluster, Labels, Policy, PolicyKind, ResourceSelector, StoredLabels};
 
-/// Metadata of a resource template stored in Karmada: what claims and markers live in.
+/// Metadata of a resource template stored in Karmada: what claims and markers live in. The fleet
+/// keeps thousands: the maps are in their compact form ([`StoredLabels`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TemplateMeta {
@@ -23,22 +24,22 @@ pub struct TemplateMeta {
     /// Template name.
     pub name: String,
     /// `metadata.labels`.
-    pub labels: Labels,
+    pub labels: StoredLabels,
     /// `metadata.annotations`.
-    pub annotations: Labels,
+    pub annotations: StoredLabels,
 }
 
 impl TemplateMeta {
     /// The claim-resolution view of this template.
     pub fn as_template(&self) -> Template<'_> {
-        Template::new(
-            &self.api_version,
-            &self.kind,
-            &self.namespace,
-            &self.name,
-            Some(&self.labels),
-            Some(&self.annotations),
-        )
+        Template {
+            api_version: &self.api_version,
+            kind: &self.kind,
+            namespace: &self.namespace,
+            name: &self.name,
+            labels: (&self.labels).into(),
+            annotations: (&self.annotations).into(),
+        }
     }
 }
 

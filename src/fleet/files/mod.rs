@@ -307,8 +307,8 @@ fn load_karmada_object(fleet: &mut Fleet, obj: &Located) -> Result<(), LoadError
         kind: obj.kind().to_owned(),
         namespace: namespace.clone(),
         name: name.clone(),
-        labels: metadata.labels,
-        annotations: metadata.annotations,
+        labels: metadata.labels.into(),
+        annotations: metadata.annotations.into(),
     });
     if super::karmada_keeps_content(api_version, obj.kind()) {
         let copy = running_copy(&fleet.running_store(), obj);

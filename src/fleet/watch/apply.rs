@@ -11,7 +11,7 @@ use kube::core::{ApiResource, DynamicObject, ObjectMeta, PartialObjectMeta};
 use super::{Change, members};
 use crate::{
     fleet::{Fleet, RunningStore, SharedFleet},
-    karmada::{Cluster, Policy, PolicyKind, api::group_of, markers},
+    karmada::{Cluster, Policy, PolicyKind, StoredLabels, api::group_of, markers},
     rules::{
         restart::RunningCopy,
         view::{ClusterInfo, TemplateMeta},
@@ -83,8 +83,12 @@ fn template_meta(ar: &ApiResource, m: ObjectMeta) -> TemplateMeta {
         kind: ar.kind.clone(),
         namespace: m.namespace.unwrap_or_default(),
         name: m.name.unwrap_or_default(),
-        labels: m.labels.unwrap_or_default(),
-        annotations: m.annotations.unwrap_or_default(),
+        labels: m.labels.unwrap_or_default().into(),
+        // Dropped here already, so the view never holds a last-applied copy even briefly.
+        annotations: StoredLabels::kept(
+            m.annotations.unwrap_or_default(),
+            crate::fleet::templates::is_decision_annotation,
+        ),
     }
 }
 

@@ -130,8 +130,8 @@ fn every_refusal_class_says_why(#[case] setup: &str, #[case] reason: Reason, #[c
                 kind: "Deployment".into(),
                 namespace: "shop".into(),
                 name: "web".into(),
-                labels: map(&[]),
-                annotations: map(&[("karmada-takeover.io/policy", "takeover-web")]),
+                labels: map(&[]).into(),
+                annotations: map(&[("karmada-takeover.io/policy", "takeover-web")]).into(),
             });
             (&web, vec![("member1", &web)], f)
         }

@@ -252,8 +252,8 @@ fn gate_off_and_someone_elses_batch_claim_is_denied() {
         kind: "Deployment".into(),
         namespace: "warehouse".into(),
         name: "api".into(),
-        labels: map(&[(keys::CPP_PERMANENT_ID, "id")]),
-        annotations: map(&[(keys::CPP_NAME, "migrate-deployments")]),
+        labels: map(&[(keys::CPP_PERMANENT_ID, "id")]).into(),
+        annotations: map(&[(keys::CPP_NAME, "migrate-deployments")]).into(),
     });
     let app = pp("warehouse", "api-app", Some(3), vec![deploy().named("api")]);
     let (_, v) = admit(&app, &fleet, &config(GuardrailMode::Enforce, false));

@@ -54,8 +54,8 @@ fn web(ns: &str, annotations: &[(&str, &str)], claim: Option<(PolicyKind, &str, 
         kind: "Deployment".into(),
         namespace: ns.into(),
         name: "web".into(),
-        labels,
-        annotations,
+        labels: labels.into(),
+        annotations: annotations.into(),
     }
 }
 
