@@ -302,13 +302,7 @@ mod tests {
     #[test]
     fn patches_are_base64_json_patches_with_the_request_uid() {
         let body = serde_json::to_vec(&review_request("u-1", &frontend(), None, false)).unwrap();
-        let reviewed = review(
-            Webhook::MutateWorkload,
-            &body,
-            &files::embedded(),
-            &Config::default(),
-        )
-        .unwrap();
+        let reviewed = review_workload(&body);
         let response: serde_json::Value = serde_json::from_slice(&reviewed.body).unwrap();
         assert_eq!(response["apiVersion"], "admission.k8s.io/v1");
         assert_eq!(response["kind"], "AdmissionReview");
@@ -442,13 +436,7 @@ mod tests {
         object["metadata"]["annotations"] =
             serde_json::json!({"kubectl.kubernetes.io/last-applied-configuration": last_applied});
         let body = serde_json::to_vec(&review_request("u-5", &object, None, false)).unwrap();
-        let reviewed = review(
-            Webhook::MutateWorkload,
-            &body,
-            &files::embedded(),
-            &Config::default(),
-        )
-        .unwrap();
+        let reviewed = review_workload(&body);
         assert_eq!(reviewed.summary.outcome, Outcome::Patched);
         json_patch::patch(&mut object, &reviewed.decision.patch).unwrap();
         let annotations = &object["metadata"]["annotations"];
@@ -463,13 +451,7 @@ mod tests {
     #[test]
     fn dry_run_and_denied_reviews_carry_no_actions() {
         let body = serde_json::to_vec(&review_request("u-2", &frontend(), None, true)).unwrap();
-        let reviewed = review(
-            Webhook::MutateWorkload,
-            &body,
-            &files::embedded(),
-            &Config::default(),
-        )
-        .unwrap();
+        let reviewed = review_workload(&body);
         assert_eq!(reviewed.summary.outcome, Outcome::Patched);
         assert!(reviewed.summary.actions.is_empty() && reviewed.summary.dry_run);
     }
@@ -543,6 +525,17 @@ mod tests {
             message.starts_with(r#"request body has apiVersion "bogus/v9" and kind "Foo""#),
             "{message}"
         );
+    }
+
+    /// A workload review against the embedded example fleet, default config.
+    fn review_workload(body: &[u8]) -> Reviewed {
+        review(
+            Webhook::MutateWorkload,
+            body,
+            &files::embedded(),
+            &Config::default(),
+        )
+        .unwrap()
     }
 
     fn review_error(webhook: Webhook, body: &[u8]) -> String {
