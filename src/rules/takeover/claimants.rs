@@ -3,7 +3,6 @@
 
 use super::{Subject, Template};
 use crate::{
-    config::Config,
     karmada::{
         Policy, PolicyKind, keys,
         markers::{self},
@@ -44,14 +43,17 @@ pub(super) fn defer_to_application(s: &Subject<'_>, w: &Candidate<'_>, unmanaged
 
 /// `None` when `policy` would claim the template by Karmada's rules once it exists; otherwise
 /// the warning that says which policy keeps it and why.
-pub(super) fn would_not_claim(
+pub(super) fn would_not_claim<'f>(
     s: &Subject<'_>,
-    template: &Template<'_>,
-    policy: &Policy,
-    fleet: &impl FleetView,
+    template: &Template<'f>,
+    policy: &'f Policy,
+    source: impl PolicySource<'f>,
     gate: bool,
 ) -> Option<String> {
-    let with_ours = WithPolicy { fleet, extra: policy };
+    let with_ours = WithPolicy {
+        source,
+        extra: policy,
+    };
     let ours_wins = claim::resolve_with(template, &with_ours, gate, false)
         .winner()
         .is_some_and(|w| std::ptr::eq(w.policy, policy));
@@ -82,12 +84,9 @@ pub(super) fn would_not_claim(
 /// for this template, would claim it.
 pub(super) fn existing_claimant(
     s: &Subject<'_>,
-    template: &Template<'_>,
+    resolved: &claim::Resolution<'_>,
     unmanaged: &[&str],
-    fleet: &impl FleetView,
-    config: &Config,
 ) -> Option<String> {
-    let resolved = claim::resolve_with(template, &fleet, config.preemption_gate, false);
     let w = resolved.winner()?;
     let ours = names::takeover_policy_name(s.namespace, s.name, s.api_version, s.kind);
     if markers::is_ours(w.policy.metadata.labels.as_ref()) && w.policy.name() == ours {
@@ -129,22 +128,55 @@ pub fn application_winner<'f>(
     fleet: &'f impl FleetView,
     preemption_gate: bool,
 ) -> Option<claim::Candidate<'f>> {
-    claim::resolve_with(template, &fleet, preemption_gate, false)
-        .winner()
-        .filter(|w| tier_of(w.policy) == Tier::Application)
-        .cloned()
+    application_claimant(&claim::resolve_with(template, &fleet, preemption_gate, false)).cloned()
 }
 
-/// The fleet's policies plus one more (replacing any policy of the same identity): "what if
+/// [`application_winner`] from a claim resolution already made.
+pub(super) fn application_claimant<'r, 'f>(resolved: &'r claim::Resolution<'f>) -> Option<&'r Candidate<'f>> {
+    resolved
+        .winner()
+        .filter(|w| tier_of(w.policy) == Tier::Application)
+}
+
+/// One template's candidate policies, looked up in the fleet once. A takeover resolves the
+/// claim on its template twice (as the fleet stands, then with its own policy added): both
+/// resolutions read this list instead of the fleet's index, which builds a lookup key per label
+/// of the template and policy kind. Only valid for the template it was looked up for.
+pub(super) struct LookedUp<'f, F: ?Sized> {
+    fleet: &'f F,
+    candidates: Vec<&'f Policy>,
+}
+
+impl<'f, F: FleetView + ?Sized> LookedUp<'f, F> {
+    /// Looks up the candidates of `template`.
+    pub(super) fn new(fleet: &'f F, template: &Template<'_>) -> Self {
+        Self {
+            fleet,
+            candidates: (&fleet).candidates(template),
+        }
+    }
+}
+
+impl<'f, F: FleetView + ?Sized> PolicySource<'f> for LookedUp<'f, F> {
+    fn candidates(&self, _: &Template<'_>) -> Vec<&'f Policy> {
+        self.candidates.clone()
+    }
+
+    fn get(&self, kind: PolicyKind, namespace: &str, name: &str) -> Option<&'f Policy> {
+        self.fleet.policy(kind, namespace, name)
+    }
+}
+
+/// The policies of a source plus one more (replacing any policy of the same identity): "what if
 /// this policy existed?"
-pub struct WithPolicy<'f, F: ?Sized> {
-    /// The fleet.
-    pub fleet: &'f F,
+pub struct WithPolicy<'f, S> {
+    /// The policies there are: the fleet, or its candidates looked up once ([`LookedUp`]).
+    pub source: S,
     /// The extra policy.
     pub extra: &'f Policy,
 }
 
-impl<F: ?Sized> WithPolicy<'_, F> {
+impl<S> WithPolicy<'_, S> {
     fn is_extra(&self, kind: PolicyKind, namespace: &str, name: &str) -> bool {
         self.extra.policy_kind() == Some(kind)
             && self.extra.namespace() == namespace
@@ -152,9 +184,9 @@ impl<F: ?Sized> WithPolicy<'_, F> {
     }
 }
 
-impl<'f, F: FleetView + ?Sized> PolicySource<'f> for WithPolicy<'f, F> {
+impl<'f, S: PolicySource<'f>> PolicySource<'f> for WithPolicy<'f, S> {
     fn candidates(&self, t: &Template<'_>) -> Vec<&'f Policy> {
-        let mut out = (&self.fleet).candidates(t);
+        let mut out = self.source.candidates(t);
         out.retain(|p| {
             !p.policy_kind()
                 .is_some_and(|k| self.is_extra(k, p.namespace(), p.name()))
@@ -167,7 +199,7 @@ impl<'f, F: FleetView + ?Sized> PolicySource<'f> for WithPolicy<'f, F> {
         if self.is_extra(kind, namespace, name) {
             Some(self.extra)
         } else {
-            self.fleet.policy(kind, namespace, name)
+            self.source.get(kind, namespace, name)
         }
     }
 }

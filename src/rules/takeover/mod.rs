@@ -23,7 +23,7 @@ use serde::Serialize;
 
 use super::{
     Action, Decision, DenyReason,
-    claim::Template,
+    claim::{self, Template},
     dependencies::{self, DependencyKind},
     patch,
     placement::{Workload, guard},
@@ -46,8 +46,8 @@ use crate::{
 
 mod claimants;
 
+use claimants::{LookedUp, application_claimant, defer_to_application, existing_claimant, would_not_claim};
 pub use claimants::{WithPolicy, application_winner};
-use claimants::{defer_to_application, existing_claimant, would_not_claim};
 
 /// Where the source clusters of a takeover came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -112,14 +112,17 @@ pub(super) fn takeover(
     let gate = config.preemption_gate;
     let unmanaged: Vec<&str> = copies.iter().filter(|(_, m)| !*m).map(|(c, _)| *c).collect();
 
+    // The template's candidate policies, looked up once for both claim resolutions below.
+    let looked_up = LookedUp::new(fleet, &template);
+    let resolved = claim::resolve_with(&template, &looked_up, gate, false);
     // An application policy takes precedence: never compete with it.
-    if let Some(w) = application_winner(&template, fleet, gate) {
-        decision.warnings.extend(defer_to_application(s, &w, &unmanaged));
+    if let Some(w) = application_claimant(&resolved) {
+        decision.warnings.extend(defer_to_application(s, w, &unmanaged));
         return decision;
     }
     // No race: a policy that selects the template now claims it the moment Karmada's detector
     // sees it, before a takeover policy written after this review could.
-    if let Some(warning) = existing_claimant(s, &template, &unmanaged, fleet, config) {
+    if let Some(warning) = existing_claimant(s, &resolved, &unmanaged) {
         return decision.warn(warning);
     }
 
@@ -146,7 +149,7 @@ pub(super) fn takeover(
     }
 
     let policy = takeover_policy(s, &clusters, config);
-    if let Some(warning) = would_not_claim(s, &template, &policy, fleet, gate) {
+    if let Some(warning) = would_not_claim(s, &template, &policy, looked_up, gate) {
         return decision.warn(warning);
     }
     let workload = Workload {
