@@ -42,9 +42,7 @@ fn hash_value(v: &Value, h: &mut impl Hasher) {
         }
         Value::Object(m) => {
             (5u8, m.len()).hash(h);
-            // serde_json's `Map` is a `BTreeMap` (sorted) unless a crate in the build turns on
-            // its `preserve_order` feature; then, and only then, the keys are sorted here.
-            if m.keys().is_sorted() {
+            if maps_are_sorted() {
                 for (k, v) in m {
                     k.hash(h);
                     hash_value(v, h);
@@ -59,6 +57,19 @@ fn hash_value(v: &Value, h: &mut impl Hasher) {
             }
         }
     }
+}
+
+/// Whether serde_json's `Map` iterates in key order: it is a `BTreeMap` unless a crate in the
+/// build turns on serde_json's `preserve_order` feature (then an insertion-ordered map, whose keys
+/// [`hash_value`] sorts itself). Found out once, rather than checking every object's keys.
+fn maps_are_sorted() -> bool {
+    static SORTED: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
+        let mut m = serde_json::Map::new();
+        m.insert("b".to_owned(), Value::Null);
+        m.insert("a".to_owned(), Value::Null);
+        m.keys().is_sorted()
+    });
+    *SORTED
 }
 
 /// The digest of a set of parts, whatever the order they are found in: the wrapping sum of one

@@ -142,12 +142,15 @@ struct Walk<'e, E: Emit> {
 }
 
 impl<E: Emit> Walk<'_, E> {
-    fn push(&mut self, path: std::fmt::Arguments<'_>, effect: Effect, value: &Value, hidden: bool) {
-        use std::fmt::Write as _;
+    /// One part at the path made of `pieces`, written into the walk's one path buffer (plain
+    /// appends: `format_args!` cost more than the part's digest on a pod template's many small
+    /// fields).
+    fn push(&mut self, pieces: &[&str], effect: Effect, value: &Value, hidden: bool) {
         let mut buffer = std::mem::take(&mut self.path);
         buffer.clear();
-        // Writing into a String cannot fail.
-        let _ = buffer.write_fmt(path);
+        for piece in pieces {
+            buffer.push_str(piece);
+        }
         self.push_at(&buffer, effect, value, hidden);
         self.path = buffer;
     }
@@ -170,7 +173,7 @@ impl<E: Emit> Walk<'_, E> {
                 .any(|r| r.strip_prefix(path).is_some_and(|rest| rest.starts_with('.')))
         {
             for (k, v) in fields {
-                self.push(format_args!("{path}.{k}"), effect, v, hidden);
+                self.push(&[path, ".", k], effect, v, hidden);
             }
             return;
         }
@@ -182,7 +185,7 @@ impl<E: Emit> Walk<'_, E> {
     fn push_order(&mut self, path: &str, effect: Effect, keys: &[Cow<'_, str>]) {
         if keys.len() > 1 {
             let keys = Value::from(keys.iter().map(|k| Value::from(k.as_ref())).collect::<Vec<_>>());
-            self.push(format_args!("{path} (order)"), effect, &keys, false);
+            self.push(&[path, " (order)"], effect, &keys, false);
         }
     }
 }
@@ -268,12 +271,7 @@ fn walk<E: Emit>(api_version: &str, kind: &str, object: &Value, emit: &mut E) ->
                         };
                         pod_template(&mut sink, "spec.template", value, effect);
                     }
-                    _ => sink.push(
-                        format_args!("spec.{field}"),
-                        workload_effect(w, field),
-                        value,
-                        false,
-                    ),
+                    _ => sink.push(&["spec.", field], workload_effect(w, field), value, false),
                 }
             }
         }
@@ -283,7 +281,7 @@ fn walk<E: Emit>(api_version: &str, kind: &str, object: &Value, emit: &mut E) ->
                 if field == "jobTemplate" {
                     job_template(&mut sink, value);
                 } else {
-                    sink.push(format_args!("spec.{field}"), Effect::Overwritten, value, false);
+                    sink.push(&["spec.", field], Effect::Overwritten, value, false);
                 }
             }
         }
@@ -292,17 +290,17 @@ fn walk<E: Emit>(api_version: &str, kind: &str, object: &Value, emit: &mut E) ->
             data(&mut sink, object, "data", Effect::Config);
             data(&mut sink, object, "binaryData", Effect::Config);
             if let Some(v) = object.get("immutable") {
-                sink.push(format_args!("immutable"), Effect::Immutable, v, false);
+                sink.push(&["immutable"], Effect::Immutable, v, false);
             }
         }
         Shape::Secret => {
             secret_data(&mut sink, object);
             data(&mut sink, object, "binaryData", Effect::Config);
             if let Some(v) = object.get("type") {
-                sink.push(format_args!("type"), Effect::Immutable, v, false);
+                sink.push(&["type"], Effect::Immutable, v, false);
             }
             if let Some(v) = object.get("immutable") {
-                sink.push(format_args!("immutable"), Effect::Immutable, v, false);
+                sink.push(&["immutable"], Effect::Immutable, v, false);
             }
         }
     }
@@ -342,24 +340,14 @@ fn workload_effect(w: WorkloadKind, field: &str) -> Effect {
 fn job_template<E: Emit>(sink: &mut Walk<'_, E>, jt: &Value) {
     for (field, value) in jt.as_object().into_iter().flatten() {
         if field != "spec" {
-            sink.push(
-                format_args!("spec.jobTemplate.{field}"),
-                Effect::Overwritten,
-                value,
-                false,
-            );
+            sink.push(&["spec.jobTemplate.", field], Effect::Overwritten, value, false);
             continue;
         }
         for (f, v) in value.as_object().into_iter().flatten() {
             if f == "template" {
                 pod_template(sink, "spec.jobTemplate.spec.template", v, Effect::Rollout);
             } else {
-                sink.push(
-                    format_args!("spec.jobTemplate.spec.{f}"),
-                    Effect::Overwritten,
-                    v,
-                    false,
-                );
+                sink.push(&["spec.jobTemplate.spec.", f], Effect::Overwritten, v, false);
             }
         }
     }
@@ -375,10 +363,10 @@ fn pod_template<E: Emit>(sink: &mut Walk<'_, E>, base: &str, template: &Value, e
                 "creationTimestamp" => {}
                 "labels" | "annotations" => {
                     for (k, v) in value.as_object().into_iter().flatten() {
-                        sink.push(format_args!("{base}.metadata.{field}[{k}]"), effect, v, false);
+                        sink.push(&[base, ".metadata.", field, "[", k, "]"], effect, v, false);
                     }
                 }
-                _ => sink.push(format_args!("{base}.metadata.{field}"), effect, value, false),
+                _ => sink.push(&[base, ".metadata.", field], effect, value, false),
             }
         }
     }
@@ -390,7 +378,7 @@ fn pod_template<E: Emit>(sink: &mut Walk<'_, E>, base: &str, template: &Value, e
             "containers" | "initContainers" | "ephemeralContainers" => {
                 containers(sink, &format!("{base}.spec.{field}"), value, effect);
             }
-            _ => sink.push(format_args!("{base}.spec.{field}"), effect, value, false),
+            _ => sink.push(&[base, ".spec.", field], effect, value, false),
         }
     }
 }
@@ -404,7 +392,7 @@ fn item_key(item: &Value, index: usize) -> Cow<'_, str> {
 
 fn containers<E: Emit>(sink: &mut Walk<'_, E>, base: &str, list: &Value, effect: Effect) {
     let Some(items) = list.as_array() else {
-        sink.push(format_args!("{base}"), effect, list, false);
+        sink.push(&[base], effect, list, false);
         return;
     };
     let keys: Vec<Cow<'_, str>> = items.iter().enumerate().map(|(i, c)| item_key(c, i)).collect();
@@ -415,7 +403,7 @@ fn containers<E: Emit>(sink: &mut Walk<'_, E>, base: &str, list: &Value, effect:
             match field.as_str() {
                 "name" => {}
                 "env" => env(sink, &format!("{path}.env"), value, effect),
-                _ => sink.push(format_args!("{path}.{field}"), effect, value, false),
+                _ => sink.push(&[&path, ".", field], effect, value, false),
             }
         }
     }
@@ -426,7 +414,7 @@ fn containers<E: Emit>(sink: &mut Walk<'_, E>, base: &str, list: &Value, effect:
 /// key, never holds its data).
 fn env<E: Emit>(sink: &mut Walk<'_, E>, base: &str, list: &Value, effect: Effect) {
     let Some(items) = list.as_array() else {
-        sink.push(format_args!("{base}"), effect, list, false);
+        sink.push(&[base], effect, list, false);
         return;
     };
     let keys: Vec<Cow<'_, str>> = items.iter().enumerate().map(|(i, e)| item_key(e, i)).collect();
@@ -434,14 +422,9 @@ fn env<E: Emit>(sink: &mut Walk<'_, E>, base: &str, list: &Value, effect: Effect
     for (e, key) in items.iter().zip(&keys) {
         let path = format!("{base}[{key}]");
         match (e.get("value"), e.get("valueFrom")) {
-            (_, Some(from)) => sink.push(format_args!("{path}.valueFrom"), effect, from, false),
-            (Some(v), None) => sink.push(format_args!("{path}"), effect, v, false),
-            (None, None) => sink.push(
-                format_args!("{path}"),
-                effect,
-                &Value::String(String::new()),
-                false,
-            ),
+            (_, Some(from)) => sink.push(&[&path, ".valueFrom"], effect, from, false),
+            (Some(v), None) => sink.push(&[&path], effect, v, false),
+            (None, None) => sink.push(&[&path], effect, &Value::String(String::new()), false),
         }
     }
 }
@@ -456,13 +439,13 @@ fn service<E: Emit>(sink: &mut Walk<'_, E>, spec: Option<&Value>) {
         match field.as_str() {
             "clusterIPs" | "ipFamilies" | "ipFamilyPolicy" => {}
             "ports" => service_ports(sink, value),
-            "type" => sink.push(format_args!("spec.type"), Effect::NodePorts, value, false),
+            "type" => sink.push(&["spec.type"], Effect::NodePorts, value, false),
             "selector" => {
                 for (k, v) in value.as_object().into_iter().flatten() {
-                    sink.push(format_args!("spec.selector[{k}]"), Effect::Service, v, false);
+                    sink.push(&["spec.selector[", k, "]"], Effect::Service, v, false);
                 }
             }
-            _ => sink.push(format_args!("spec.{field}"), Effect::Service, value, false),
+            _ => sink.push(&["spec.", field], Effect::Service, value, false),
         }
     }
 }
@@ -470,7 +453,7 @@ fn service<E: Emit>(sink: &mut Walk<'_, E>, spec: Option<&Value>) {
 /// Service ports by name (by `port/protocol` when unnamed, as a single unnamed port is).
 fn service_ports<E: Emit>(sink: &mut Walk<'_, E>, list: &Value) {
     let Some(items) = list.as_array() else {
-        sink.push(format_args!("spec.ports"), Effect::Service, list, false);
+        sink.push(&["spec.ports"], Effect::Service, list, false);
         return;
     };
     for (i, p) in items.iter().enumerate() {
@@ -492,7 +475,7 @@ fn service_ports<E: Emit>(sink: &mut Walk<'_, E>, list: &Value) {
                 Effect::Service
             };
             if field != "name" {
-                sink.push(format_args!("spec.ports[{key}].{field}"), effect, value, false);
+                sink.push(&["spec.ports[", &key, "].", field], effect, value, false);
             }
         }
     }
@@ -501,7 +484,7 @@ fn service_ports<E: Emit>(sink: &mut Walk<'_, E>, list: &Value) {
 /// ConfigMap `data`/`binaryData` key by key, by digest only: config may hold anything.
 fn data<E: Emit>(sink: &mut Walk<'_, E>, object: &Value, field: &str, effect: Effect) {
     for (k, v) in object.get(field).and_then(Value::as_object).into_iter().flatten() {
-        sink.push(format_args!("{field}[{k}]"), effect, v, true);
+        sink.push(&[field, "[", k, "]"], effect, v, true);
     }
 }
 
@@ -531,6 +514,6 @@ fn secret_data<E: Emit>(sink: &mut Walk<'_, E>, object: &Value) {
         }
     }
     for (k, v) in merged {
-        sink.push(format_args!("data[{k}]"), Effect::Config, &v, true);
+        sink.push(&["data[", k, "]"], Effect::Config, &v, true);
     }
 }
