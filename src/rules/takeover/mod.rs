@@ -368,10 +368,11 @@ fn dependency_statuses(
         let held: Vec<String> = fleet
             .member_copies(group_of(api_version), kind, &dep.namespace, &dep.name)
             .into_iter()
+            .filter(|(c, _)| clusters.iter().any(|x| x == c))
             .map(|(c, _)| c.to_owned())
-            .filter(|c| clusters.contains(c))
             .collect();
-        let shown = format!("{kind} {}/{}", dep.namespace, dep.name);
+        // Only messages show it: formatted when one is written.
+        let shown = || format!("{kind} {}/{}", dep.namespace, dep.name);
         if !in_karmada && config.takeover.propagate_deps && config.restart_guard != RestartGuardMode::Off {
             let running: Vec<(&str, &RunningCopy)> = fleet
                 .running_copies(group_of(api_version), kind, &dep.namespace, &dep.name)
@@ -381,8 +382,9 @@ fn dependency_statuses(
             let differ = admit::dependency_disagreements(&running);
             if !differ.is_empty() {
                 conflicts.push(format!(
-                    "{shown} is not in Karmada and its copies in the source clusters differ ({}): propagateDeps can \
+                    "{} is not in Karmada and its copies in the source clusters differ ({}): propagateDeps can \
                      carry only one, so the others' mounted files would change",
+                    shown(),
                     differ.join("; ")
                 ));
             }
@@ -394,18 +396,26 @@ fn dependency_statuses(
                 karmada_copy_differs(fleet, api_version, kind, &dep.namespace, &dep.name, clusters)
         {
             conflicts.push(format!(
-                "{shown} in Karmada differs from its copies in the source clusters ({differ}): propagateDeps would \
-                 write Karmada's copy there, so the mounted files change under running pods"
+                "{} in Karmada differs from its copies in the source clusters ({differ}): propagateDeps would \
+                 write Karmada's copy there, so the mounted files change under running pods",
+                shown()
             ));
         }
         if !in_karmada && config.takeover.propagate_deps {
             warnings.push(match (dep.kind, held.first()) {
                 (DependencyKind::ConfigMap | DependencyKind::Secret, Some(first)) => format!(
-                    "{shown} is not in Karmada yet: propagateDeps carries it once it is; karmada-takeover's reconciler \
-                     copies it from {first}"
+                    "{} is not in Karmada yet: propagateDeps carries it once it is; karmada-takeover's reconciler \
+                     copies it from {first}",
+                    shown()
                 ),
-                (_, Some(_)) => format!("{shown} is not in Karmada yet: create it there so propagateDeps can carry it"),
-                (_, None) => format!("{shown} is in neither Karmada nor the source clusters: the workload may not start"),
+                (_, Some(_)) => format!(
+                    "{} is not in Karmada yet: create it there so propagateDeps can carry it",
+                    shown()
+                ),
+                (_, None) => format!(
+                    "{} is in neither Karmada nor the source clusters: the workload may not start",
+                    shown()
+                ),
             });
         }
         deps.push(DependencyStatus {
