@@ -201,23 +201,46 @@ pub fn dependency_disagreements(copies: &[(&str, &RunningCopy)]) -> Vec<String> 
     out
 }
 
-/// The denial for dependencies whose source copies differ, under `enforce` and without
-/// `karmada-takeover.io/allow-rollout: "true"`; `None` otherwise (they become warnings).
+/// What a takeover would change in the ConfigMaps and Secrets its pods mount, one message per
+/// dependency, and which kinds of difference there are (the advice differs).
+#[derive(Debug, Default)]
+pub(in crate::rules) struct ConfigConflicts {
+    /// One message per dependency.
+    pub(in crate::rules) messages: Vec<String>,
+    /// A dependency not in Karmada whose copies in the source clusters differ.
+    pub(in crate::rules) members_differ: bool,
+    /// A dependency in Karmada whose copy differs from the source clusters'.
+    pub(in crate::rules) karmada_differs: bool,
+}
+
+/// The denial for dependencies whose copies differ, under `enforce` and without
+/// `karmada-takeover.io/allow-rollout: "true"`; `None` otherwise (they become warnings). The
+/// advice names what resolves each kind of difference found.
 pub(in crate::rules) fn conflicts_denial(
     s: &Subject<'_>,
-    conflicts: &[String],
+    conflicts: &ConfigConflicts,
     config: &Config,
 ) -> Option<String> {
     let allow_rollout = markers::allows_rollout(s.annotations);
-    if conflicts.is_empty() || allow_rollout || config.restart_guard != RestartGuardMode::Enforce {
+    if conflicts.messages.is_empty() || allow_rollout || config.restart_guard != RestartGuardMode::Enforce {
         return None;
     }
+    let mut fixes = Vec::new();
+    if conflicts.members_differ {
+        fixes.push(
+            "make the source clusters' copies equal, or create the object in Karmada yourself with the content \
+             every cluster should get",
+        );
+    }
+    if conflicts.karmada_differs {
+        fixes.push("edit the copy in Karmada to what the source clusters run");
+    }
     Some(format!(
-        "restart guard: taking over {} would change the config of running pods. {}. Make the copies equal, create \
-         the object in Karmada yourself with the content every cluster should get, or annotate the template with \
-         {}: \"true\" to accept the change",
+        "restart guard: taking over {} would change the config of running pods. {}. To go on: {}; or annotate the \
+         template with {}: \"true\" to accept the change",
         s.shown(),
-        conflicts.join(". "),
+        conflicts.messages.join(". "),
+        fixes.join("; "),
         keys::ALLOW_ROLLOUT
     ))
 }

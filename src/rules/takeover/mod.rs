@@ -167,7 +167,7 @@ pub(super) fn takeover(
     );
     let (retain_replicas, add_retain_label) = admit::retains_replicas(s);
     let guarded = admit::guard(s, &clusters, retain_replicas, fleet, config);
-    let mut conflicts = Vec::new();
+    let mut conflicts = admit::ConfigConflicts::default();
     let mut warnings = guarded.warnings;
     let dependencies = dependency_statuses(s, &clusters, fleet, config, &mut warnings, &mut conflicts);
     let denial = guarded
@@ -179,9 +179,12 @@ pub(super) fn takeover(
         denied.restart = guarded.check;
         return denied;
     }
-    decision
-        .warnings
-        .extend(conflicts.into_iter().map(|c| format!("restart guard: {c}")));
+    decision.warnings.extend(
+        conflicts
+            .messages
+            .into_iter()
+            .map(|c| format!("restart guard: {c}")),
+    );
     decision.warnings.extend(warnings);
     decision.restart = guarded.check;
     decision.patch = template_patch(s, &clusters, &policy, is_update);
@@ -339,7 +342,7 @@ fn dependency_statuses(
     fleet: &impl FleetView,
     config: &Config,
     warnings: &mut Vec<String>,
-    conflicts: &mut Vec<String>,
+    conflicts: &mut admit::ConfigConflicts,
 ) -> Vec<DependencyStatus> {
     let object = dependencies::Object {
         api_version: s.api_version,
@@ -381,7 +384,8 @@ fn dependency_statuses(
                 .collect();
             let differ = admit::dependency_disagreements(&running);
             if !differ.is_empty() {
-                conflicts.push(format!(
+                conflicts.members_differ = true;
+                conflicts.messages.push(format!(
                     "{} is not in Karmada and its copies in the source clusters differ ({}): propagateDeps can \
                      carry only one, so the others' mounted files would change",
                     shown(),
@@ -395,7 +399,8 @@ fn dependency_statuses(
             && let Some(differ) =
                 karmada_copy_differs(fleet, api_version, kind, &dep.namespace, &dep.name, clusters)
         {
-            conflicts.push(format!(
+            conflicts.karmada_differs = true;
+            conflicts.messages.push(format!(
                 "{} in Karmada differs from its copies in the source clusters ({differ}): propagateDeps would \
                  write Karmada's copy there, so the mounted files change under running pods",
                 shown()

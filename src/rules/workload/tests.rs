@@ -613,6 +613,50 @@ fn a_source_cluster_that_is_not_ready_is_reported_once(
     assert!(about_member2[0].contains(fragment), "{}", about_member2[0]);
 }
 
+/// A ConfigMap not in Karmada whose copies in the source clusters differ: propagateDeps can carry
+/// only one, so the other cluster's mounted files would change. The guard names the ConfigMap,
+/// the clusters and the keys, and advises what resolves this kind of difference.
+#[test]
+fn a_dependency_whose_source_copies_differ_is_refused_with_its_own_advice() {
+    let mut fleet = example_fleet();
+    let other = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "frontend-config", "namespace": "shop"},
+        "data": {"API_URL": "http://api.shop.svc:8080", "LOG_LEVEL": "debug"}});
+    let copy = fleet.running_store().keep("v1", "ConfigMap", &other);
+    assert!(copy.is_some());
+    fleet.set_member_copy("member2", "", "ConfigMap", "shop", "frontend-config", false, copy);
+
+    let d = run(
+        Webhook::MutateWorkload,
+        &frontend(),
+        None,
+        &fleet,
+        &Config::default(),
+    );
+    let (reason, message) = denial(&d);
+    assert_eq!(reason, crate::rules::DenyReason::RestartGuard, "{message}");
+    assert!(
+        message.contains(
+            "ConfigMap shop/frontend-config is not in Karmada and its copies in the source clusters differ"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("data[LOG_LEVEL]"), "{message}");
+    assert!(
+        message.contains("member1") && message.contains("member2"),
+        "{message}"
+    );
+    assert!(
+        message.contains("make the source clusters' copies equal")
+            && !message.contains("edit the copy in Karmada"),
+        "the advice is for an object Karmada does not have: {message}"
+    );
+    assert!(
+        !message.contains("debug"),
+        "config data is never shown: {message}"
+    );
+}
+
 /// A Secret already in Karmada whose data differs from the copies in the source clusters: the
 /// takeover's propagateDeps would write Karmada's copy into the members, under running pods. The
 /// guard names the Secret, the clusters and the keys, never the data.
@@ -642,6 +686,11 @@ fn a_dependency_in_karmada_that_differs_from_the_members_copies_is_refused() {
     );
     assert!(message.contains("member1: data[tls.crt]"), "{message}");
     assert!(message.contains("member2: data[tls.crt]"), "{message}");
+    assert!(
+        message.contains("edit the copy in Karmada to what the source clusters run")
+            && !message.contains("create the object in Karmada yourself"),
+        "the advice is for an object Karmada already has: {message}"
+    );
     assert!(
         !message.contains("b3RoZXI"),
         "Secret data must never be shown: {message}"
