@@ -23,8 +23,11 @@ pub(super) struct Slot {
 
 /// The fourth key part for a label pair (`\u{1}` cannot start a Kubernetes name).
 pub(super) fn label_slot(key: &str, value: &str) -> String {
-    format!("\u{1}{key}={value}")
+    format!("{LABEL_SLOT}{key}={value}")
 }
+
+/// What starts a label slot (no name starts with it).
+pub(super) const LABEL_SLOT: &str = "\u{1}";
 
 /// Joins key parts with NUL.
 pub(super) fn join(parts: &[&str]) -> String {

@@ -7,7 +7,7 @@ use foldhash::HashMap;
 
 use super::{
     Fleet,
-    keys::{LAST_APPLIED, Slot, join, label_slot, policy_key},
+    keys::{LABEL_SLOT, LAST_APPLIED, Slot, join, label_slot, policy_key},
 };
 use crate::{
     karmada::{Policy, PolicyKind, ResourceSelector},
@@ -153,18 +153,18 @@ impl Fleet {
             PolicyKind::ClusterPropagationPolicy if namespace.is_empty() => (&self.cpp_buckets, &[""]),
             PolicyKind::ClusterPropagationPolicy => (&self.cpp_buckets, &[namespace, ""]),
         };
+        // One key buffer: the scope prefix is written once per namespace, each slot appended to
+        // it (the same bytes as `join` and `label_slot` write when the policy is filed).
         fn look<'f>(
             buckets: &'f HashMap<Box<str>, Vec<Arc<Policy>>>,
             key: &mut String,
-            parts: [&str; 4],
+            prefix: usize,
+            slot: &[&str],
             out: &mut Vec<&'f Policy>,
         ) {
-            key.clear();
-            for (i, part) in parts.iter().enumerate() {
-                if i > 0 {
-                    key.push('\0');
-                }
-                key.push_str(part);
+            key.truncate(prefix);
+            for piece in slot {
+                key.push_str(piece);
             }
             if let Some(list) = buckets.get(key.as_str()) {
                 out.extend(list.iter().map(AsRef::as_ref));
@@ -173,17 +173,18 @@ impl Fleet {
         let mut out: Vec<&Policy> = Vec::new();
         let mut key = String::new();
         for ns in namespaces {
-            if !name.is_empty() {
-                look(buckets, &mut key, [api_version, obj_kind, ns, name], &mut out);
+            key.clear();
+            for part in [api_version, obj_kind, ns] {
+                key.push_str(part);
+                key.push('\0');
             }
-            look(buckets, &mut key, [api_version, obj_kind, ns, ""], &mut out);
+            let prefix = key.len();
+            if !name.is_empty() {
+                look(buckets, &mut key, prefix, &[name], &mut out);
+            }
+            look(buckets, &mut key, prefix, &[], &mut out);
             for (k, v) in labels.iter() {
-                look(
-                    buckets,
-                    &mut key,
-                    [api_version, obj_kind, ns, &label_slot(k, v)],
-                    &mut out,
-                );
+                look(buckets, &mut key, prefix, &[LABEL_SLOT, k, "=", v], &mut out);
             }
         }
         dedup_policies(&mut out);
