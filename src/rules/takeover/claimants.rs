@@ -170,7 +170,7 @@ impl<'f, F: FleetView + ?Sized> PolicySource<'f> for LookedUp<'f, F> {
 /// The policies of a source plus one more (replacing any policy of the same identity): "what if
 /// this policy existed?"
 pub struct WithPolicy<'f, S> {
-    /// The policies there are: the fleet, or its candidates looked up once ([`LookedUp`]).
+    /// The policies there are: the fleet, or its candidates looked up once (`LookedUp`).
     pub source: S,
     /// The extra policy.
     pub extra: &'f Policy,
