@@ -60,14 +60,15 @@ fn policy(
     Policy {
         api_version: "policy.karmada.io/v1alpha1".into(),
         kind: kind.as_str().into(),
-        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+        metadata: karmada_takeover::karmada::policy::PolicyMeta {
             name: Some(name.into()),
-            namespace: (kind == PolicyKind::PropagationPolicy).then(|| ns.to_owned()),
+            namespace: (kind == PolicyKind::PropagationPolicy).then(|| ns.into()),
             labels: Some(
                 labels
                     .iter()
                     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                    .collect(),
+                    .collect::<karmada_takeover::karmada::Labels>()
+                    .into(),
             ),
             ..Default::default()
         },

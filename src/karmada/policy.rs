@@ -11,11 +11,15 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::{
     api::core::v1::{NodeSelectorRequirement, Toleration},
-    apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta},
+    apimachinery::pkg::apis::meta::v1::LabelSelector,
 };
 use serde::{Deserialize, Serialize};
 
-use super::markers;
+use super::{LabelsRef, markers};
+
+mod meta;
+
+pub use meta::{PolicyMeta, ServerMeta};
 
 /// API group/version of both policy kinds.
 pub const API_VERSION: &str = "policy.karmada.io/v1alpha1";
@@ -33,9 +37,9 @@ pub struct Policy {
     pub api_version: String,
     /// `PropagationPolicy` or `ClusterPropagationPolicy`.
     pub kind: String,
-    /// Standard object metadata.
+    /// Object metadata, compact ([`PolicyMeta`]: the fleet view holds thousands of policies).
     #[serde(default)]
-    pub metadata: ObjectMeta,
+    pub metadata: PolicyMeta,
     /// The propagation spec.
     pub spec: PropagationSpec,
 }
@@ -98,14 +102,24 @@ impl Policy {
         self.metadata.namespace.as_deref().unwrap_or_default()
     }
 
+    /// `metadata.labels` (empty when unset).
+    pub fn labels(&self) -> LabelsRef<'_> {
+        self.metadata.labels.as_ref().into()
+    }
+
+    /// `metadata.annotations` (empty when unset).
+    pub fn annotations(&self) -> LabelsRef<'_> {
+        self.metadata.annotations.as_ref().into()
+    }
+
     /// A label value.
     pub fn label(&self, key: &str) -> Option<&str> {
-        self.metadata.labels.as_ref()?.get(key).map(String::as_str)
+        self.labels().get(key)
     }
 
     /// Whether karmada-takeover created this policy ([`markers::is_ours`]).
     pub fn is_ours(&self) -> bool {
-        markers::is_ours(self.metadata.labels.as_ref())
+        markers::is_ours(self.labels())
     }
 }
 
