@@ -40,12 +40,10 @@ fn selector(
         kind: kind.into(),
         namespace: ns.map(Into::into),
         name: name.map(Into::into),
-        label_selector: labels.map(
-            |(k, v)| k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector {
-                match_labels: Some([(k.to_owned(), v.to_owned())].into()),
-                match_expressions: None,
-            },
-        ),
+        label_selector: labels.map(|(k, v)| karmada_takeover::karmada::policy::LabelSelector {
+            match_labels: Some([(k, v)].into()),
+            match_expressions: None,
+        }),
     }
 }
 

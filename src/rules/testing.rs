@@ -2,11 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-
 use crate::karmada::{
     Policy, PolicyKind, PropagationSpec, ResourceSelector, StoredLabels,
-    policy::{API_VERSION, ConflictResolution, PolicyMeta, Preemption},
+    policy::{API_VERSION, ConflictResolution, LabelSelector, PolicyMeta, Preemption},
 };
 
 /// `apps/v1 Deployment` selector builder.
@@ -44,7 +42,7 @@ impl SelectorExt for ResourceSelector {
     }
     fn labels(mut self, pairs: &[(&str, &str)]) -> Self {
         self.label_selector = Some(LabelSelector {
-            match_labels: Some(map(pairs)),
+            match_labels: Some(map(pairs).into()),
             match_expressions: None,
         });
         self

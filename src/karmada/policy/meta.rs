@@ -145,7 +145,7 @@ impl<'de> Deserialize<'de> for PolicyMeta {
 }
 
 /// One field of a struct, left out when `None` (as kube's generated serialisers do).
-fn field<T: Serialize + ?Sized, S: SerializeStruct>(
+pub(super) fn field<T: Serialize + ?Sized, S: SerializeStruct>(
     state: &mut S,
     key: &'static str,
     value: Option<&T>,
