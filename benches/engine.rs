@@ -40,12 +40,10 @@ fn selector(
         kind: kind.into(),
         namespace: ns.map(Into::into),
         name: name.map(Into::into),
-        label_selector: labels.map(
-            |(k, v)| k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector {
-                match_labels: Some([(k.to_owned(), v.to_owned())].into()),
-                match_expressions: None,
-            },
-        ),
+        label_selector: labels.map(|(k, v)| karmada_takeover::karmada::policy::LabelSelector {
+            match_labels: Some([(k, v)].into()),
+            match_expressions: None,
+        }),
     }
 }
 
@@ -60,14 +58,15 @@ fn policy(
     Policy {
         api_version: "policy.karmada.io/v1alpha1".into(),
         kind: kind.as_str().into(),
-        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+        metadata: karmada_takeover::karmada::policy::PolicyMeta {
             name: Some(name.into()),
-            namespace: (kind == PolicyKind::PropagationPolicy).then(|| ns.to_owned()),
+            namespace: (kind == PolicyKind::PropagationPolicy).then(|| ns.into()),
             labels: Some(
                 labels
                     .iter()
                     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                    .collect(),
+                    .collect::<karmada_takeover::karmada::Labels>()
+                    .into(),
             ),
             ..Default::default()
         },

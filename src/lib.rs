@@ -20,6 +20,7 @@
 //! | | [`kube`] | Kubernetes API server behaviour the engine must reproduce: defaulting on create, quantity text |
 //! | | [`config`] | the engine config file and its reload |
 //! | | [`poll`], [`telemetry`], [`yaml`] | the reload ticker and file fingerprints; logging; YAML in and out |
+//! | | [`memory`] | handing freed memory back to the OS after a burst of frees (a watch's re-list) |
 //! | engine | [`rules`] | pure decisions: claim resolution, takeover, re-promotion, guardrails, placement (the scheduler preview and guard); reads the fleet through [`rules::view::FleetView`] |
 //! | adapters | [`fleet`] | the indexed fleet view, filled from a fleet directory ([`fleet::files`]) or Karmada watches ([`fleet::watch`]) |
 //! | | [`writer`] | carries the engine's actions out: in memory, or server-side apply into karmada-apiserver |
@@ -38,6 +39,7 @@
 pub mod config;
 pub mod karmada;
 pub mod kube;
+pub mod memory;
 pub mod poll;
 pub mod telemetry;
 pub mod yaml;

@@ -5,7 +5,7 @@
 //!
 //! | layer | modules | what they are |
 //! |---|---|---|
-//! | 0 domain | `karmada`, `kube`, `config`, `poll`, `telemetry`, `yaml` | Karmada's types, keys and rules; the config; plumbing with no knowledge of the rest |
+//! | 0 domain | `karmada`, `kube`, `config`, `poll`, `telemetry`, `yaml`, `memory` | Karmada's types, keys and rules; the config; plumbing with no knowledge of the rest |
 //! | 1 engine | `rules` | pure decisions; reads the fleet through `rules::view::FleetView` |
 //! | 2 adapters | `fleet`, `writer`, `reconciler`, `metrics` | the fleet view and what fills it, the policy writers, the reconciler, the metrics registry |
 //! | 3 protocol | `admission`, `tls` | AdmissionReview in and out; certificates |
@@ -32,6 +32,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("poll", 0),
     ("telemetry", 0),
     ("yaml", 0),
+    ("memory", 0),
     ("rules", 1),
     ("fleet", 2),
     ("writer", 2),

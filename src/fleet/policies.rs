@@ -44,24 +44,19 @@ fn dedup_policies(list: &mut Vec<&Policy>) {
 
 impl Fleet {
     /// Adds or replaces a policy. Objects of other kinds are ignored. Metadata no decision reads
-    /// (`managedFields`, kubectl's last-applied copy of the whole object, the server's
-    /// bookkeeping: uid, resourceVersion, generation, creationTimestamp, finalizers, owners) is
-    /// dropped: at 10,000 policies it would double the view's memory. Kept: name, namespace,
-    /// labels, annotations and `deletionTimestamp` (a policy being deleted claims nothing).
+    /// (kubectl's last-applied copy of the whole object, and [`ServerMeta`]: `managedFields` and
+    /// the server's bookkeeping, uid, resourceVersion, generation, creationTimestamp, finalizers,
+    /// owners) is dropped: at 10,000 policies it would double the view's memory. Kept: name,
+    /// namespace, labels, annotations and `deletionTimestamp` (a policy being deleted claims
+    /// nothing).
+    ///
+    /// [`ServerMeta`]: crate::karmada::policy::ServerMeta
     pub fn upsert_policy(&mut self, mut policy: Policy) {
         let Some(kind) = policy.policy_kind() else { return };
         let m = &mut policy.metadata;
-        m.managed_fields = None;
-        m.uid = None;
-        m.resource_version = None;
-        m.generation = None;
-        m.creation_timestamp = None;
-        m.finalizers = None;
-        m.owner_references = None;
-        m.self_link = None;
-        m.generate_name = None;
+        m.server = None;
         if let Some(annotations) = m.annotations.as_mut() {
-            annotations.remove(LAST_APPLIED);
+            annotations.retain(|k| k != LAST_APPLIED);
         }
         self.remove_policy(kind, policy.namespace(), policy.name());
         let policy = Arc::new(policy);

@@ -6,7 +6,7 @@ use crate::rules::{
     testing::{SelectorExt, cpp, deploy, map, pp},
 };
 use crate::{
-    karmada::{Policy, PolicyKind, StoredLabels, keys},
+    karmada::{Policy, PolicyKind, StoredLabels, keys, policy::ServerMeta},
     rules::{
         claim::{PolicySource, Template},
         view::TemplateMeta,
@@ -155,12 +155,16 @@ mod properties {
 fn metadata_no_decision_reads_is_not_stored() {
     let mut f = Fleet::new();
     let mut p = pp("default", "a", None, vec![deploy()]);
-    p.metadata.annotations = Some(map(&[(LAST_APPLIED, "{...}"), ("team", "x")]));
-    p.metadata.managed_fields = Some(vec![Default::default()]);
+    p.metadata.annotations = Some(map(&[(LAST_APPLIED, "{...}"), ("team", "x")]).into());
+    p.metadata.server = Some(Box::new(ServerMeta {
+        managed_fields: Some(vec![Default::default()]),
+        uid: Some("u".into()),
+        ..Default::default()
+    }));
     f.upsert_policy(p);
     let stored = f.policy(PolicyKind::PropagationPolicy, "default", "a").unwrap();
-    assert!(stored.metadata.managed_fields.is_none());
-    assert_eq!(stored.metadata.annotations, Some(map(&[("team", "x")])));
+    assert!(stored.metadata.server.is_none());
+    assert_eq!(stored.metadata.annotations, Some(map(&[("team", "x")]).into()));
     let mut t = tpl("default", "web");
     t.annotations = map(&[
         (LAST_APPLIED, "{...}"),

@@ -1,7 +1,8 @@
 //! Labels and annotations in the two forms the crate holds them: [`Labels`], the `BTreeMap` of
-//! kube's `ObjectMeta` (an admitted object, a policy), and [`StoredLabels`], the compact form the
-//! fleet view keeps for each of its thousands of templates; and [`LabelsRef`], the read-only view
-//! both provide, so that what reads labels (selectors, claims, markers) is written once.
+//! kube's `ObjectMeta` (an admitted object), and [`StoredLabels`], the compact form the fleet
+//! view keeps for each of its thousands of templates and policies; and [`LabelsRef`], the
+//! read-only view both provide, so that what reads labels (selectors, claims, markers) is written
+//! once.
 
 use litemap::LiteMap;
 use serde::{Serialize, Serializer};
@@ -9,7 +10,8 @@ use serde::{Serialize, Serializer};
 /// Labels (or annotations) of an object.
 pub type Labels = std::collections::BTreeMap<String, String>;
 
-/// Labels or annotations as the fleet view stores them: one sorted vector of boxed pairs
+/// Labels or annotations as the fleet view stores them (on its templates, and on its policies
+/// through [`PolicyMeta`](crate::karmada::policy::PolicyMeta)): one sorted vector of boxed pairs
 /// (`litemap`, binary search on lookup), sized to what it holds.
 ///
 /// Why not [`Labels`]: a `BTreeMap` with even one entry allocates a whole leaf node (11 key and
@@ -32,6 +34,16 @@ impl StoredLabels {
         // Collecting a filtered iterator leaves spare capacity; the map is never grown again.
         let mut pairs = map.into_tuple_vec();
         pairs.shrink_to_fit();
+        Self(LiteMap::from_sorted_store_unchecked(pairs))
+    }
+
+    /// A copy of `labels` (no intermediate `BTreeMap` clone).
+    pub fn copied(labels: &Labels) -> Self {
+        // A `BTreeMap<String, _>` iterates in `str` order, the order the map keeps.
+        let pairs: Vec<(Box<str>, Box<str>)> = labels
+            .iter()
+            .map(|(k, v)| (k.as_str().into(), v.as_str().into()))
+            .collect();
         Self(LiteMap::from_sorted_store_unchecked(pairs))
     }
 
@@ -162,6 +174,12 @@ impl<'a> From<&'a StoredLabels> for LabelsRef<'a> {
 impl<'a> From<Option<&'a Labels>> for LabelsRef<'a> {
     fn from(m: Option<&'a Labels>) -> Self {
         m.map_or(LabelsRef::EMPTY, Self::Tree)
+    }
+}
+
+impl<'a> From<Option<&'a StoredLabels>> for LabelsRef<'a> {
+    fn from(m: Option<&'a StoredLabels>) -> Self {
+        m.map_or(LabelsRef::EMPTY, Self::Stored)
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use super::{Labels, LabelsRef, keys};
+use super::{LabelsRef, keys};
 
 /// Whether Karmada manages this member-cluster object: the label `karmada.io/managed=true`, the
 /// only test Karmada itself uses. Mirrors `objectWatcherImpl.isManagedResource`
@@ -60,9 +60,10 @@ pub fn allows_rollout<'a>(annotations: impl Into<LabelsRef<'a>>) -> bool {
 
 /// Whether a policy was created by karmada-takeover (`app.kubernetes.io/managed-by:
 /// karmada-takeover`): the only policies the engine ever updates or deletes.
-pub fn is_ours(labels: Option<&Labels>) -> bool {
+pub fn is_ours<'a>(labels: impl Into<LabelsRef<'a>>) -> bool {
     labels
-        .and_then(|l| l.get(keys::MANAGED_BY))
+        .into()
+        .get(keys::MANAGED_BY)
         .is_some_and(|v| v == keys::MANAGED_BY_VALUE)
 }
 
@@ -131,6 +132,7 @@ mod tests {
     use rstest::rstest;
 
     use super::*;
+    use crate::karmada::Labels;
 
     fn map(pairs: &[(&str, &str)]) -> Labels {
         pairs

@@ -59,12 +59,7 @@ impl Reconciler {
                     kind: k,
                     namespace: ns,
                     name,
-                }) = p
-                    .metadata
-                    .annotations
-                    .as_ref()
-                    .and_then(|a| a.get(keys::TEMPLATE))
-                    .and_then(|v| TemplateRef::parse(v))
+                }) = p.annotations().get(keys::TEMPLATE).and_then(TemplateRef::parse)
                 else {
                     continue;
                 };

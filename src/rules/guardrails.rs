@@ -35,7 +35,9 @@ use super::{
 };
 use crate::{
     config::{Config, GuardrailMode},
-    karmada::{Policy, PolicyKind, PropagationSpec, ResourceSelector, keys},
+    karmada::{
+        Policy, PolicyKind, PropagationSpec, ResourceSelector, StoredLabels, keys, policy::PolicyMeta,
+    },
 };
 
 /// One broken rule.
@@ -167,10 +169,10 @@ pub fn decide(webhook: Webhook, r: &PolicyReview<'_>, fleet: &impl FleetView, co
         api_version: r.api_version.to_owned(),
         kind: r.kind.to_owned(),
         // Only what decisions read: cloning managedFields would cost more than the decision.
-        metadata: ObjectMeta {
-            name: metadata.name.clone(),
-            namespace: metadata.namespace.clone(),
-            labels: metadata.labels.clone(),
+        metadata: PolicyMeta {
+            name: metadata.name.as_deref().map(Box::from),
+            namespace: metadata.namespace.as_deref().map(Box::from),
+            labels: metadata.labels.as_ref().map(StoredLabels::copied),
             deletion_timestamp: metadata.deletion_timestamp.clone(),
             ..Default::default()
         },
@@ -184,7 +186,7 @@ pub fn decide(webhook: Webhook, r: &PolicyReview<'_>, fleet: &impl FleetView, co
         .is_empty()
         && kind == PolicyKind::PropagationPolicy
     {
-        policy.metadata.namespace = Some(r.namespace.to_owned());
+        policy.metadata.namespace = Some(r.namespace.into());
     }
     let namespace = policy.namespace().to_owned();
     if kind == PolicyKind::PropagationPolicy

@@ -40,7 +40,7 @@ use super::{
 };
 use crate::{
     config::Config,
-    karmada::{PolicyKind, keys, markers},
+    karmada::{PolicyKind, keys},
 };
 
 /// What to do with a template's conflict-resolution annotation.
@@ -97,7 +97,7 @@ pub fn lingering_overwrite(t: &TemplateMeta, fleet: &impl FleetView, config: &Co
     let Some(policy) = fleet.policy(claim.kind, claim.namespace, claim.name) else {
         return Linger::Keep(Keep::ClaimantMissing);
     };
-    if markers::is_ours(policy.metadata.labels.as_ref()) {
+    if policy.is_ours() {
         return Linger::Keep(Keep::ClaimedByOurs);
     }
     if tier_of(policy) != Tier::Application {

@@ -6,9 +6,7 @@
 //! values, `Exists`/`DoesNotExist` must have none, other operators are errors, keys must be
 //! qualified names and values valid label values.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-
-use crate::karmada::{Labels, LabelsRef};
+use crate::karmada::{Labels, LabelsRef, policy::LabelSelector};
 
 /// Whether `selector` selects `labels`; `None` when the selector is invalid.
 ///
@@ -18,11 +16,11 @@ pub fn matches<'a>(selector: &LabelSelector, labels: impl Into<LabelsRef<'a>>) -
     let labels = labels.into();
     let mut all = true;
     if let Some(match_labels) = &selector.match_labels {
-        for (key, value) in match_labels {
+        for (key, value) in match_labels.iter() {
             if !valid_key(key) || !valid_value(value) {
                 return None;
             }
-            all &= labels.get(key) == Some(value.as_str());
+            all &= labels.get(key) == Some(value);
         }
     }
     if let Some(expressions) = &selector.match_expressions {
@@ -164,7 +162,7 @@ mod tests {
     #[test]
     fn match_labels_and_expressions_are_anded() {
         let mut s = expr("tier", "In", &["web"]);
-        s.match_labels = Some([("app".to_owned(), "nginx".to_owned())].into());
+        s.match_labels = Some([("app", "nginx")].into());
         assert_eq!(
             matches(&s, &labels(&[("app", "nginx"), ("tier", "web")])),
             Some(true)
@@ -179,7 +177,7 @@ mod tests {
     #[test]
     fn invalid_match_labels_never_match() {
         let s = LabelSelector {
-            match_labels: Some([("app".into(), "has space".into())].into()),
+            match_labels: Some([("app", "has space")].into()),
             ..Default::default()
         };
         assert_eq!(matches(&s, &labels(&[("app", "has space")])), None);

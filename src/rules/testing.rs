@@ -2,11 +2,9 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
-
 use crate::karmada::{
-    Policy, PolicyKind, PropagationSpec, ResourceSelector,
-    policy::{API_VERSION, ConflictResolution, Preemption},
+    Policy, PolicyKind, PropagationSpec, ResourceSelector, StoredLabels,
+    policy::{API_VERSION, ConflictResolution, LabelSelector, PolicyMeta, Preemption},
 };
 
 /// `apps/v1 Deployment` selector builder.
@@ -44,7 +42,7 @@ impl SelectorExt for ResourceSelector {
     }
     fn labels(mut self, pairs: &[(&str, &str)]) -> Self {
         self.label_selector = Some(LabelSelector {
-            match_labels: Some(map(pairs)),
+            match_labels: Some(map(pairs).into()),
             match_expressions: None,
         });
         self
@@ -85,7 +83,7 @@ fn policy(
     Policy {
         api_version: API_VERSION.into(),
         kind: kind.as_str().into(),
-        metadata: ObjectMeta {
+        metadata: PolicyMeta {
             name: Some(name.into()),
             namespace: (!ns.is_empty()).then(|| ns.into()),
             ..Default::default()
@@ -118,10 +116,14 @@ impl PolicyExt for Policy {
         self
     }
     fn label(mut self, key: &str, value: &str) -> Self {
-        self.metadata
+        let mut labels = self
+            .metadata
             .labels
-            .get_or_insert_with(Default::default)
-            .insert(key.into(), value.into());
+            .as_ref()
+            .map(StoredLabels::to_labels)
+            .unwrap_or_default();
+        labels.insert(key.into(), value.into());
+        self.metadata.labels = Some(labels.into());
         self
     }
 }

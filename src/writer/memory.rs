@@ -128,7 +128,7 @@ mod tests {
             policy: Box::new(Policy {
                 api_version: crate::karmada::policy::API_VERSION.into(),
                 kind: PolicyKind::PropagationPolicy.as_str().into(),
-                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                metadata: crate::karmada::policy::PolicyMeta {
                     namespace: Some("shop".into()),
                     name: Some(name.into()),
                     ..Default::default()

@@ -1,5 +1,6 @@
 //! How every watch runs: one `kube::runtime::watcher` driven forever, its first complete list
-//! reported to the readiness tracker, errors retried with exponential backoff.
+//! reported to the readiness tracker, the memory each complete list freed handed back to the OS,
+//! errors retried with exponential backoff.
 
 use std::{collections::HashSet, fmt::Debug, sync::Arc, time::Duration};
 
@@ -107,7 +108,8 @@ impl Backoff {
 }
 
 /// Runs one watcher forever: decodes events with `decode`, hands them to `sink`, calls
-/// `on_synced` after the first complete list, and backs off on errors.
+/// `on_synced` after the first complete list, and backs off on errors. After each complete list
+/// has been applied, the memory it freed is handed back ([`crate::memory::release_freed`]).
 // The three closures are the point of this function; bundling them into a struct would only
 // rename the arguments.
 #[allow(clippy::too_many_arguments)]
@@ -134,6 +136,9 @@ pub(crate) async fn drive<K, T>(
             Ok(Event::InitApply(obj)) => buffer.extend(decode(obj)),
             Ok(Event::InitDone) => {
                 sink(Change::Relist(std::mem::take(&mut buffer)));
+                // The list and its decoded buffer are dropped: hand their pages back to the OS
+                // instead of keeping the re-list's peak resident (crate::memory).
+                crate::memory::release_freed();
                 backoff.reset();
                 if let Some(f) = on_synced.take() {
                     f();

@@ -107,7 +107,7 @@ fn empty_label_selector_matches_with_label_precision_and_nil_with_kind_precision
 #[test]
 fn invalid_label_selector_never_matches() {
     let mut bad = deploy();
-    bad.label_selector = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector {
+    bad.label_selector = Some(crate::karmada::policy::LabelSelector {
         match_expressions: Some(vec![
             k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelectorRequirement {
                 key: "app".into(),

@@ -3,12 +3,7 @@
 
 use super::{Subject, Template};
 use crate::{
-    karmada::{
-        Policy, PolicyKind, keys,
-        markers::{self},
-        names,
-        policy::ConflictResolution,
-    },
+    karmada::{Policy, PolicyKind, keys, names, policy::ConflictResolution},
     rules::{
         claim::{self, Candidate, PolicySource, display_policy},
         tier::{Tier, tier_of},
@@ -89,7 +84,7 @@ pub(super) fn existing_claimant(
 ) -> Option<String> {
     let w = resolved.winner()?;
     let ours = names::takeover_policy_name(s.namespace, s.name, s.api_version, s.kind);
-    if markers::is_ours(w.policy.metadata.labels.as_ref()) && w.policy.name() == ours {
+    if w.policy.is_ours() && w.policy.name() == ours {
         return None;
     }
     let annotation = s.annotations.get(keys::CONFLICT_RESOLUTION).map(String::as_str);

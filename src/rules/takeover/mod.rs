@@ -40,7 +40,7 @@ use crate::{
         keys,
         markers::{self, TemplateRef},
         names,
-        policy::{API_VERSION, ClusterAffinity, ConflictResolution, Placement, Preemption},
+        policy::{API_VERSION, ClusterAffinity, ConflictResolution, Placement, PolicyMeta, Preemption},
     },
 };
 
@@ -472,18 +472,18 @@ pub fn takeover_policy(s: &impl TemplateIdentity, clusters: &[String], config: &
     let mut sorted = clusters.to_vec();
     sorted.sort_unstable();
     let labels = [
-        (keys::MANAGED_BY.to_owned(), keys::MANAGED_BY_VALUE.to_owned()),
-        (keys::TIER.to_owned(), Tier::Batch.as_str().to_owned()),
+        (keys::MANAGED_BY, keys::MANAGED_BY_VALUE),
+        (keys::TIER, Tier::Batch.as_str()),
     ];
     let template_ref = TemplateRef::new(api_version, kind, namespace, name).to_string();
     Policy {
         api_version: API_VERSION.to_owned(),
         kind: policy_kind.as_str().to_owned(),
-        metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
-            name: Some(names::takeover_policy_name(namespace, name, api_version, kind)),
-            namespace: (policy_kind == PolicyKind::PropagationPolicy).then(|| namespace.to_owned()),
-            labels: Some(labels.into_iter().collect()),
-            annotations: Some([(keys::TEMPLATE.to_owned(), template_ref)].into_iter().collect()),
+        metadata: PolicyMeta {
+            name: Some(names::takeover_policy_name(namespace, name, api_version, kind).into()),
+            namespace: (policy_kind == PolicyKind::PropagationPolicy).then(|| namespace.into()),
+            labels: Some(labels.into()),
+            annotations: Some([(keys::TEMPLATE, template_ref)].into()),
             ..Default::default()
         },
         spec: PropagationSpec {
