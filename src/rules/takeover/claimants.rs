@@ -140,6 +140,15 @@ pub(super) fn application_claimant<'r, 'f>(resolved: &'r claim::Resolution<'f>) 
 pub(super) struct LookedUp<'f, F: ?Sized> {
     fleet: &'f F,
     candidates: Vec<&'f Policy>,
+    /// The template's identity, to catch a use for another template in debug builds (tests).
+    #[cfg(debug_assertions)]
+    identity: String,
+}
+
+/// What [`LookedUp`] checks a template against in debug builds.
+#[cfg(debug_assertions)]
+fn identity(t: &Template<'_>) -> String {
+    format!("{} {} {}/{}", t.api_version, t.kind, t.namespace, t.name)
 }
 
 impl<'f, F: FleetView + ?Sized> LookedUp<'f, F> {
@@ -148,12 +157,22 @@ impl<'f, F: FleetView + ?Sized> LookedUp<'f, F> {
         Self {
             fleet,
             candidates: (&fleet).candidates(template),
+            #[cfg(debug_assertions)]
+            identity: identity(template),
         }
     }
 }
 
 impl<'f, F: FleetView + ?Sized> PolicySource<'f> for LookedUp<'f, F> {
-    fn candidates(&self, _: &Template<'_>) -> Vec<&'f Policy> {
+    fn candidates(&self, t: &Template<'_>) -> Vec<&'f Policy> {
+        #[cfg(debug_assertions)]
+        debug_assert_eq!(
+            self.identity,
+            identity(t),
+            "candidates looked up for another template"
+        );
+        #[cfg(not(debug_assertions))]
+        let _ = t;
         self.candidates.clone()
     }
 
@@ -243,5 +262,26 @@ mod tests {
         let fleet = fleet_with(policies);
         let t = Template::new("apps/v1", "Deployment", "shop", "web", None, None);
         assert_eq!(application_winner(&t, &fleet, false).map(|w| w.name), want);
+        // The takeover's path: the candidates looked up once resolve as the fleet does.
+        let looked_up = LookedUp::new(&fleet, &t);
+        let resolved = claim::resolve_with(&t, &looked_up, false, false);
+        assert_eq!(application_claimant(&resolved).map(|w| w.name), want);
+        assert_eq!(
+            resolved.winner().map(|w| w.name),
+            claim::resolve_with(&t, &&fleet, false, false)
+                .winner()
+                .map(|w| w.name)
+        );
+    }
+
+    #[cfg(debug_assertions)]
+    #[test]
+    #[should_panic(expected = "candidates looked up for another template")]
+    fn looked_up_candidates_serve_only_their_template() {
+        let fleet = fleet_with(vec![pp("shop", "app", Some(1), vec![deploy().named("web")])]);
+        let web = Template::new("apps/v1", "Deployment", "shop", "web", None, None);
+        let api = Template::new("apps/v1", "Deployment", "shop", "api", None, None);
+        let looked_up = LookedUp::new(&fleet, &web);
+        let _ = claim::resolve_with(&api, &looked_up, false, false);
     }
 }
