@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 use super::{LabelsRef, StoredLabels, markers};
 
 mod meta;
+#[cfg(test)]
+mod same_as_kube;
 mod selector;
 
 pub use meta::{PolicyMeta, ServerMeta};

@@ -206,7 +206,10 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
-    use crate::karmada::Policy;
+    use crate::karmada::{
+        Policy,
+        policy::same_as_kube::{assert_fails_alike, assert_same_bytes},
+    };
 
     fn every_field() -> Value {
         json!({
@@ -247,14 +250,7 @@ mod tests {
         let kube: ObjectMeta = serde_json::from_value(input.clone()).unwrap();
         let ours: PolicyMeta = serde_json::from_value(input.clone()).unwrap();
         assert_eq!(ours.server.is_some(), boxed);
-        assert_eq!(
-            serde_json::to_string(&ours).unwrap(),
-            serde_json::to_string(&kube).unwrap()
-        );
-        assert_eq!(
-            crate::yaml::to_string(&ours).unwrap(),
-            crate::yaml::to_string(&kube).unwrap()
-        );
+        assert_same_bytes(&ours, &kube);
         assert_eq!(ObjectMeta::from(ours.clone()), kube);
         assert_eq!(PolicyMeta::from(kube), ours);
         let again: PolicyMeta = serde_json::from_str(&serde_json::to_string(&ours).unwrap()).unwrap();
@@ -293,12 +289,6 @@ mod tests {
     #[case::bad_deletion_timestamp(json!({"name": "p", "deletionTimestamp": 7}))]
     #[case::finalizers_not_a_list(json!({"finalizers": "f"}))]
     fn fails_as_object_meta_did(#[case] input: Value) {
-        let path_and_message = |r: Result<(), serde_path_to_error::Error<serde_json::Error>>| {
-            let e = r.unwrap_err();
-            (e.path().to_string(), e.inner().to_string())
-        };
-        let kube = path_and_message(serde_path_to_error::deserialize::<_, ObjectMeta>(&input).map(drop));
-        let ours = path_and_message(serde_path_to_error::deserialize::<_, PolicyMeta>(&input).map(drop));
-        assert_eq!(ours, kube);
+        assert_fails_alike::<PolicyMeta, ObjectMeta>(&input);
     }
 }

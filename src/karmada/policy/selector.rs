@@ -68,6 +68,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::*;
+    use crate::karmada::policy::same_as_kube::{assert_fails_alike, assert_same_bytes};
 
     /// Decoded as kube's `LabelSelector` (what policies held before) and as ours, both serialise
     /// to the same bytes and convert into each other.
@@ -82,14 +83,7 @@ mod tests {
     fn serialises_as_kubes_did(#[case] input: Value) {
         let kube: meta::LabelSelector = serde_json::from_value(input.clone()).unwrap();
         let ours: LabelSelector = serde_json::from_value(input).unwrap();
-        assert_eq!(
-            serde_json::to_string(&ours).unwrap(),
-            serde_json::to_string(&kube).unwrap()
-        );
-        assert_eq!(
-            crate::yaml::to_string(&ours).unwrap(),
-            crate::yaml::to_string(&kube).unwrap()
-        );
+        assert_same_bytes(&ours, &kube);
         assert_eq!(meta::LabelSelector::from(ours.clone()), kube);
         assert_eq!(LabelSelector::from(kube), ours);
     }
@@ -101,13 +95,6 @@ mod tests {
     #[case::labels_not_a_map(json!({"matchLabels": ["app"]}))]
     #[case::requirement_key_not_a_string(json!({"matchExpressions": [{"key": 1, "operator": "Exists"}]}))]
     fn fails_as_kubes_did(#[case] input: Value) {
-        let path_and_message = |r: Result<(), serde_path_to_error::Error<serde_json::Error>>| {
-            let e = r.unwrap_err();
-            (e.path().to_string(), e.inner().to_string())
-        };
-        let kube =
-            path_and_message(serde_path_to_error::deserialize::<_, meta::LabelSelector>(&input).map(drop));
-        let ours = path_and_message(serde_path_to_error::deserialize::<_, LabelSelector>(&input).map(drop));
-        assert_eq!(ours, kube);
+        assert_fails_alike::<LabelSelector, meta::LabelSelector>(&input);
     }
 }
