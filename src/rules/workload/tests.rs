@@ -37,6 +37,31 @@ fn mutate(obj: &Value) -> Decision {
     )
 }
 
+/// `obj` in the compact form the fleet keeps for a running copy (or a Karmada copy).
+fn kept(fleet: &crate::fleet::Fleet, obj: &Value) -> Option<crate::rules::restart::RunningCopy> {
+    let copy = fleet.running_store().keep(
+        obj["apiVersion"].as_str().unwrap(),
+        obj["kind"].as_str().unwrap(),
+        obj,
+    );
+    assert!(copy.is_some(), "{obj}");
+    copy
+}
+
+/// The restart guard's denial message for the frontend takeover against `fleet`, default config.
+fn restart_denial(fleet: &crate::fleet::Fleet) -> String {
+    let d = run(
+        Webhook::MutateWorkload,
+        &frontend(),
+        None,
+        fleet,
+        &Config::default(),
+    );
+    let (reason, message) = denial(&d);
+    assert_eq!(reason, crate::rules::DenyReason::RestartGuard, "{message}");
+    message.to_owned()
+}
+
 /// The annotations (or labels, with `field: "labels"`) the patch sets on a template that has
 /// labels and no annotations.
 fn patched(d: &Decision, field: &str) -> Vec<(String, String)> {
@@ -622,19 +647,10 @@ fn a_dependency_whose_source_copies_differ_is_refused_with_its_own_advice() {
     let other = json!({"apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": "frontend-config", "namespace": "shop"},
         "data": {"API_URL": "http://api.shop.svc:8080", "LOG_LEVEL": "debug"}});
-    let copy = fleet.running_store().keep("v1", "ConfigMap", &other);
-    assert!(copy.is_some());
+    let copy = kept(&fleet, &other);
     fleet.set_member_copy("member2", "", "ConfigMap", "shop", "frontend-config", false, copy);
 
-    let d = run(
-        Webhook::MutateWorkload,
-        &frontend(),
-        None,
-        &fleet,
-        &Config::default(),
-    );
-    let (reason, message) = denial(&d);
-    assert_eq!(reason, crate::rules::DenyReason::RestartGuard, "{message}");
+    let message = restart_denial(&fleet);
     assert!(
         message.contains(
             "ConfigMap shop/frontend-config is not in Karmada and its copies in the source clusters differ"
@@ -666,19 +682,10 @@ fn a_dependency_in_karmada_that_differs_from_the_members_copies_is_refused() {
     let other = json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/tls",
         "metadata": {"name": "frontend-tls", "namespace": "shop"},
         "data": {"tls.crt": "b3RoZXItY2VydA==", "tls.key": "b3RoZXIta2V5"}});
-    let copy = fleet.running_store().keep("v1", "Secret", &other);
-    assert!(copy.is_some());
+    let copy = kept(&fleet, &other);
     fleet.set_karmada_copy("v1", "Secret", "shop", "frontend-tls", copy);
 
-    let d = run(
-        Webhook::MutateWorkload,
-        &frontend(),
-        None,
-        &fleet,
-        &Config::default(),
-    );
-    let (reason, message) = denial(&d);
-    assert_eq!(reason, crate::rules::DenyReason::RestartGuard, "{message}");
+    let message = restart_denial(&fleet);
     assert!(
         message
             .contains("Secret shop/frontend-tls in Karmada differs from its copies in the source clusters"),
