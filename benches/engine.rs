@@ -194,7 +194,7 @@ fn review<'a>(obj: &'a DynamicObject, api_version: &str, kind: &'a str, name: &'
         kind,
         namespace: "ns-7",
         name,
-        object: Some(obj),
+        object: Some(obj.into()),
         old_object: None,
         dry_run: false,
     }

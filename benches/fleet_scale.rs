@@ -288,7 +288,7 @@ fn main() {
         kind: "Deployment",
         namespace: "ns-0",
         name: "web",
-        object: Some(&object),
+        object: Some((&object).into()),
         old_object: None,
         dry_run: false,
     };

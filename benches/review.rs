@@ -53,7 +53,7 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return; // `cargo test --benches`: the smoke check above is enough
     }
-    let request = decode::request(&deployment).expect("decode");
+    let request = decode::workload_request(&deployment).expect("decode");
     let decision = admission::decide_request(Webhook::MutateWorkload, &request, &fleet, &config);
     // PROFILE_LOOP=seconds: only loop the whole Deployment review (for `perf record`), or with
     // PROFILE_STAGE=decode|render only that stage (for `perf stat`: instructions per review
@@ -68,7 +68,7 @@ fn main() {
         while Instant::now() < end {
             for _ in 0..100 {
                 match stage.as_str() {
-                    "decode" => drop(black_box(decode::request(black_box(&deployment)).ok())),
+                    "decode" => drop(black_box(decode::workload_request(black_box(&deployment)).ok())),
                     "render" => drop(black_box(
                         admission::render(black_box(&request), decision.clone()).ok(),
                     )),
@@ -97,6 +97,12 @@ fn main() {
         ),
         (
             "deployment: decode",
+            percentiles(|| {
+                black_box(decode::workload_request(black_box(&deployment)).ok());
+            }),
+        ),
+        (
+            "deployment: decode, serde_json body",
             percentiles(|| {
                 black_box(decode::request(black_box(&deployment)).ok());
             }),

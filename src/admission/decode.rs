@@ -37,6 +37,7 @@ use serde::{
 use serde_json::{Map, Value, value::RawValue};
 
 use super::BadReview;
+use crate::rules::{Admitted, json::Json};
 
 /// Decodes an `admission.k8s.io/v1` AdmissionReview and returns its request.
 ///
@@ -47,6 +48,111 @@ use super::BadReview;
 pub fn request(body: &[u8]) -> Result<AdmissionRequest<DynamicObject>, BadReview> {
     let request = envelope::<Object<Map<String, Value>>>(body)?;
     Ok(into_dynamic(request))
+}
+
+/// Decodes the AdmissionReview of a workload webhook: like [`request`], but the object's body
+/// (every key but `apiVersion`, `kind` and `metadata`) is sonic-rs's arena-backed tree, which
+/// costs about a quarter of serde_json's `Value` to build and free (`rules::json` says why the
+/// engine reads both).
+///
+/// sonic-rs reads the envelope and the metadata with the same serde derives as [`request`]. A
+/// body it refuses is decoded again by [`request`]'s path, so that a bad review is answered with
+/// serde_json's message (the one the policy webhooks give too), and anything serde_json accepts
+/// that sonic-rs does not is still served.
+///
+/// sonic-rs reads nested lists and objects by recursion and has no nesting limit of its own, so a
+/// deeply nested body would overflow the stack. A body with more than [`SONIC_MAX_OPENINGS`]
+/// `{` and `[` bytes (counted anywhere, strings included: a bound on its nesting, found in a
+/// fraction of a microsecond) goes to serde_json, which refuses nesting deeper than 128.
+pub fn workload_request(body: &[u8]) -> Result<AdmissionRequest<WorkloadObject>, BadReview> {
+    let text = std::str::from_utf8(body).map_err(BadReview::Utf8)?;
+    let sonic = if openings(body) <= SONIC_MAX_OPENINGS {
+        sonic_rs::from_str::<Envelope<Object<sonic_rs::Object>>>(text).ok()
+    } else {
+        None
+    };
+    match sonic {
+        Some(envelope) => Ok(map_objects(checked(envelope)?, |o| Object {
+            types: o.types,
+            metadata: o.metadata,
+            rest: Body::Tree(sonic_rs::Value::from(o.rest)),
+        })),
+        None => Ok(map_objects(envelope::<Object<Map<String, Value>>>(body)?, |o| {
+            Object {
+                types: o.types,
+                metadata: o.metadata,
+                rest: Body::Value(Value::Object(o.rest)),
+            }
+        })),
+    }
+}
+
+/// The most `{` and `[` bytes a body may hold for sonic-rs to read it: its nesting is at most
+/// that deep, and sonic-rs's ~300 bytes of stack a level (measured; Cargo.toml optimises it in
+/// debug builds too) then stay far inside the 2 MiB of a tokio worker. A 10 KB Deployment with
+/// kubectl's last-applied annotation holds about 210.
+pub const SONIC_MAX_OPENINGS: usize = 512;
+
+/// How many `{` and `[` bytes `body` holds. Counted 255 bytes at a time into a `u8`, which the
+/// compiler turns into vector instructions (a tenth of a plain count's time).
+fn openings(body: &[u8]) -> usize {
+    body.chunks(255)
+        .map(|chunk| usize::from(chunk.iter().fold(0u8, |n, &b| n + u8::from(b | 0x20 == b'{'))))
+        .sum()
+}
+
+/// A workload object as [`workload_request`] decodes it.
+pub type WorkloadObject = Object<Body>;
+
+/// The body of a workload object: sonic-rs's tree, or serde_json's when sonic-rs refused the
+/// review and serde_json did not.
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// What sonic-rs decoded.
+    Tree(sonic_rs::Value),
+    /// What serde_json decoded.
+    Value(Value),
+}
+
+impl Body {
+    /// The body as the engine reads it.
+    pub fn json(&self) -> Json<'_> {
+        match self {
+            Body::Tree(tree) => Json::Sonic(tree),
+            Body::Value(value) => Json::Serde(value),
+        }
+    }
+}
+
+/// Every other key, into sonic-rs's tree (the last of a repeated key wins, as in
+/// `DynamicObject::data`).
+impl Rest for sonic_rs::Object {
+    fn take<'de, A: MapAccess<'de>>(&mut self, key: String, map: &mut A) -> Result<(), A::Error> {
+        let value: sonic_rs::Value = map.next_value()?;
+        self.insert(&key, value);
+        Ok(())
+    }
+}
+
+/// An object of a review as the engine reads it.
+pub trait ReviewedObject {
+    /// Its metadata and body.
+    fn admitted(&self) -> Admitted<'_>;
+}
+
+impl ReviewedObject for DynamicObject {
+    fn admitted(&self) -> Admitted<'_> {
+        self.into()
+    }
+}
+
+impl ReviewedObject for WorkloadObject {
+    fn admitted(&self) -> Admitted<'_> {
+        Admitted {
+            metadata: &self.metadata,
+            body: self.rest.json(),
+        }
+    }
 }
 
 /// Decodes an AdmissionReview of a PropagationPolicy or ClusterPropagationPolicy (or of anything
@@ -75,7 +181,12 @@ where
     // Validating the UTF-8 of the whole body once and decoding from `str` is cheaper than
     // serde_json's per-string validation of a byte slice (a tenth of the decode time).
     let body = std::str::from_utf8(body).map_err(BadReview::Utf8)?;
-    let envelope: Envelope<T> = serde_json::from_str(body)?;
+    checked(serde_json::from_str(body)?)
+}
+
+/// The request of a decoded envelope, if it is an `admission.k8s.io/v1` AdmissionReview with a
+/// request.
+fn checked<T: Resource>(envelope: Envelope<T>) -> Result<AdmissionRequest<T>, BadReview> {
     if envelope.api_version != API_VERSION || envelope.kind != KIND {
         return Err(BadReview::NotAdmissionReviewV1 {
             api_version: envelope.api_version,
@@ -302,6 +413,124 @@ mod tests {
             requests += 1;
         }
         assert!(requests >= 2, "no fixture had a request");
+    }
+
+    /// The body of a workload request as a serde_json `Value`, for comparing.
+    fn body_value(o: &WorkloadObject) -> Value {
+        o.rest.json().to_value()
+    }
+
+    #[test]
+    fn workload_requests_decode_like_the_derived_decoder_with_sonic_bodies() {
+        let mut requests = 0;
+        for (name, body) in bodies() {
+            let Ok(expected) = reference(&body) else { continue };
+            let got = workload_request(&body).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(got.uid, expected.uid, "{name}");
+            assert_eq!(got.types, expected.types, "{name}");
+            assert_eq!(got.operation, expected.operation, "{name}");
+            assert_eq!(got.name, expected.name, "{name}");
+            assert_eq!(got.dry_run, expected.dry_run, "{name}");
+            for (got, expected) in [
+                (&got.object, &expected.object),
+                (&got.old_object, &expected.old_object),
+            ] {
+                assert_eq!(got.is_some(), expected.is_some(), "{name}");
+                let (Some(got), Some(expected)) = (got, expected) else {
+                    continue;
+                };
+                assert!(matches!(got.rest, Body::Tree(_)), "{name}: read by sonic-rs");
+                assert_eq!(got.types, expected.types, "{name}");
+                assert_eq!(got.metadata, expected.metadata, "{name}");
+                assert_eq!(body_value(got), expected.data, "{name}");
+                assert!(got.rest.json().same(Json::Serde(&expected.data)), "{name}");
+                requests += 1;
+            }
+        }
+        assert!(requests >= 10, "too few fixtures with an object: {requests}");
+    }
+
+    #[test]
+    fn workload_requests_refuse_with_serde_json_messages() {
+        for (name, body) in [
+            ("not JSON", "{".to_owned()),
+            ("trailing text", r#"{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"} x"#.to_owned()),
+            ("number out of range", r#"{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {"uid": 1e400}}"#.to_owned()),
+            ("lone surrogate", r#"{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview\ud800"}"#.to_owned()),
+            ("too deep", format!(
+                r#"{{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {{"uid": "u", "kind": {{"group": "", "version": "v1", "kind": "ConfigMap"}}, "resource": {{"group": "", "version": "v1", "resource": "configmaps"}}, "operation": "CREATE", "userInfo": {{}}, "object": {{"data": {}{}}}}}}}"#,
+                "[".repeat(SONIC_MAX_OPENINGS),
+                "]".repeat(SONIC_MAX_OPENINGS)
+            )),
+        ] {
+            let expected = request(body.as_bytes()).expect_err(name).to_string();
+            let got = workload_request(body.as_bytes()).expect_err(name).to_string();
+            assert_eq!(got, expected, "{name}");
+        }
+        assert!(matches!(workload_request(b"\"\xff\""), Err(BadReview::Utf8(_))));
+        let no_request = r#"{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview"}"#;
+        assert!(matches!(
+            workload_request(no_request.as_bytes()),
+            Err(BadReview::NoRequest)
+        ));
+    }
+
+    #[test]
+    fn openings_count_every_brace_and_bracket() {
+        assert_eq!(openings(b""), 0);
+        assert_eq!(
+            openings(br#"{"a": [1, {"b": "[{"}], "c": "}]"}"#),
+            5,
+            "strings included"
+        );
+        let long = "{[x".repeat(1000);
+        assert_eq!(openings(long.as_bytes()), 2000, "across chunks");
+    }
+
+    /// A review nested as deep as sonic-rs is given (more would go to serde_json) is read and
+    /// decided on a thread with half a tokio worker's stack.
+    #[test]
+    fn the_deepest_review_sonic_reads_fits_half_a_worker_stack() {
+        let depth = SONIC_MAX_OPENINGS - 10; // the envelope's own braces
+        let body = format!(
+            r#"{{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {{"uid": "u", "kind": {{"group": "apps", "version": "v1", "kind": "Deployment"}}, "resource": {{"group": "apps", "version": "v1", "resource": "deployments"}}, "operation": "CREATE", "userInfo": {{}}, "object": {{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {{"name": "deep", "namespace": "shop"}}, "spec": {{"template": {{"spec": {{"containers": {}"x"{}}}}}}}}}}}}}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        assert_eq!(openings(body.as_bytes()), SONIC_MAX_OPENINGS);
+        let decided = std::thread::Builder::new()
+            .stack_size(1 << 20)
+            .spawn(move || {
+                let request = workload_request(body.as_bytes()).expect("read by sonic-rs");
+                assert!(matches!(request.object.as_ref().unwrap().rest, Body::Tree(_)));
+                let fleet = crate::fleet::files::embedded();
+                let config = crate::config::Config::default();
+                for webhook in [
+                    crate::rules::Webhook::MutateWorkload,
+                    crate::rules::Webhook::ValidateWorkload,
+                ] {
+                    let decision = super::super::decide_request(webhook, &request, &fleet, &config);
+                    super::super::render(&request, decision).expect("rendered");
+                }
+            })
+            .unwrap()
+            .join();
+        assert!(decided.is_ok());
+    }
+
+    #[test]
+    fn a_repeated_body_key_reads_as_its_last_value() {
+        let text = r#"{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+            "request": {"uid": "u", "kind": {"group": "", "version": "v1", "kind": "ConfigMap"},
+            "resource": {"group": "", "version": "v1", "resource": "configmaps"},
+            "operation": "CREATE", "userInfo": {},
+            "object": {"metadata": {"name": "a"}, "data": {"k": "1"}, "data": {"k": "2"}}}}"#;
+        let got = workload_request(text.as_bytes()).unwrap();
+        let expected = reference(text.as_bytes()).unwrap();
+        assert_eq!(
+            body_value(got.object.as_ref().unwrap()),
+            expected.object.unwrap().data
+        );
     }
 
     #[test]

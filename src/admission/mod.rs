@@ -8,7 +8,7 @@
 //!   with the message, since there is no uid to answer with;
 //! - *an unsynced fleet* is answered fail-safe inside a 200 review: allowed, no takeover, a warning.
 
-use kube::core::{DynamicObject, Resource, admission::AdmissionRequest};
+use kube::core::{Resource, admission::AdmissionRequest};
 use serde::Serialize;
 
 use crate::{
@@ -19,6 +19,8 @@ use crate::{
 
 pub mod decode;
 pub mod encode;
+
+use decode::ReviewedObject;
 
 /// A request body that is not a usable AdmissionReview.
 #[derive(Debug, thiserror::Error)]
@@ -120,8 +122,8 @@ pub struct Reviewed {
 /// Decodes `body`, decides it for `webhook`, and renders the response.
 ///
 /// Policy webhooks decode the object's `spec` straight into the typed spec
-/// ([`decode::policy_request`]); workload webhooks need the whole object as a
-/// `DynamicObject`.
+/// ([`decode::policy_request`]); workload webhooks need the whole object, its body as sonic-rs's
+/// tree ([`decode::workload_request`]).
 pub fn review(webhook: Webhook, body: &[u8], fleet: &Fleet, config: &Config) -> Result<Reviewed, BadReview> {
     match webhook {
         Webhook::MutatePolicy | Webhook::ValidatePolicy => {
@@ -130,7 +132,7 @@ pub fn review(webhook: Webhook, body: &[u8], fleet: &Fleet, config: &Config) -> 
             render(&request, decision)
         }
         Webhook::MutateWorkload | Webhook::ValidateWorkload => {
-            let request = decode::request(body)?;
+            let request = decode::workload_request(body)?;
             let decision = decide_request(webhook, &request, fleet, config);
             render(&request, decision)
         }
@@ -156,9 +158,9 @@ fn api_version<T: Resource>(request: &AdmissionRequest<T>) -> String {
 }
 
 /// Runs the engine on a decoded request (the fail-safe path for an unsynced fleet included).
-pub fn decide_request(
+pub fn decide_request<T: Resource + ReviewedObject>(
     webhook: Webhook,
-    request: &AdmissionRequest<DynamicObject>,
+    request: &AdmissionRequest<T>,
     fleet: &Fleet,
     config: &Config,
 ) -> Decision {
@@ -171,8 +173,8 @@ pub fn decide_request(
         kind: &request.kind.kind,
         namespace: request.namespace.as_deref().unwrap_or_default(),
         name: &request.name,
-        object: request.object.as_ref(),
-        old_object: request.old_object.as_ref(),
+        object: request.object.as_ref().map(ReviewedObject::admitted),
+        old_object: request.old_object.as_ref().map(ReviewedObject::admitted),
         dry_run: request.dry_run,
     };
     rules::decide(webhook, &input, fleet, config)
@@ -297,6 +299,102 @@ mod tests {
             crate::yaml::from_str(include_str!("../../examples/manifests/takeover-frontend.yaml")).unwrap();
         crate::kube::defaults::apply_defaults("apps/v1", "Deployment", &mut obj);
         obj
+    }
+
+    /// Every checked-in review (the golden ones, the load benchmark's) is decided the same from
+    /// sonic-rs's tree as from serde_json's, on fleets where the restart guard admits, warns and
+    /// denies: same verdict, message, warnings, patch and actions.
+    #[test]
+    fn workload_reviews_decide_the_same_from_either_tree() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut bodies = Vec::new();
+        for dir in ["tests/fixtures/reviews", "scripts/loadbench"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.ends_with("review.json") || name.ends_with(".request.json") {
+                    bodies.push((name, std::fs::read(entry.path()).unwrap()));
+                }
+            }
+        }
+        assert!(bodies.len() >= 15, "fixtures not found");
+        let fleets = [
+            ("embedded", files::embedded()),
+            (
+                "loadbench",
+                files::load_dir(&root.join("scripts/loadbench/fleet")).unwrap(),
+            ),
+        ];
+        let configs = ["restartGuard: enforce", "restartGuard: warn"]
+            .map(|yaml| Config::from_yaml(yaml, "test").unwrap());
+        let mut sonic_read = 0;
+        let mut reasons = std::collections::BTreeSet::new();
+        for (name, body) in &bodies {
+            let Ok(serde) = decode::request(body) else {
+                continue;
+            };
+            let sonic = decode::workload_request(body).unwrap();
+            sonic_read += usize::from(
+                sonic
+                    .object
+                    .as_ref()
+                    .is_some_and(|o| matches!(o.rest, decode::Body::Tree(_))),
+            );
+            for (fleet_name, fleet) in &fleets {
+                for config in &configs {
+                    for webhook in [Webhook::MutateWorkload, Webhook::ValidateWorkload] {
+                        let expected = decide_request(webhook, &serde, fleet, config);
+                        let got = decide_request(webhook, &sonic, fleet, config);
+                        assert_eq!(
+                            got,
+                            expected,
+                            "{name} on the {fleet_name} fleet, {}",
+                            webhook.label()
+                        );
+                        match &got.verdict {
+                            Verdict::Deny { reason, .. } => reasons.insert(reason.label()),
+                            Verdict::Allow if !got.patch.is_empty() => reasons.insert("patched"),
+                            Verdict::Allow => reasons.insert("allowed"),
+                        };
+                    }
+                }
+            }
+        }
+        assert!(sonic_read >= 10, "too few reviews read by sonic-rs: {sonic_read}");
+        for outcome in ["patched", "allowed", "restart-guard", "managed-in-member"] {
+            assert!(
+                reasons.contains(outcome),
+                "no {outcome} decision among {reasons:?}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// Any JSON in place of the frontend's pod spec, container or whole `spec` (and as an
+        /// UPDATE's old object) is decided the same from either tree.
+        #[test]
+        fn any_body_decides_the_same_from_either_tree(
+            json in crate::rules::json::tests::any_json(),
+            at in 0..3usize,
+            update in proptest::bool::ANY,
+        ) {
+            let mut object = frontend();
+            match at {
+                0 => object["spec"]["template"]["spec"] = json,
+                1 => object["spec"]["template"]["spec"]["containers"][0] = json,
+                _ => object["spec"] = json,
+            }
+            let old = update.then(frontend);
+            let body = serde_json::to_vec(&review_request("u-p", &object, old.as_ref(), false)).unwrap();
+            let serde = decode::request(&body).unwrap();
+            let sonic = decode::workload_request(&body).unwrap();
+            let (fleet, config) = (files::embedded(), Config::default());
+            for webhook in [Webhook::MutateWorkload, Webhook::ValidateWorkload] {
+                proptest::prop_assert_eq!(
+                    decide_request(webhook, &sonic, &fleet, &config),
+                    decide_request(webhook, &serde, &fleet, &config)
+                );
+            }
+        }
     }
 
     #[test]

@@ -62,7 +62,7 @@ impl Reconciler {
                 kind: &t.kind,
                 namespace: &t.namespace,
                 name: &t.name,
-                body: &body,
+                body: (&body).into(),
             };
             let mut found = match dependencies::dependencies(&object) {
                 Ok(found) => found,

@@ -103,8 +103,8 @@ pub struct PolicyReview<'a> {
 pub fn decide_dynamic(webhook: Webhook, r: &Review<'_>, fleet: &impl FleetView, config: &Config) -> Decision {
     let raw = r
         .object
-        .and_then(|o| o.data.get("spec"))
-        .map(serde_json::value::to_raw_value)
+        .and_then(|o| o.body.get("spec"))
+        .map(|spec| serde_json::value::to_raw_value(&spec.to_value()))
         .transpose();
     let raw = match raw {
         Ok(raw) => raw,
@@ -122,7 +122,7 @@ pub fn decide_dynamic(webhook: Webhook, r: &Review<'_>, fleet: &impl FleetView, 
         kind: r.kind,
         namespace: r.namespace,
         name: r.name,
-        metadata: r.object.map(|o| &o.metadata),
+        metadata: r.object.map(|o| o.metadata),
         spec: raw.as_deref(),
     };
     decide(webhook, &review, fleet, config)

@@ -31,7 +31,7 @@ pub enum Action {
     },
 }
 
-pub use kube::core::{DynamicObject, admission::Operation};
+pub use kube::core::{DynamicObject, ObjectMeta, admission::Operation};
 
 use self::view::FleetView;
 use crate::config::Config;
@@ -99,11 +99,30 @@ pub struct Review<'a> {
     /// May be empty on CREATE with `generateName`.
     pub name: &'a str,
     /// The object being admitted (absent on DELETE).
-    pub object: Option<&'a DynamicObject>,
+    pub object: Option<Admitted<'a>>,
     /// The stored object (UPDATE and DELETE).
-    pub old_object: Option<&'a DynamicObject>,
+    pub old_object: Option<Admitted<'a>>,
     /// Nothing may be written for a dry run.
     pub dry_run: bool,
+}
+
+/// An object in a review: its metadata, typed, and the rest of its JSON (`spec`, `data`,
+/// `status`...) from whichever parser read it ([`json`] says why there are two).
+#[derive(Debug, Clone, Copy)]
+pub struct Admitted<'a> {
+    /// `metadata`.
+    pub metadata: &'a ObjectMeta,
+    /// Every key but `apiVersion`, `kind` and `metadata`.
+    pub body: json::Json<'a>,
+}
+
+impl<'a> From<&'a DynamicObject> for Admitted<'a> {
+    fn from(o: &'a DynamicObject) -> Self {
+        Admitted {
+            metadata: &o.metadata,
+            body: json::Json::Serde(&o.data),
+        }
+    }
 }
 
 /// Allowed or denied, and why.
@@ -246,6 +265,7 @@ pub mod claim;
 pub mod dependencies;
 pub mod echo;
 pub mod guardrails;
+pub mod json;
 pub mod linger;
 pub mod patch;
 pub mod placement;

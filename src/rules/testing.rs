@@ -150,8 +150,8 @@ pub fn run(
         kind: obj["kind"].as_str().unwrap_or_default(),
         namespace: obj["metadata"]["namespace"].as_str().unwrap_or_default(),
         name: obj["metadata"]["name"].as_str().unwrap_or_default(),
-        object: Some(&object),
-        old_object: old_object.as_ref(),
+        object: Some((&object).into()),
+        old_object: old_object.as_ref().map(Into::into),
         dry_run: false,
     };
     decide(webhook, &review, fleet, config)

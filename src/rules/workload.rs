@@ -12,10 +12,8 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::Value;
-
 use super::{
-    Decision, DenyReason, Operation, Review, Webhook,
+    Admitted, Decision, DenyReason, Operation, Review, Webhook,
     claim::{Template, display_policy},
     tier::{Tier, tier_of},
     view::FleetView,
@@ -23,6 +21,7 @@ use super::{
 use crate::{
     config::Config,
     karmada::{Labels, api::group_of, keys, markers::member_markers},
+    rules::json::{Json, Kind},
 };
 
 static NO_LABELS: Labels = BTreeMap::new();
@@ -35,7 +34,7 @@ pub(super) struct Subject<'a> {
     pub(super) name: &'a str,
     pub(super) labels: &'a Labels,
     pub(super) annotations: &'a Labels,
-    pub(super) body: &'a Value,
+    pub(super) body: Json<'a>,
 }
 
 impl Subject<'_> {
@@ -59,11 +58,11 @@ impl Subject<'_> {
     }
 }
 
-fn labels_of(o: &super::DynamicObject) -> &Labels {
+fn labels_of<'a>(o: Admitted<'a>) -> &'a Labels {
     o.metadata.labels.as_ref().unwrap_or(&NO_LABELS)
 }
 
-fn annotations_of(o: &super::DynamicObject) -> &Labels {
+fn annotations_of<'a>(o: Admitted<'a>) -> &'a Labels {
     o.metadata.annotations.as_ref().unwrap_or(&NO_LABELS)
 }
 
@@ -103,7 +102,7 @@ pub fn decide(webhook: Webhook, r: &Review<'_>, fleet: &impl FleetView, config: 
         name,
         labels: labels_of(object),
         annotations: annotations_of(object),
-        body: &object.data,
+        body: object.body,
     };
     let old = r.old_object.filter(|_| r.operation == Operation::Update);
     if let Some(old) = old
@@ -209,19 +208,24 @@ fn is_claim_key(key: &str) -> bool {
 
 /// Whether an UPDATE only adds/changes/removes Karmada's claim labels and annotations (plus
 /// server-managed fields and status): what karmada-controller-manager's detector does.
-pub fn only_claims_changed(old: &super::DynamicObject, new: &super::DynamicObject) -> bool {
+pub fn only_claims_changed(old: Admitted<'_>, new: Admitted<'_>) -> bool {
     let without_claims = |m: &Labels| -> Vec<(String, String)> {
         m.iter()
             .filter(|(k, _)| !is_claim_key(k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     };
-    let same_body = match (&old.data, &new.data) {
-        (Value::Object(a), Value::Object(b)) => a
-            .iter()
-            .filter(|(k, _)| *k != "status")
-            .eq(b.iter().filter(|(k, _)| *k != "status")),
-        (a, b) => a == b,
+    let (old_body, new_body) = (old.body, new.body);
+    let same_body = match (old_body.kind(), new_body.kind()) {
+        (Kind::Object, Kind::Object) => {
+            let fields = |b: Json<'_>| b.fields().filter(|(k, _)| *k != "status").count();
+            fields(old_body) == fields(new_body)
+                && old_body
+                    .fields()
+                    .filter(|(k, _)| *k != "status")
+                    .all(|(k, v)| new_body.get(k).is_some_and(|w| v.same(w)))
+        }
+        _ => old_body.same(new_body),
     };
     same_body
         && without_claims(labels_of(old)) == without_claims(labels_of(new))

@@ -83,7 +83,7 @@ impl ListRow {
                     kind: &f.kind,
                     namespace: &f.namespace,
                     name: &f.name,
-                    body,
+                    body: body.into(),
                 };
                 let mut deps: Vec<String> = crate::rules::dependencies::dependencies(&object)
                     .unwrap_or_default()

@@ -20,7 +20,7 @@ pub(super) fn copies_disagree(c: &Candidate<'_>, template: &Value) -> Option<Ref
         .copies
         .iter()
         .filter_map(|(cl, v)| {
-            restart::Flattened::of(c.api_version, c.kind, v)
+            restart::Flattened::of(c.api_version, c.kind, *v)
                 .map(|f| (*cl, restart::RunningCopy::standalone(&f)))
         })
         .collect();
@@ -89,7 +89,7 @@ pub(super) fn missing_dependencies(
         kind: c.kind,
         namespace: c.namespace,
         name: c.name,
-        body: template,
+        body: template.into(),
     };
     let mut found = dependencies::dependencies(&object).unwrap_or_default();
     found.dedup();

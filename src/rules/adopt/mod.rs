@@ -270,7 +270,7 @@ pub fn decide_create(
         kind,
         namespace,
         name,
-        object: Some(template),
+        object: Some(template.into()),
         old_object: None,
         dry_run: false,
     };

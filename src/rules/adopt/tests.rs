@@ -55,7 +55,7 @@ fn fleet(copies: &[(&str, &Value)]) -> Fleet {
             obj["metadata"]["namespace"].as_str().unwrap(),
             obj["metadata"]["name"].as_str().unwrap(),
             managed,
-            Flattened::of(api_version, kind, obj).map(|f| RunningCopy::standalone(&f)),
+            Flattened::of(api_version, kind, *obj).map(|f| RunningCopy::standalone(&f)),
         );
     }
     f.mark_synced();

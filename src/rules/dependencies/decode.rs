@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use serde_json::{Map, Value};
+use crate::rules::json::{Items, Json, Kind};
 
 /// Where a field is, as a chain of segments from the object's root; rendered only for errors.
 #[derive(Debug, Clone, Copy)]
@@ -87,18 +87,18 @@ impl fmt::Display for ShapeError {
     }
 }
 
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
+fn json_type(v: Json<'_>) -> &'static str {
+    match v.kind() {
+        Kind::Null => "null",
+        Kind::Bool => "a boolean",
+        Kind::Number => "a number",
+        Kind::String => "a string",
+        Kind::Array => "a list",
+        Kind::Object => "an object",
     }
 }
 
-fn mismatch(v: &Value, at: &At<'_>, expected: &'static str) -> ShapeError {
+fn mismatch(v: Json<'_>, at: &At<'_>, expected: &'static str) -> ShapeError {
     ShapeError {
         path: at.to_string(),
         expected,
@@ -106,54 +106,50 @@ fn mismatch(v: &Value, at: &At<'_>, expected: &'static str) -> ShapeError {
     }
 }
 
+/// A decoded struct: an object, or `None` for a zero struct (a missing field or `null`).
+pub(super) type Obj<'v> = Option<Json<'v>>;
+
 /// A struct field: `None` when missing or `null` (a nil pointer, or a zero struct).
-pub(super) fn object<'v>(
-    v: Option<&'v Value>,
-    at: &At<'_>,
-) -> Result<Option<&'v Map<String, Value>>, ShapeError> {
-    match v {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(m)) => Ok(Some(m)),
-        Some(other) => Err(mismatch(other, at, "an object")),
+pub(super) fn object<'v>(v: Option<Json<'v>>, at: &At<'_>) -> Result<Obj<'v>, ShapeError> {
+    match v.map(|v| (v, v.kind())) {
+        None | Some((_, Kind::Null)) => Ok(None),
+        Some((m, Kind::Object)) => Ok(Some(m)),
+        Some((other, _)) => Err(mismatch(other, at, "an object")),
     }
 }
 
 /// A list field: empty when missing or `null`.
-pub(super) fn list<'v>(v: Option<&'v Value>, at: &At<'_>) -> Result<&'v [Value], ShapeError> {
+pub(super) fn list<'v>(v: Option<Json<'v>>, at: &At<'_>) -> Result<Items<'v>, ShapeError> {
     match v {
-        None | Some(Value::Null) => Ok(&[]),
-        Some(Value::Array(items)) => Ok(items),
-        Some(other) => Err(mismatch(other, at, "a list")),
+        None => Ok(Items::empty()),
+        Some(v) if v.is_null() => Ok(Items::empty()),
+        Some(v) => v.items().ok_or_else(|| mismatch(v, at, "a list")),
     }
 }
 
 /// A string field: empty when missing or `null`.
-pub(super) fn string<'v>(v: Option<&'v Value>, at: &At<'_>) -> Result<&'v str, ShapeError> {
+pub(super) fn string<'v>(v: Option<Json<'v>>, at: &At<'_>) -> Result<&'v str, ShapeError> {
     match v {
-        None | Some(Value::Null) => Ok(""),
-        Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(mismatch(other, at, "a string")),
+        None => Ok(""),
+        Some(v) if v.is_null() => Ok(""),
+        Some(v) => v.as_str().ok_or_else(|| mismatch(v, at, "a string")),
     }
 }
 
 /// Field `key` of a decoded struct (`None` for a zero struct).
-pub(super) fn field<'v>(m: Option<&'v Map<String, Value>>, key: &str) -> Option<&'v Value> {
+pub(super) fn field<'v>(m: Obj<'v>, key: &str) -> Option<Json<'v>> {
     m.and_then(|m| m.get(key))
 }
 
 /// The struct at `m.key`, one level down: `Ok(None)` when it is missing or `null`.
-pub(super) fn child<'v>(
-    m: Option<&'v Map<String, Value>>,
-    key: &str,
-    at: &At<'_>,
-) -> Result<Option<&'v Map<String, Value>>, ShapeError> {
+pub(super) fn child<'v>(m: Obj<'v>, key: &str, at: &At<'_>) -> Result<Obj<'v>, ShapeError> {
     object(field(m, key), &at.key(key))
 }
 
 /// `name` of the struct at `m.key` (a `LocalObjectReference` and the like): `None` when the
 /// pointer is nil, `Some("")` when the struct has no name.
 pub(super) fn name_ref<'v>(
-    m: Option<&'v Map<String, Value>>,
+    m: Obj<'v>,
     key: &str,
     name: &str,
     at: &At<'_>,
@@ -183,12 +179,16 @@ mod tests {
     #[test]
     fn null_is_zero_and_wrong_types_are_errors() {
         let at = At::ROOT.key("x");
-        assert_eq!(string(Some(&Value::Null), &at), Ok(""));
-        assert_eq!(list(None, &at), Ok(&[][..]));
-        assert_eq!(object(Some(&Value::Null), &at), Ok(None));
-        let err = string(Some(&json!(5)), &at).unwrap_err();
+        let (null, five, list_a, empty) = (json!(null), json!(5), json!(["a"]), json!({}));
+        let j = Json::Serde;
+        assert_eq!(string(Some(j(&null)), &at), Ok(""));
+        assert_eq!(list(None, &at).map(|i| i.len()), Ok(0));
+        assert_eq!(list(Some(j(&null)), &at).map(|i| i.len()), Ok(0));
+        assert!(matches!(object(Some(j(&null)), &at), Ok(None)));
+        assert!(matches!(object(Some(j(&empty)), &at), Ok(Some(_))));
+        let err = string(Some(j(&five)), &at).unwrap_err();
         assert_eq!(err.to_string(), "x is a number, not a string");
-        assert!(object(Some(&json!(["a"])), &at).is_err());
-        assert!(list(Some(&json!({})), &at).is_err());
+        assert!(object(Some(j(&list_a)), &at).is_err());
+        assert!(list(Some(j(&empty)), &at).is_err());
     }
 }

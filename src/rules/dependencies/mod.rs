@@ -60,8 +60,8 @@
 
 use std::{cmp::Ordering, collections::BTreeMap};
 
+use super::json::Json;
 use serde::{Serialize, Serializer, ser::SerializeStruct};
-use serde_json::Value;
 
 pub mod decode;
 mod pod;
@@ -244,19 +244,17 @@ pub struct Object<'a> {
     pub name: &'a str,
     /// The object's JSON; only `spec` is read, so `metadata` may be left out
     /// (`DynamicObject::data`).
-    pub body: &'a Value,
+    pub body: Json<'a>,
 }
 
 impl<'a> Object<'a> {
     /// A whole object (`apiVersion`, `kind`, `metadata`, `spec`). `metadata.namespace` and
     /// `metadata.name` must be strings when present (Karmada's conversion fails otherwise); a
     /// missing `apiVersion` or `kind` reads as empty (no handler).
-    pub fn from_manifest(value: &'a Value) -> Result<Object<'a>, DependencyError> {
-        let api_version = value
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default();
+    pub fn from_manifest(value: impl Into<Json<'a>>) -> Result<Object<'a>, DependencyError> {
+        let value = value.into();
+        let api_version = value.get("apiVersion").and_then(Json::as_str).unwrap_or_default();
+        let kind = value.get("kind").and_then(Json::as_str).unwrap_or_default();
         let read = || -> Result<(&'a str, &'a str), ShapeError> {
             let meta_at = At::ROOT.key("metadata");
             let meta = object(value.get("metadata"), &meta_at)?;
@@ -301,10 +299,7 @@ pub fn dependencies(o: &Object<'_>) -> Result<Vec<Dependency>, DependencyError> 
 
 /// The pod template's dependencies (`GetDependenciesFromPodTemplate`), less a StatefulSet's
 /// claim templates.
-fn workload(
-    o: &Object<'_>,
-    root: Option<&serde_json::Map<String, Value>>,
-) -> Result<Vec<Dependency>, ShapeError> {
+fn workload(o: &Object<'_>, root: Option<Json<'_>>) -> Result<Vec<Dependency>, ShapeError> {
     let spec_at = At::ROOT.key("spec");
     let spec = child(root, "spec", &At::ROOT)?;
     let mut deps = match o.kind {
@@ -335,10 +330,7 @@ fn workload(
     if o.kind == "StatefulSet" {
         let claims_at = spec_at.key("volumeClaimTemplates");
         let mut templates = Vec::new();
-        for (i, t) in list(field(spec, "volumeClaimTemplates"), &claims_at)?
-            .iter()
-            .enumerate()
-        {
+        for (i, t) in list(field(spec, "volumeClaimTemplates"), &claims_at)?.enumerate() {
             let t_at = claims_at.index(i);
             let meta = child(object(Some(t), &t_at)?, "metadata", &t_at)?;
             templates.push(string(field(meta, "name"), &t_at.key("metadata").key("name"))?);
@@ -352,7 +344,7 @@ fn workload(
 
 fn pod_dependencies(
     o: &Object<'_>,
-    spec: Option<&serde_json::Map<String, Value>>,
+    spec: Option<Json<'_>>,
     at: &At<'_>,
 ) -> Result<Vec<Dependency>, ShapeError> {
     let r = pod::references(spec, at)?;
@@ -375,14 +367,14 @@ fn pod_dependencies(
 /// `getIngressDependencies`: a Secret per `spec.tls[]`, then `VerifyDependencies`.
 fn ingress(
     o: &Object<'_>,
-    root: Option<&serde_json::Map<String, Value>>,
+    root: Option<Json<'_>>,
 ) -> Result<Result<Vec<Dependency>, DependencyError>, ShapeError> {
     let spec_at = At::ROOT.key("spec");
     let tls_at = spec_at.key("tls");
     let spec = child(root, "spec", &At::ROOT)?;
     let mut deps = Vec::new();
     let mut unnamed = None;
-    for (i, t) in list(field(spec, "tls"), &tls_at)?.iter().enumerate() {
+    for (i, t) in list(field(spec, "tls"), &tls_at)?.enumerate() {
         let t_at = tls_at.index(i);
         let name_at = t_at.key("secretName");
         let name = string(field(object(Some(t), &t_at)?, "secretName"), &name_at)?;

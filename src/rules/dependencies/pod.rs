@@ -5,9 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Map, Value};
-
-use super::decode::{At, ShapeError, child, field, list, name_ref, object, string};
+use super::decode::{At, Obj, ShapeError, child, field, list, name_ref, object, string};
 
 /// The names a pod spec references, by kind, each set sorted, without empty names.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -29,18 +27,13 @@ fn insert(set: &mut BTreeSet<String>, name: &str) {
     }
 }
 
-type Obj<'v> = Option<&'v Map<String, Value>>;
-
 /// The references of the `corev1.PodSpec` at `spec` (`None`: a zero spec).
 pub(super) fn references(spec: Obj<'_>, at: &At<'_>) -> Result<PodReferences, ShapeError> {
     let mut r = PodReferences::default();
 
     // `imagePullSecrets`: the first thing `VisitPodSecretNames` visits.
     let pulls_at = at.key("imagePullSecrets");
-    for (i, item) in list(field(spec, "imagePullSecrets"), &pulls_at)?
-        .iter()
-        .enumerate()
-    {
+    for (i, item) in list(field(spec, "imagePullSecrets"), &pulls_at)?.enumerate() {
         let item_at = pulls_at.index(i);
         let item = object(Some(item), &item_at)?;
         insert(&mut r.secrets, string(field(item, "name"), &item_at.key("name"))?);
@@ -50,14 +43,14 @@ pub(super) fn references(spec: Obj<'_>, at: &At<'_>) -> Result<PodReferences, Sh
     // (`EphemeralContainer` inlines `EphemeralContainerCommon`, which has a container's fields).
     for group in ["initContainers", "containers", "ephemeralContainers"] {
         let group_at = at.key(group);
-        for (i, c) in list(field(spec, group), &group_at)?.iter().enumerate() {
+        for (i, c) in list(field(spec, group), &group_at)?.enumerate() {
             let c_at = group_at.index(i);
             container(object(Some(c), &c_at)?, &c_at, &mut r)?;
         }
     }
 
     let volumes_at = at.key("volumes");
-    for (i, v) in list(field(spec, "volumes"), &volumes_at)?.iter().enumerate() {
+    for (i, v) in list(field(spec, "volumes"), &volumes_at)?.enumerate() {
         let v_at = volumes_at.index(i);
         volume(object(Some(v), &v_at)?, &v_at, &mut r)?;
     }
@@ -75,7 +68,7 @@ pub(super) fn references(spec: Obj<'_>, at: &At<'_>) -> Result<PodReferences, Sh
 /// `configMapRef`, `env[].valueFrom.secretKeyRef` / `configMapKeyRef`.
 fn container(c: Obj<'_>, at: &At<'_>, r: &mut PodReferences) -> Result<(), ShapeError> {
     let from_at = at.key("envFrom");
-    for (i, e) in list(field(c, "envFrom"), &from_at)?.iter().enumerate() {
+    for (i, e) in list(field(c, "envFrom"), &from_at)?.enumerate() {
         let e_at = from_at.index(i);
         let e = object(Some(e), &e_at)?;
         if let Some(name) = name_ref(e, "configMapRef", "name", &e_at)? {
@@ -86,7 +79,7 @@ fn container(c: Obj<'_>, at: &At<'_>, r: &mut PodReferences) -> Result<(), Shape
         }
     }
     let env_at = at.key("env");
-    for (i, e) in list(field(c, "env"), &env_at)?.iter().enumerate() {
+    for (i, e) in list(field(c, "env"), &env_at)?.enumerate() {
         let e_at = env_at.index(i);
         let from_at = e_at.key("valueFrom");
         let from = child(object(Some(e), &e_at)?, "valueFrom", &e_at)?;
@@ -141,7 +134,7 @@ fn volume(v: Obj<'_>, at: &At<'_>, r: &mut PodReferences) -> Result<(), ShapeErr
         Some(p) => {
             let sources_at = projected_at.key("sources");
             let (mut secrets, mut config_maps) = (Vec::new(), Vec::new());
-            for (i, s) in list(p.get("sources"), &sources_at)?.iter().enumerate() {
+            for (i, s) in list(p.get("sources"), &sources_at)?.enumerate() {
                 let s_at = sources_at.index(i);
                 let s = object(Some(s), &s_at)?;
                 secrets.extend(name_ref(s, "secret", "name", &s_at)?);

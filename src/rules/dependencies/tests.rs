@@ -359,7 +359,7 @@ fn callers_may_leave_the_metadata_out() {
         kind: "Deployment",
         namespace: "shop",
         name: "web",
-        body: &body,
+        body: (&body).into(),
     };
     assert_eq!(shown(&dependencies(&o).unwrap()), ["Secret shop/s"]);
 }
@@ -439,7 +439,7 @@ proptest::proptest! {
     fn arbitrary_json_never_panics(s in "\\PC{0,200}") {
         if let Ok(v) = serde_json::from_str::<Value>(&s) {
             for (api_version, kind) in HANDLED {
-                let o = Object { api_version, kind, namespace: "ns", name: "n", body: &v };
+                let o = Object { api_version, kind, namespace: "ns", name: "n", body: (&v).into() };
                 let _ = dependencies(&o);
                 let wrapped = workload(api_version, kind, Some(v.clone()));
                 let _ = deps_of(&wrapped);

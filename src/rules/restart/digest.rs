@@ -3,7 +3,7 @@
 
 use std::hash::{BuildHasher, Hash, Hasher};
 
-use serde_json::Value;
+use crate::rules::json::{Json, Number, View};
 
 /// The hasher of every digest the guard compares: foldhash's quality variant with a fixed seed,
 /// so equal values digest equally in every process. Digests only ever compare values within one
@@ -16,60 +16,42 @@ pub(super) fn hasher() -> foldhash::quality::FoldHasher<'static> {
     foldhash::quality::FixedState::with_seed(SEED).build_hasher()
 }
 
-/// A stable digest of a JSON value: object keys in sorted order, so key order never matters.
-pub fn digest(v: &Value) -> u64 {
+/// A stable digest of a JSON value from either parser ([`Json`]): equal for equal JSON, whatever
+/// the order of object keys.
+pub fn digest<'a>(v: impl Into<Json<'a>>) -> u64 {
     let mut h = hasher();
-    hash_value(v, &mut h);
+    hash_value(v.into(), &mut h);
     h.finish()
 }
 
-fn hash_value(v: &Value, h: &mut impl Hasher) {
-    match v {
-        Value::Null => 0u8.hash(h),
-        Value::Bool(b) => (1u8, b).hash(h),
+fn hash_value(v: Json<'_>, h: &mut impl Hasher) {
+    match v.view() {
+        View::Null => 0u8.hash(h),
+        View::Bool(b) => (1u8, b).hash(h),
         // Equal exactly when their JSON text is (`1` and `1.0` differ), without writing it.
-        Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
-            (Some(u), _, _) => (2u8, 0u8, u).hash(h),
-            (None, Some(i), _) => (2u8, 1u8, i).hash(h),
-            (None, None, f) => (2u8, 2u8, f.map(f64::to_bits)).hash(h),
-        },
-        Value::String(s) => (3u8, s).hash(h),
-        Value::Array(a) => {
-            (4u8, a.len()).hash(h);
-            for x in a {
+        View::Number(Number::U64(u)) => (2u8, 0u8, u).hash(h),
+        View::Number(Number::I64(i)) => (2u8, 1u8, i).hash(h),
+        View::Number(Number::F64(f)) => (2u8, 2u8, f.to_bits()).hash(h),
+        View::String(s) => (3u8, s).hash(h),
+        View::Array(items) => {
+            (4u8, items.len()).hash(h);
+            for x in items {
                 hash_value(x, h);
             }
         }
-        Value::Object(m) => {
-            (5u8, m.len()).hash(h);
-            if maps_are_sorted() {
-                for (k, v) in m {
-                    k.hash(h);
-                    hash_value(v, h);
-                }
-            } else {
-                let mut keys: Vec<&String> = m.keys().collect();
-                keys.sort_unstable();
-                for k in keys {
-                    k.hash(h);
-                    hash_value(&m[k], h);
-                }
+        // Order-free, as [`FieldsDigest`] is: the wrapping sum of one hash per field, so neither
+        // tree has to sort its keys (serde_json's map is sorted, sonic-rs's is as written).
+        View::Object(object) => {
+            let mut sum = 0u64;
+            for (k, x) in object.iter() {
+                let mut field = hasher();
+                k.hash(&mut field);
+                hash_value(x, &mut field);
+                sum = sum.wrapping_add(field.finish());
             }
+            (5u8, object.len(), sum).hash(h);
         }
     }
-}
-
-/// Whether serde_json's `Map` iterates in key order: it is a `BTreeMap` unless a crate in the
-/// build turns on serde_json's `preserve_order` feature (then an insertion-ordered map, whose keys
-/// [`hash_value`] sorts itself). Found out once, rather than checking every object's keys.
-fn maps_are_sorted() -> bool {
-    static SORTED: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
-        let mut m = serde_json::Map::new();
-        m.insert("b".to_owned(), Value::Null);
-        m.insert("a".to_owned(), Value::Null);
-        m.keys().is_sorted()
-    });
-    *SORTED
 }
 
 /// The digest of a set of parts, whatever the order they are found in: the wrapping sum of one

@@ -30,6 +30,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::json::Json;
+
 pub use self::{
     compare::{Difference, compare, compare_copies},
     digest::digest,
@@ -111,7 +113,7 @@ pub struct Flattened {
 
 impl Flattened {
     /// The flattened `object`, or `None` for kinds the guard does not compare.
-    pub fn of(api_version: &str, kind: &str, object: &serde_json::Value) -> Option<Self> {
+    pub fn of<'a>(api_version: &str, kind: &str, object: impl Into<Json<'a>>) -> Option<Self> {
         let (parts, replicas, digest) = parts_of(api_version, kind, object, &mut NoIntern)?;
         Some(Self {
             replicas,
@@ -131,7 +133,7 @@ impl Flattened {
 pub struct Template<'a> {
     api_version: &'a str,
     kind: &'a str,
-    object: &'a serde_json::Value,
+    object: Json<'a>,
     /// `spec.replicas` (Deployment, StatefulSet, ReplicaSet).
     pub replicas: Option<i64>,
     /// [`Fields::digest`] of its parts.
@@ -141,7 +143,8 @@ pub struct Template<'a> {
 
 impl<'a> Template<'a> {
     /// The template `object`, or `None` for kinds the guard does not compare.
-    pub fn of(api_version: &'a str, kind: &'a str, object: &'a serde_json::Value) -> Option<Self> {
+    pub fn of(api_version: &'a str, kind: &'a str, object: impl Into<Json<'a>>) -> Option<Self> {
+        let object = object.into();
         let (replicas, digest) = digest_of(api_version, kind, object)?;
         Some(Self {
             api_version,

@@ -23,7 +23,10 @@ use super::{
     Effect, Part, PartValue,
     digest::{FieldsDigest, digest},
 };
-use crate::karmada;
+use crate::{
+    karmada,
+    rules::json::{Items, Json, Kind},
+};
 
 /// Shares equal strings between copies (paths and shown values repeat across a fleet): the
 /// fleet index interns, one-off callers need not.
@@ -101,7 +104,7 @@ impl Shape {
 pub(super) trait Emit {
     /// One part: its path, what a change there does, its value, whether messages may show it,
     /// and [`digest`] of the value.
-    fn part(&mut self, path: &str, effect: Effect, value: &Value, hidden: bool, value_digest: u64);
+    fn part(&mut self, path: &str, effect: Effect, value: Json<'_>, hidden: bool, value_digest: u64);
 }
 
 /// Builds the [`Part`]s, their paths and shown values interned.
@@ -111,9 +114,9 @@ struct Collect<'i, I: Intern> {
 }
 
 impl<I: Intern> Emit for Collect<'_, I> {
-    fn part(&mut self, path: &str, effect: Effect, value: &Value, hidden: bool, value_digest: u64) {
+    fn part(&mut self, path: &str, effect: Effect, value: Json<'_>, hidden: bool, value_digest: u64) {
         let value = match shown(value) {
-            Some(text) if !hidden && matches!(value, Value::Array(_) | Value::Object(_)) => {
+            Some(text) if !hidden && matches!(value.kind(), Kind::Array | Kind::Object) => {
                 PartValue::Json(self.intern.intern(&text))
             }
             Some(text) if !hidden => PartValue::Shown(self.intern.intern(&text)),
@@ -128,7 +131,7 @@ impl<I: Intern> Emit for Collect<'_, I> {
 struct DigestOnly;
 
 impl Emit for DigestOnly {
-    fn part(&mut self, _: &str, _: Effect, _: &Value, _: bool, _: u64) {}
+    fn part(&mut self, _: &str, _: Effect, _: Json<'_>, _: bool, _: u64) {}
 }
 
 /// Walks an object's comparable fields, leaving out what Karmada retains.
@@ -145,7 +148,7 @@ impl<E: Emit> Walk<'_, E> {
     /// One part at the path made of `pieces`, written into the walk's one path buffer (plain
     /// appends: `format_args!` cost more than the part's digest on a pod template's many small
     /// fields).
-    fn push(&mut self, pieces: &[&str], effect: Effect, value: &Value, hidden: bool) {
+    fn push(&mut self, pieces: &[&str], effect: Effect, value: Json<'_>, hidden: bool) {
         let mut buffer = std::mem::take(&mut self.path);
         buffer.clear();
         for piece in pieces {
@@ -155,7 +158,7 @@ impl<E: Emit> Walk<'_, E> {
         self.path = buffer;
     }
 
-    fn push_at(&mut self, path: &str, effect: Effect, value: &Value, hidden: bool) {
+    fn push_at(&mut self, path: &str, effect: Effect, value: Json<'_>, hidden: bool) {
         let under = |r: &str| {
             path == r
                 || path
@@ -166,13 +169,13 @@ impl<E: Emit> Walk<'_, E> {
             return;
         }
         // A retained field below this one: compare the others field by field.
-        if let Value::Object(fields) = value
+        if value.kind() == Kind::Object
             && self
                 .retained
                 .iter()
                 .any(|r| r.strip_prefix(path).is_some_and(|rest| rest.starts_with('.')))
         {
-            for (k, v) in fields {
+            for (k, v) in value.fields() {
                 self.push(&[path, ".", k], effect, v, hidden);
             }
             return;
@@ -185,7 +188,7 @@ impl<E: Emit> Walk<'_, E> {
     fn push_order(&mut self, path: &str, effect: Effect, keys: &[Cow<'_, str>]) {
         if keys.len() > 1 {
             let keys = Value::from(keys.iter().map(|k| Value::from(k.as_ref())).collect::<Vec<_>>());
-            self.push(&[path, " (order)"], effect, &keys, false);
+            self.push(&[path, " (order)"], effect, Json::Serde(&keys), false);
         }
     }
 }
@@ -193,15 +196,23 @@ impl<E: Emit> Walk<'_, E> {
 /// A value as messages show it: a string as is, anything else as compact JSON; `None` past
 /// [`SHOWN_MAX`]. Writing stops at the limit: most pod spec fields (volumes, probes, resources)
 /// are far longer and only their digest is kept.
-fn shown(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => (s.len() <= SHOWN_MAX).then(|| s.clone()),
-        other => {
-            let mut text = Bounded(Vec::with_capacity(32));
-            serde_json::to_writer(&mut text, other).ok()?;
-            String::from_utf8(text.0).ok()
-        }
+fn shown(v: Json<'_>) -> Option<String> {
+    if let Some(s) = v.as_str() {
+        return (s.len() <= SHOWN_MAX).then(|| s.to_owned());
     }
+    // serde_json writes a map's keys in order; sonic-rs's tree (an admitted template, shown only
+    // on a denial) is copied first, so that a value reads the same from both trees.
+    let copy;
+    let value = match v {
+        Json::Serde(value) => value,
+        Json::Sonic(_) => {
+            copy = v.to_value();
+            &copy
+        }
+    };
+    let mut text = Bounded(Vec::with_capacity(32));
+    serde_json::to_writer(&mut text, value).ok()?;
+    String::from_utf8(text.0).ok()
 }
 
 /// A writer that refuses to grow past [`SHOWN_MAX`] bytes.
@@ -224,17 +235,17 @@ impl std::io::Write for Bounded {
 /// The parts of `object` (a whole object as the API server returns it, or its body without
 /// `metadata`), sorted by path, `spec.replicas`, and the digest of the parts (as [`digest_of`]
 /// computes it). `None` for kinds the guard does not know.
-pub fn parts_of(
+pub fn parts_of<'a>(
     api_version: &str,
     kind: &str,
-    object: &Value,
+    object: impl Into<Json<'a>>,
     intern: &mut impl Intern,
 ) -> Option<(Vec<Part>, Option<i64>, u64)> {
     let mut collect = Collect {
         parts: Vec::new(),
         intern,
     };
-    let (replicas, digest) = walk(api_version, kind, object, &mut collect)?;
+    let (replicas, digest) = walk(api_version, kind, object.into(), &mut collect)?;
     let mut parts = collect.parts;
     parts.sort_unstable_by(|a, b| a.path.cmp(&b.path));
     Some((parts, replicas, digest))
@@ -243,12 +254,21 @@ pub fn parts_of(
 /// `spec.replicas` and the digest of the parts of `object`, without building them: what a
 /// template needs to be compared with member copies whose digests are known. Equal to the
 /// digest [`parts_of`] returns for the same object.
-pub fn digest_of(api_version: &str, kind: &str, object: &Value) -> Option<(Option<i64>, u64)> {
-    walk(api_version, kind, object, &mut DigestOnly)
+pub fn digest_of<'a>(
+    api_version: &str,
+    kind: &str,
+    object: impl Into<Json<'a>>,
+) -> Option<(Option<i64>, u64)> {
+    walk(api_version, kind, object.into(), &mut DigestOnly)
 }
 
 /// Walks the parts of `object` into `emit`; returns `spec.replicas` and the parts' digest.
-fn walk<E: Emit>(api_version: &str, kind: &str, object: &Value, emit: &mut E) -> Option<(Option<i64>, u64)> {
+fn walk<E: Emit>(
+    api_version: &str,
+    kind: &str,
+    object: Json<'_>,
+    emit: &mut E,
+) -> Option<(Option<i64>, u64)> {
     let shape = Shape::of(api_version, kind)?;
     let mut sink = Walk {
         emit,
@@ -259,9 +279,8 @@ fn walk<E: Emit>(api_version: &str, kind: &str, object: &Value, emit: &mut E) ->
     let mut replicas = None;
     match shape {
         Shape::Workload(w) => {
-            let spec = object.get("spec");
-            for (field, value) in spec.and_then(Value::as_object).into_iter().flatten() {
-                match field.as_str() {
+            for (field, value) in fields_at(object, "spec") {
+                match field {
                     "replicas" if shape.has_replicas() => replicas = value.as_i64(),
                     "template" => {
                         let effect = if w == WorkloadKind::Job {
@@ -276,8 +295,7 @@ fn walk<E: Emit>(api_version: &str, kind: &str, object: &Value, emit: &mut E) ->
             }
         }
         Shape::CronJob => {
-            let spec = object.get("spec");
-            for (field, value) in spec.and_then(Value::as_object).into_iter().flatten() {
+            for (field, value) in fields_at(object, "spec") {
                 if field == "jobTemplate" {
                     job_template(&mut sink, value);
                 } else {
@@ -285,7 +303,7 @@ fn walk<E: Emit>(api_version: &str, kind: &str, object: &Value, emit: &mut E) ->
                 }
             }
         }
-        Shape::Service => service(&mut sink, object.get("spec")),
+        Shape::Service => service(&mut sink, object),
         Shape::ConfigMap => {
             data(&mut sink, object, "data", Effect::Config);
             data(&mut sink, object, "binaryData", Effect::Config);
@@ -337,13 +355,13 @@ fn workload_effect(w: WorkloadKind, field: &str) -> Effect {
 
 /// A CronJob's `spec.jobTemplate`: its pod template counts like a workload's (the next Jobs run
 /// it), the rest of the Job spec is overwritten.
-fn job_template<E: Emit>(sink: &mut Walk<'_, E>, jt: &Value) {
-    for (field, value) in jt.as_object().into_iter().flatten() {
+fn job_template<E: Emit>(sink: &mut Walk<'_, E>, jt: Json<'_>) {
+    for (field, value) in jt.fields() {
         if field != "spec" {
             sink.push(&["spec.jobTemplate.", field], Effect::Overwritten, value, false);
             continue;
         }
-        for (f, v) in value.as_object().into_iter().flatten() {
+        for (f, v) in value.fields() {
             if f == "template" {
                 pod_template(sink, "spec.jobTemplate.spec.template", v, Effect::Rollout);
             } else {
@@ -355,32 +373,32 @@ fn job_template<E: Emit>(sink: &mut Walk<'_, E>, jt: &Value) {
 
 /// A pod template at `base`: labels and annotations one by one, containers field by field,
 /// other pod spec fields one by one.
-fn pod_template<E: Emit>(sink: &mut Walk<'_, E>, base: &str, template: &Value, effect: Effect) {
-    if let Some(meta) = template.get("metadata").and_then(Value::as_object) {
-        for (field, value) in meta {
-            match field.as_str() {
-                // Always null in a pod template; kubectl prints it, the API server ignores it.
-                "creationTimestamp" => {}
-                "labels" | "annotations" => {
-                    for (k, v) in value.as_object().into_iter().flatten() {
-                        sink.push(&[base, ".metadata.", field, "[", k, "]"], effect, v, false);
-                    }
+fn pod_template<E: Emit>(sink: &mut Walk<'_, E>, base: &str, template: Json<'_>, effect: Effect) {
+    for (field, value) in fields_at(template, "metadata") {
+        match field {
+            // Always null in a pod template; kubectl prints it, the API server ignores it.
+            "creationTimestamp" => {}
+            "labels" | "annotations" => {
+                for (k, v) in value.fields() {
+                    sink.push(&[base, ".metadata.", field, "[", k, "]"], effect, v, false);
                 }
-                _ => sink.push(&[base, ".metadata.", field], effect, value, false),
             }
+            _ => sink.push(&[base, ".metadata.", field], effect, value, false),
         }
     }
-    let Some(spec) = template.get("spec").and_then(Value::as_object) else {
-        return;
-    };
-    for (field, value) in spec {
-        match field.as_str() {
+    for (field, value) in fields_at(template, "spec") {
+        match field {
             "containers" | "initContainers" | "ephemeralContainers" => {
                 containers(sink, &concat(&[base, ".spec.", field]), value, effect);
             }
             _ => sink.push(&[base, ".spec.", field], effect, value, false),
         }
     }
+}
+
+/// The fields of the object at `key` of `v`; none when it is missing or not an object.
+fn fields_at<'a>(v: Json<'a>, key: &str) -> impl Iterator<Item = (&'a str, Json<'a>)> {
+    v.get(key).into_iter().flat_map(Json::fields)
 }
 
 /// The pieces joined into one string: `format!` costs several times more on the guard's hot path
@@ -394,23 +412,28 @@ fn concat(pieces: &[&str]) -> String {
 }
 
 /// The name of a keyed list item (`name`), or its position.
-fn item_key(item: &Value, index: usize) -> Cow<'_, str> {
+fn item_key(item: Json<'_>, index: usize) -> Cow<'_, str> {
     item.get("name")
-        .and_then(Value::as_str)
+        .and_then(Json::as_str)
         .map_or_else(|| Cow::Owned(index.to_string()), Cow::Borrowed)
 }
 
-fn containers<E: Emit>(sink: &mut Walk<'_, E>, base: &str, list: &Value, effect: Effect) {
-    let Some(items) = list.as_array() else {
+/// The keys of a keyed list's items ([`item_key`]).
+fn item_keys(items: Items<'_>) -> Vec<Cow<'_, str>> {
+    items.enumerate().map(|(i, item)| item_key(item, i)).collect()
+}
+
+fn containers<E: Emit>(sink: &mut Walk<'_, E>, base: &str, list: Json<'_>, effect: Effect) {
+    let Some(items) = list.items() else {
         sink.push(&[base], effect, list, false);
         return;
     };
-    let keys: Vec<Cow<'_, str>> = items.iter().enumerate().map(|(i, c)| item_key(c, i)).collect();
+    let keys = item_keys(items.clone());
     sink.push_order(base, effect, &keys);
-    for (c, key) in items.iter().zip(&keys) {
+    for (c, key) in items.zip(&keys) {
         let path = concat(&[base, "[", key, "]"]);
-        for (field, value) in c.as_object().into_iter().flatten() {
-            match field.as_str() {
+        for (field, value) in c.fields() {
+            match field {
                 "name" => {}
                 "env" => env(sink, &concat(&[&path, ".env"]), value, effect),
                 _ => sink.push(&[&path, ".", field], effect, value, false),
@@ -419,22 +442,25 @@ fn containers<E: Emit>(sink: &mut Walk<'_, E>, base: &str, list: &Value, effect:
     }
 }
 
+/// An unset environment value: the empty string to the kubelet.
+static EMPTY_STRING: Value = Value::String(String::new());
+
 /// Environment variables one by one: a plain `value` is shown (an unset value is the empty
 /// string to the kubelet), a `valueFrom` reference is shown as the reference (it names a Secret
 /// key, never holds its data).
-fn env<E: Emit>(sink: &mut Walk<'_, E>, base: &str, list: &Value, effect: Effect) {
-    let Some(items) = list.as_array() else {
+fn env<E: Emit>(sink: &mut Walk<'_, E>, base: &str, list: Json<'_>, effect: Effect) {
+    let Some(items) = list.items() else {
         sink.push(&[base], effect, list, false);
         return;
     };
-    let keys: Vec<Cow<'_, str>> = items.iter().enumerate().map(|(i, e)| item_key(e, i)).collect();
+    let keys = item_keys(items.clone());
     sink.push_order(base, effect, &keys);
-    for (e, key) in items.iter().zip(&keys) {
+    for (e, key) in items.zip(&keys) {
         let path = concat(&[base, "[", key, "]"]);
         match (e.get("value"), e.get("valueFrom")) {
             (_, Some(from)) => sink.push(&[&path, ".valueFrom"], effect, from, false),
             (Some(v), None) => sink.push(&[&path], effect, v, false),
-            (None, None) => sink.push(&[&path], effect, &Value::String(String::new()), false),
+            (None, None) => sink.push(&[&path], effect, Json::Serde(&EMPTY_STRING), false),
         }
     }
 }
@@ -444,14 +470,14 @@ fn env<E: Emit>(sink: &mut Walk<'_, E>, base: &str, list: &Value, effect: Effect
 /// (`clusterIPs`, which Karmada also prunes from the manifest; `ipFamilies`, `ipFamilyPolicy`),
 /// which the template does not carry yet when the mutating webhook sees it. Node ports are
 /// compared: Karmada does not retain them.
-fn service<E: Emit>(sink: &mut Walk<'_, E>, spec: Option<&Value>) {
-    for (field, value) in spec.and_then(Value::as_object).into_iter().flatten() {
-        match field.as_str() {
+fn service<E: Emit>(sink: &mut Walk<'_, E>, object: Json<'_>) {
+    for (field, value) in fields_at(object, "spec") {
+        match field {
             "clusterIPs" | "ipFamilies" | "ipFamilyPolicy" => {}
             "ports" => service_ports(sink, value),
             "type" => sink.push(&["spec.type"], Effect::NodePorts, value, false),
             "selector" => {
-                for (k, v) in value.as_object().into_iter().flatten() {
+                for (k, v) in value.fields() {
                     sink.push(&["spec.selector[", k, "]"], Effect::Service, v, false);
                 }
             }
@@ -461,24 +487,24 @@ fn service<E: Emit>(sink: &mut Walk<'_, E>, spec: Option<&Value>) {
 }
 
 /// Service ports by name (by `port/protocol` when unnamed, as a single unnamed port is).
-fn service_ports<E: Emit>(sink: &mut Walk<'_, E>, list: &Value) {
-    let Some(items) = list.as_array() else {
+fn service_ports<E: Emit>(sink: &mut Walk<'_, E>, list: Json<'_>) {
+    let Some(items) = list.items() else {
         sink.push(&["spec.ports"], Effect::Service, list, false);
         return;
     };
-    for (i, p) in items.iter().enumerate() {
-        let key = match p.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) {
+    for (i, p) in items.enumerate() {
+        let key = match p.get("name").and_then(Json::as_str).filter(|n| !n.is_empty()) {
             Some(name) => name.to_owned(),
             None => match p.get("port") {
                 Some(port) => format!(
                     "{}/{}",
-                    port,
-                    p.get("protocol").and_then(Value::as_str).unwrap_or("TCP")
+                    port.to_value(),
+                    p.get("protocol").and_then(Json::as_str).unwrap_or("TCP")
                 ),
                 None => i.to_string(),
             },
         };
-        for (field, value) in p.as_object().into_iter().flatten() {
+        for (field, value) in p.fields() {
             let effect = if field == "nodePort" {
                 Effect::NodePorts
             } else {
@@ -492,8 +518,8 @@ fn service_ports<E: Emit>(sink: &mut Walk<'_, E>, list: &Value) {
 }
 
 /// ConfigMap `data`/`binaryData` key by key, by digest only: config may hold anything.
-fn data<E: Emit>(sink: &mut Walk<'_, E>, object: &Value, field: &str, effect: Effect) {
-    for (k, v) in object.get(field).and_then(Value::as_object).into_iter().flatten() {
+fn data<E: Emit>(sink: &mut Walk<'_, E>, object: Json<'_>, field: &str, effect: Effect) {
+    for (k, v) in fields_at(object, field) {
         sink.push(&[field, "[", k, "]"], effect, v, true);
     }
 }
@@ -501,29 +527,25 @@ fn data<E: Emit>(sink: &mut Walk<'_, E>, object: &Value, field: &str, effect: Ef
 /// Secret `data` key by key, by digest only (never shown). `stringData` (write-only: the API
 /// server folds it into `data` as base64) is folded the same way, so a hand-written manifest
 /// compares like the stored object.
-fn secret_data<E: Emit>(sink: &mut Walk<'_, E>, object: &Value) {
+fn secret_data<E: Emit>(sink: &mut Walk<'_, E>, object: Json<'_>) {
     use base64::Engine as _;
-    let mut merged: std::collections::BTreeMap<&str, Value> = object
-        .get("data")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .map(|(k, v)| (k.as_str(), v.clone()))
-        .collect();
-    for (k, v) in object
-        .get("stringData")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-    {
+    let mut merged: std::collections::BTreeMap<&str, Result<Json<'_>, Value>> =
+        fields_at(object, "data").map(|(k, v)| (k, Ok(v))).collect();
+    for (k, v) in fields_at(object, "stringData") {
         if let Some(text) = v.as_str() {
             merged.insert(
                 k,
-                Value::String(base64::engine::general_purpose::STANDARD.encode(text)),
+                Err(Value::String(
+                    base64::engine::general_purpose::STANDARD.encode(text),
+                )),
             );
         }
     }
-    for (k, v) in merged {
-        sink.push(&["data[", k, "]"], Effect::Config, &v, true);
+    for (k, v) in &merged {
+        let value = match v {
+            Ok(given) => *given,
+            Err(encoded) => Json::Serde(encoded),
+        };
+        sink.push(&["data[", k, "]"], Effect::Config, value, true);
     }
 }

@@ -433,40 +433,61 @@ fn parse_clusters_trims_dedups_and_sorts() {
     assert!(parse_clusters(" , ").is_empty());
 }
 
+/// [`only_claims_changed`] with both bodies read from serde_json's tree, and again from sonic-rs's
+/// (the admission decoder's, whose keys keep their written order): both must agree.
+fn claims_only(old: &crate::rules::DynamicObject, new: &crate::rules::DynamicObject) -> bool {
+    use crate::rules::{Admitted, json::tests::sonic};
+    let serde = only_claims_changed(old.into(), new.into());
+    let (old_tree, new_tree) = (sonic(&old.data), sonic(&new.data));
+    let fast = only_claims_changed(
+        Admitted {
+            metadata: &old.metadata,
+            body: (&old_tree).into(),
+        },
+        Admitted {
+            metadata: &new.metadata,
+            body: (&new_tree).into(),
+        },
+    );
+    assert_eq!(serde, fast, "serde_json and sonic-rs trees disagree");
+    serde
+}
+
 #[test]
 fn only_claims_changed_ignores_status_but_not_spec() {
     let mk = |labels: Value, spec: Value, status: Value| -> crate::rules::DynamicObject {
         serde_json::from_value(json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a", "labels": labels}, "spec": spec, "status": status})).unwrap()
     };
-    let old = mk(json!({"app": "a"}), json!({"replicas": 1}), json!({"ready": 0}));
-    assert!(only_claims_changed(
+    let old = mk(
+        json!({"app": "a"}),
+        json!({"replicas": 1, "paused": false}),
+        json!({"ready": 0}),
+    );
+    assert!(claims_only(
         &old,
         &mk(
             json!({"app": "a", PP_PERMANENT_ID: "x"}),
-            json!({"replicas": 1}),
+            json!({"paused": false, "replicas": 1}),
             json!({"ready": 1})
         )
     ));
-    assert!(!only_claims_changed(
+    assert!(!claims_only(
         &old,
         &mk(
             json!({"app": "a", PP_PERMANENT_ID: "x"}),
-            json!({"replicas": 2}),
+            json!({"replicas": 2, "paused": false}),
             json!({})
         )
     ));
-    assert!(!only_claims_changed(
+    assert!(!claims_only(
         &old,
         &mk(
             json!({"app": "b", PP_PERMANENT_ID: "x"}),
-            json!({"replicas": 1}),
+            json!({"replicas": 1, "paused": false}),
             json!({})
         )
     ));
-    assert!(
-        !only_claims_changed(&old, &old),
-        "no change at all is not a claim update"
-    );
+    assert!(!claims_only(&old, &old), "no change at all is not a claim update");
 }
 
 #[rstest::rstest]
