@@ -54,6 +54,7 @@ fn main() {
         return; // `cargo test --benches`: the smoke check above is enough
     }
     let request = decode::workload_request(&deployment).expect("decode");
+    let serde_request = decode::request(&deployment).expect("decode");
     let decision = admission::decide_request(Webhook::MutateWorkload, &request, &fleet, &config);
     // PROFILE_LOOP=seconds: only loop the whole Deployment review (for `perf record`), or with
     // PROFILE_STAGE=decode|render only that stage (for `perf stat`: instructions per review
@@ -113,6 +114,17 @@ fn main() {
                 black_box(admission::decide_request(
                     Webhook::MutateWorkload,
                     black_box(&request),
+                    &fleet,
+                    &config,
+                ));
+            }),
+        ),
+        (
+            "deployment: decide, serde_json body",
+            percentiles(|| {
+                black_box(admission::decide_request(
+                    Webhook::MutateWorkload,
+                    black_box(&serde_request),
                     &fleet,
                     &config,
                 ));

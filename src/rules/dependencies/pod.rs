@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::decode::{At, Obj, ShapeError, child, field, list, name_ref, object, string};
+use crate::rules::json::Json;
 
 /// The names a pod spec references, by kind, each set sorted, without empty names.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -93,6 +94,53 @@ fn container(c: Obj<'_>, at: &At<'_>, r: &mut PodReferences) -> Result<(), Shape
     Ok(())
 }
 
+/// The sources of a volume this module reads, found in one pass over its fields: a volume has two
+/// or three, and looking thirteen sources up one by one cost several times as much (most are
+/// absent, and in sonic-rs's tree every miss reads every field). A repeated key keeps its last
+/// value, as serde_json's map does.
+#[derive(Default)]
+struct Sources<'v> {
+    azure_file: Option<Json<'v>>,
+    cephfs: Option<Json<'v>>,
+    cinder: Option<Json<'v>>,
+    flex_volume: Option<Json<'v>>,
+    projected: Option<Json<'v>>,
+    rbd: Option<Json<'v>>,
+    secret: Option<Json<'v>>,
+    scale_io: Option<Json<'v>>,
+    iscsi: Option<Json<'v>>,
+    storageos: Option<Json<'v>>,
+    csi: Option<Json<'v>>,
+    config_map: Option<Json<'v>>,
+    persistent_volume_claim: Option<Json<'v>>,
+}
+
+impl<'v> Sources<'v> {
+    fn of(volume: Obj<'v>) -> Self {
+        let mut s = Sources::default();
+        for (key, value) in volume.into_iter().flat_map(Json::fields) {
+            let slot = match key {
+                "azureFile" => &mut s.azure_file,
+                "cephfs" => &mut s.cephfs,
+                "cinder" => &mut s.cinder,
+                "flexVolume" => &mut s.flex_volume,
+                "projected" => &mut s.projected,
+                "rbd" => &mut s.rbd,
+                "secret" => &mut s.secret,
+                "scaleIO" => &mut s.scale_io,
+                "iscsi" => &mut s.iscsi,
+                "storageos" => &mut s.storageos,
+                "csi" => &mut s.csi,
+                "configMap" => &mut s.config_map,
+                "persistentVolumeClaim" => &mut s.persistent_volume_claim,
+                _ => continue,
+            };
+            *slot = Some(value);
+        }
+        s
+    }
+}
+
 /// One volume. Every source is read (the conversion checks them all), but each visitor takes the
 /// first present source in the order of its `switch`, so a volume that (invalidly) has several
 /// sources contributes through that one only:
@@ -101,18 +149,19 @@ fn container(c: Obj<'_>, at: &At<'_>, r: &mut PodReferences) -> Result<(), Shape
 ///   scaleIO, iscsi, storageos, csi;
 /// - `VisitPodConfigmapNames`: projected, configMap;
 /// - `getPVCNames` reads `persistentVolumeClaim` on its own, whatever else the volume has.
-fn volume(v: Obj<'_>, at: &At<'_>, r: &mut PodReferences) -> Result<(), ShapeError> {
+fn volume<'v>(v: Obj<'v>, at: &At<'_>, r: &mut PodReferences) -> Result<(), ShapeError> {
+    let src = Sources::of(v);
     // `AzureFileVolumeSource.SecretName` (visited only when non-empty, like any other name).
-    let azure = match child(v, "azureFile", at)? {
+    let azure = match object(src.azure_file, &at.key("azureFile"))? {
         Some(a) => Some(vec![string(
             a.get("secretName"),
             &at.key("azureFile").key("secretName"),
         )?]),
         None => None,
     };
-    let by_secret_ref = |key: &str| -> Result<Option<Vec<&str>>, ShapeError> {
+    let by_secret_ref = |key: &str, found: Option<Json<'v>>| -> Result<Option<Vec<&'v str>>, ShapeError> {
         let src_at = at.key(key);
-        Ok(match child(v, key, at)? {
+        Ok(match object(found, &src_at)? {
             Some(src) => Some(
                 name_ref(Some(src), "secretRef", "name", &src_at)?
                     .into_iter()
@@ -121,16 +170,16 @@ fn volume(v: Obj<'_>, at: &At<'_>, r: &mut PodReferences) -> Result<(), ShapeErr
             None => None,
         })
     };
-    let cephfs = by_secret_ref("cephfs")?;
-    let cinder = by_secret_ref("cinder")?;
-    let flex = by_secret_ref("flexVolume")?;
-    let rbd = by_secret_ref("rbd")?;
-    let scale_io = by_secret_ref("scaleIO")?;
-    let iscsi = by_secret_ref("iscsi")?;
-    let storageos = by_secret_ref("storageos")?;
+    let cephfs = by_secret_ref("cephfs", src.cephfs)?;
+    let cinder = by_secret_ref("cinder", src.cinder)?;
+    let flex = by_secret_ref("flexVolume", src.flex_volume)?;
+    let rbd = by_secret_ref("rbd", src.rbd)?;
+    let scale_io = by_secret_ref("scaleIO", src.scale_io)?;
+    let iscsi = by_secret_ref("iscsi", src.iscsi)?;
+    let storageos = by_secret_ref("storageos", src.storageos)?;
 
     let projected_at = at.key("projected");
-    let (projected_secrets, projected_config_maps) = match child(v, "projected", at)? {
+    let (projected_secrets, projected_config_maps) = match object(src.projected, &projected_at)? {
         Some(p) => {
             let sources_at = projected_at.key("sources");
             let (mut secrets, mut config_maps) = (Vec::new(), Vec::new());
@@ -144,14 +193,14 @@ fn volume(v: Obj<'_>, at: &At<'_>, r: &mut PodReferences) -> Result<(), ShapeErr
         }
         None => (None, None),
     };
-    let secret = match child(v, "secret", at)? {
+    let secret = match object(src.secret, &at.key("secret"))? {
         Some(s) => Some(vec![string(
             s.get("secretName"),
             &at.key("secret").key("secretName"),
         )?]),
         None => None,
     };
-    let csi = match child(v, "csi", at)? {
+    let csi = match object(src.csi, &at.key("csi"))? {
         Some(c) => Some(
             name_ref(Some(c), "nodePublishSecretRef", "name", &at.key("csi"))?
                 .into_iter()
@@ -159,8 +208,11 @@ fn volume(v: Obj<'_>, at: &At<'_>, r: &mut PodReferences) -> Result<(), ShapeErr
         ),
         None => None,
     };
-    let config_map = name_ref(v, "configMap", "name", at)?;
-    let claim = match child(v, "persistentVolumeClaim", at)? {
+    let config_map = match object(src.config_map, &at.key("configMap"))? {
+        Some(c) => Some(string(c.get("name"), &at.key("configMap").key("name"))?),
+        None => None,
+    };
+    let claim = match object(src.persistent_volume_claim, &at.key("persistentVolumeClaim"))? {
         Some(c) => Some(string(
             c.get("claimName"),
             &at.key("persistentVolumeClaim").key("claimName"),
