@@ -337,7 +337,7 @@ mod tests {
                 sonic
                     .object
                     .as_ref()
-                    .is_some_and(|o| matches!(o.rest, decode::Body::Tree(_))),
+                    .is_some_and(|o| matches!(o.rest, decode::Body::Tree { .. })),
             );
             for (fleet_name, fleet) in &fleets {
                 for config in &configs {

@@ -216,13 +216,15 @@ pub fn only_claims_changed(old: Admitted<'_>, new: Admitted<'_>) -> bool {
             .collect()
     };
     let (old_body, new_body) = (old.body, new.body);
+    // `status` may change; the type and metadata are compared apart (a body from the admission
+    // decoder's tree also holds them).
+    let compared = |(k, _): &(&str, Json<'_>)| !matches!(*k, "status" | "apiVersion" | "kind" | "metadata");
     let same_body = match (old_body.kind(), new_body.kind()) {
         (Kind::Object, Kind::Object) => {
-            let fields = |b: Json<'_>| b.fields().filter(|(k, _)| *k != "status").count();
-            fields(old_body) == fields(new_body)
+            old_body.fields().filter(compared).count() == new_body.fields().filter(compared).count()
                 && old_body
                     .fields()
-                    .filter(|(k, _)| *k != "status")
+                    .filter(compared)
                     .all(|(k, v)| new_body.get(k).is_some_and(|w| v.same(w)))
         }
         _ => old_body.same(new_body),
