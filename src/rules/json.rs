@@ -2,18 +2,20 @@
 //!
 //! Why two trees: serde_json's `Value` costs a `String` per string and a `BTreeMap` node per
 //! field to build (and as much again to free), which was half of a Deployment review's CPU
-//! (BENCHMARKS.md). The admission decoder reads the object under review with sonic-rs into its
+//! (BENCHMARKS.md). The admission decoder parses a workload review with sonic-rs into its
 //! arena-backed `Value` instead, for about a quarter of the cost. Everything else (manifests on
 //! disk, member copies from kube's watches, the CLI, the tests) has serde_json's `Value`. The
 //! rules that read a body (the restart guard's walk and digest, the dependency interpreter,
 //! [`super::workload::only_claims_changed`]) read it through [`Json`] and give the same answers
 //! for the same JSON from either parser: digests do not depend on object key order (sonic-rs keeps
-//! keys as written, serde_json sorts them), and tests decide every golden review both ways.
+//! keys as written, serde_json sorts them), both parse numbers exactly (serde_json with its
+//! `float_roundtrip` feature), and tests decide every golden review both ways.
 //!
-//! What this view cannot hide: an object with a repeated key keeps the last value in serde_json
-//! and both in sonic-rs (the API server never sends one: it re-encodes every object from its typed
-//! form before admission), and the two parsers may round the last digit of a long decimal
-//! fraction differently (no field the guard compares holds one: quantities are strings).
+//! What this view cannot hide: a nested object with a repeated key keeps the last value in
+//! serde_json and both in sonic-rs (the admission decoder sends reviews whose object repeats a
+//! top-level key to serde_json; the API server never sends one, as it re-encodes every object
+//! from its typed form before admission). Bodies are read by key: an admitted body from sonic-rs's
+//! tree also holds `apiVersion`, `kind` and `metadata`, which no rule reads from a body.
 
 use serde_json::Value;
 use sonic_rs::{JsonContainerTrait, JsonNumberTrait, JsonValueTrait, ValueRef};
