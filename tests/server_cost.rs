@@ -49,7 +49,7 @@ fn admission_review_cost_per_payload() {
                     std::hint::black_box(admission::decode::policy_request(&body).unwrap());
                 }
                 _ => {
-                    std::hint::black_box(admission::decode::request(&body).unwrap());
+                    std::hint::black_box(admission::decode::workload_request(&body).unwrap());
                 }
             }
         }
