@@ -154,8 +154,17 @@ pub(super) fn name_ref<'v>(
     name: &str,
     at: &At<'_>,
 ) -> Result<Option<&'v str>, ShapeError> {
-    let at = at.key(key);
-    match object(field(m, key), &at)? {
+    name_in(field(m, key), name, &at.key(key))
+}
+
+/// `name` of the struct `v` found at `at`: `None` when it is missing or `null`, `Some("")` when
+/// the struct has no name ([`name_ref`] for a struct already found).
+pub(super) fn name_in<'v>(
+    v: Option<Json<'v>>,
+    name: &str,
+    at: &At<'_>,
+) -> Result<Option<&'v str>, ShapeError> {
+    match object(v, at)? {
         None => Ok(None),
         Some(r) => string(r.get(name), &at.key(name)).map(Some),
     }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use super::decode::{At, Obj, ShapeError, child, field, list, name_ref, object, string};
+use super::decode::{At, Obj, ShapeError, child, field, list, name_in, name_ref, object, string};
 use crate::rules::json::Json;
 
 /// The names a pod spec references, by kind, each set sorted, without empty names.
@@ -152,13 +152,7 @@ impl<'v> Sources<'v> {
 fn volume<'v>(v: Obj<'v>, at: &At<'_>, r: &mut PodReferences) -> Result<(), ShapeError> {
     let src = Sources::of(v);
     // `AzureFileVolumeSource.SecretName` (visited only when non-empty, like any other name).
-    let azure = match object(src.azure_file, &at.key("azureFile"))? {
-        Some(a) => Some(vec![string(
-            a.get("secretName"),
-            &at.key("azureFile").key("secretName"),
-        )?]),
-        None => None,
-    };
+    let azure = name_in(src.azure_file, "secretName", &at.key("azureFile"))?.map(|n| vec![n]);
     let by_secret_ref = |key: &str, found: Option<Json<'v>>| -> Result<Option<Vec<&'v str>>, ShapeError> {
         let src_at = at.key(key);
         Ok(match object(found, &src_at)? {
@@ -193,13 +187,7 @@ fn volume<'v>(v: Obj<'v>, at: &At<'_>, r: &mut PodReferences) -> Result<(), Shap
         }
         None => (None, None),
     };
-    let secret = match object(src.secret, &at.key("secret"))? {
-        Some(s) => Some(vec![string(
-            s.get("secretName"),
-            &at.key("secret").key("secretName"),
-        )?]),
-        None => None,
-    };
+    let secret = name_in(src.secret, "secretName", &at.key("secret"))?.map(|n| vec![n]);
     let csi = match object(src.csi, &at.key("csi"))? {
         Some(c) => Some(
             name_ref(Some(c), "nodePublishSecretRef", "name", &at.key("csi"))?
@@ -208,17 +196,12 @@ fn volume<'v>(v: Obj<'v>, at: &At<'_>, r: &mut PodReferences) -> Result<(), Shap
         ),
         None => None,
     };
-    let config_map = match object(src.config_map, &at.key("configMap"))? {
-        Some(c) => Some(string(c.get("name"), &at.key("configMap").key("name"))?),
-        None => None,
-    };
-    let claim = match object(src.persistent_volume_claim, &at.key("persistentVolumeClaim"))? {
-        Some(c) => Some(string(
-            c.get("claimName"),
-            &at.key("persistentVolumeClaim").key("claimName"),
-        )?),
-        None => None,
-    };
+    let config_map = name_in(src.config_map, "name", &at.key("configMap"))?;
+    let claim = name_in(
+        src.persistent_volume_claim,
+        "claimName",
+        &at.key("persistentVolumeClaim"),
+    )?;
 
     let secret_names = [
         azure,
