@@ -90,20 +90,23 @@ impl<'a> From<&'a sonic_rs::Value> for Json<'a> {
 /// `null`, for callers that need a [`Json`] of nothing.
 pub static NULL: Value = Value::Null;
 
-fn serde_number(n: &serde_json::Number) -> Number {
-    match (n.as_u64(), n.as_i64(), n.as_f64()) {
-        (Some(u), _, _) => Number::U64(u),
-        (None, Some(i), _) => Number::I64(i),
-        (None, None, f) => Number::F64(f.unwrap_or(f64::NAN)),
+impl Number {
+    /// From what both parsers' numbers answer: unsigned when it fits, else signed, else float.
+    fn of(unsigned: Option<u64>, signed: Option<i64>, float: Option<f64>) -> Number {
+        match (unsigned, signed) {
+            (Some(u), _) => Number::U64(u),
+            (None, Some(i)) => Number::I64(i),
+            (None, None) => Number::F64(float.unwrap_or(f64::NAN)),
+        }
     }
 }
 
+fn serde_number(n: &serde_json::Number) -> Number {
+    Number::of(n.as_u64(), n.as_i64(), n.as_f64())
+}
+
 fn sonic_number(n: &sonic_rs::Number) -> Number {
-    match (n.as_u64(), n.as_i64(), n.as_f64()) {
-        (Some(u), _, _) => Number::U64(u),
-        (None, Some(i), _) => Number::I64(i),
-        (None, None, f) => Number::F64(f.unwrap_or(f64::NAN)),
-    }
+    Number::of(n.as_u64(), n.as_i64(), n.as_f64())
 }
 
 impl<'a> Json<'a> {

@@ -413,9 +413,12 @@ fn concat(pieces: &[&str]) -> String {
 
 /// The name of a keyed list item (`name`), or its position.
 fn item_key(item: Json<'_>, index: usize) -> Cow<'_, str> {
-    item.get("name")
-        .and_then(Json::as_str)
-        .map_or_else(|| Cow::Owned(index.to_string()), Cow::Borrowed)
+    key_or_index(item.get("name").and_then(Json::as_str), index)
+}
+
+/// An item's key: its name when it has one, else its position.
+fn key_or_index(name: Option<&str>, index: usize) -> Cow<'_, str> {
+    name.map_or_else(|| Cow::Owned(index.to_string()), Cow::Borrowed)
 }
 
 /// The keys of a keyed list's items ([`item_key`]).
@@ -467,11 +470,7 @@ fn env<E: Emit>(sink: &mut Walk<'_, E>, base: &str, list: Json<'_>, effect: Effe
                     _ => {}
                 }
             }
-            (
-                name.map_or_else(|| Cow::Owned(i.to_string()), Cow::Borrowed),
-                value,
-                from,
-            )
+            (key_or_index(name, i), value, from)
         })
         .collect();
     let keys: Vec<Cow<'_, str>> = vars.iter().map(|(key, ..)| key.clone()).collect();
